@@ -1,0 +1,79 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings every target shares: Swift 6 language mode (strict concurrency) is the tools-version default.
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")  // SE-0335: spell out `any` for existentials
+]
+
+let package = Package(
+    name: "skiff",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "skiff", targets: ["skiff"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+    ],
+    targets: [
+        // Pure domain: ULIDs, labels, block meta JSON, the ship state machine. Foundation only.
+        .target(name: "SkiffCore", swiftSettings: settings),
+        // The SQLite ledger: migrations, block and file rows, the append-only transition log.
+        .target(
+            name: "Ledger",
+            dependencies: ["SkiffCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: settings),
+        // Local Prometheus block dirs: scanning, integrity checks, hashing, staging.
+        .target(
+            name: "TSDB",
+            dependencies: ["SkiffCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: settings),
+        // The Bucket protocol, the filesystem bucket and the Thanos objstore YAML config.
+        .target(
+            name: "ObjectStorage",
+            dependencies: [
+                "SkiffCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: settings),
+        // Drives the state machine: scan, stage, hash, upload, commit, retry, clean.
+        .target(
+            name: "Shipper",
+            dependencies: [
+                "SkiffCore", "Ledger", "TSDB", "ObjectStorage",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
+        .executableTarget(
+            name: "skiff",
+            dependencies: [
+                "SkiffCore", "Ledger", "TSDB", "ObjectStorage", "Shipper",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings),
+
+        // Test support: temp dirs, real promtool blocks, running the built binary.
+        .target(
+            name: "TestSupport", dependencies: ["SkiffCore", "ObjectStorage"], path: "Tests/TestSupport",
+            swiftSettings: settings),
+        .testTarget(name: "SkiffCoreTests", dependencies: ["SkiffCore"], swiftSettings: settings),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: ["Ledger", "SkiffCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
+        .testTarget(name: "TSDBTests", dependencies: ["TSDB", "TestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "ShipperTests", dependencies: ["Shipper", "Ledger", "TSDB", "ObjectStorage", "TestSupport"],
+            swiftSettings: settings),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["Ledger", "SkiffCore", "ObjectStorage", "TestSupport"], swiftSettings: settings),
+    ]
+)

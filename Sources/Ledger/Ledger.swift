@@ -1,0 +1,258 @@
+import Foundation
+import GRDB
+import SkiffCore
+
+/// The SQLite ledger: every block's lifecycle, its files, and the append-only transition log.
+///
+/// Invariants (see docs/ARCHITECTURE.md):
+/// - WAL with `synchronous = FULL`: a method that returned has its transaction on disk, so the
+///   shipper may start the side effect that depends on it.
+/// - Every method is one transaction. A transition updates the block row and appends to
+///   `transitions` together, and only if the block is still in the expected `from` state.
+/// - `transitions` rows are never updated or deleted (triggers enforce it).
+public final class Ledger: Sendable {
+    public let path: String
+    private let pool: DatabasePool
+
+    /// The newest migration this binary knows.
+    public static var schemaName: String { embeddedMigrations.last!.name }
+
+    private init(path: String, pool: DatabasePool) {
+        self.path = path
+        self.pool = pool
+    }
+
+    /// Opens (creating and migrating if needed) the ledger at `path`. Read-only opens never create
+    /// or migrate, for the reporting commands.
+    public static func open(path: String, readOnly: Bool = false) throws(SkiffError) -> Ledger {
+        let fm = FileManager.default
+        if readOnly, !fm.fileExists(atPath: path) {
+            throw SkiffError(.ledger, "no ledger at \(path): run `skiff ship` first, or pass the right --ledger.path")
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !readOnly, !parent.isEmpty, !fm.fileExists(atPath: parent) {
+            do { try fm.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
+                throw SkiffError(.ledger, "create ledger directory \(parent): \(error.localizedDescription)")
+            }
+        }
+        var config = Configuration()
+        config.readonly = readOnly
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        config.label = "skiff-ledger"
+        config.prepareDatabase { db in
+            // FULL: a committed transition survives power loss, not just a process crash.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            let migrator = makeMigrator()
+            let (superseded, complete) = try pool.read { db in
+                (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
+            }
+            if superseded {
+                throw SkiffError(
+                    .ledger,
+                    "ledger \(path) was written by a newer skiff (this binary knows schema up to \(schemaName)); "
+                        + "upgrade skiff, or point --ledger.path at another file", transient: false)
+            }
+            if !complete {
+                if readOnly {
+                    throw SkiffError(
+                        .ledger, "ledger \(path) has an older schema: run `skiff ship` once to upgrade it",
+                        transient: false)
+                }
+                try migrator.migrate(pool)
+            }
+        } catch let error as SkiffError {
+            throw error
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
+            throw SkiffError(
+                .ledger,
+                "ledger \(path) is not a usable SQLite database (\(error.message ?? "not a database")); "
+                    + "move it aside and run again: skiff starts a new ledger and adopts blocks already in the bucket",
+                transient: false)
+        } catch {
+            throw SkiffError(.ledger, "open ledger \(path): \(error)", transient: false)
+        }
+        return Ledger(path: path, pool: pool)
+    }
+
+    private static func makeMigrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in embeddedMigrations {
+            migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
+        }
+        return migrator
+    }
+
+    /// The names of the migrations applied to this ledger, in order.
+    public func appliedMigrations() async throws(SkiffError) -> [String] {
+        try await read("read migrations") { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+        }
+    }
+
+    // MARK: - Queries
+
+    /// Every block, oldest first (by min time, then ULID).
+    public func blocks() async throws(SkiffError) -> [BlockRecord] {
+        try await read("list blocks") { db in
+            try BlockRecord.fetchAll(db, sql: "SELECT * FROM blocks ORDER BY min_time, ulid")
+        }
+    }
+
+    public func block(_ ulid: ULID) async throws(SkiffError) -> BlockRecord? {
+        try await read("read block \(ulid)") { db in
+            try BlockRecord.fetchOne(db, sql: "SELECT * FROM blocks WHERE ulid = ?", arguments: [ulid.string])
+        }
+    }
+
+    public func files(_ ulid: ULID) async throws(SkiffError) -> [FileRecord] {
+        try await read("read files of \(ulid)") { db in
+            try FileRecord.fetchAll(
+                db, sql: "SELECT * FROM block_files WHERE ulid = ? ORDER BY rel_path", arguments: [ulid.string])
+        }
+    }
+
+    /// Every transition of one block, in order.
+    public func history(_ ulid: ULID) async throws(SkiffError) -> [TransitionRecord] {
+        try await read("read history of \(ulid)") { db in
+            try TransitionRecord.fetchAll(
+                db, sql: "SELECT * FROM transitions WHERE ulid = ? ORDER BY id", arguments: [ulid.string])
+        }
+    }
+
+    // MARK: - Writes (one transaction each)
+
+    /// Records a newly found block in its initial state (discovered, or ignored with a reason).
+    public func insertBlock(
+        _ block: BlockSummary, machine: ShipStateMachine, reason: String?, at now: Int64
+    ) async throws(SkiffError) {
+        try await write("record block \(block.ulid)") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO blocks (ulid, min_time, max_time, level, num_samples, num_series, num_chunks,
+                                        state, reason, discovered_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    block.ulid.string, block.minTime, block.maxTime, block.level, block.numSamples,
+                    block.numSeries, block.numChunks, machine.state.rawValue, reason, now, now,
+                ])
+            try Self.appendTransition(
+                db, block.ulid, from: nil, to: machine.state, at: now, attempt: 1, bytes: nil, detail: reason)
+        }
+    }
+
+    /// Records `hashed`: the files with their sizes and digests and the exact meta.json to upload.
+    public func recordHashed(
+        _ ulid: ULID, _ transition: ShipTransition, machine: ShipStateMachine,
+        files: [BlockMeta.File], metaJSON: [UInt8], at now: Int64
+    ) async throws(SkiffError) {
+        let total = files.reduce(Int64(0)) { $0 + $1.sizeBytes }
+        try await write("record \(ulid) hashed") { db in
+            try db.execute(sql: "DELETE FROM block_files WHERE ulid = ?", arguments: [ulid.string])
+            for f in files {
+                try db.execute(
+                    sql: "INSERT INTO block_files (ulid, rel_path, size_bytes, sha256) VALUES (?, ?, ?, ?)",
+                    arguments: [ulid.string, f.relPath, f.sizeBytes, f.sha256])
+            }
+            try db.execute(
+                sql: "UPDATE blocks SET meta_json = ?, total_bytes = ?, uploaded_bytes = 0 WHERE ulid = ?",
+                arguments: [Data(metaJSON), total, ulid.string])
+            try Self.applyTransition(
+                db, ulid, transition, machine: machine, at: now, bytes: total, detail: "\(files.count) files")
+        }
+    }
+
+    /// Records that one file is confirmed in the bucket, so a resumed upload skips it.
+    public func recordFileUploaded(_ ulid: ULID, relPath: String, at now: Int64) async throws(SkiffError) {
+        try await write("record \(ulid)/\(relPath) uploaded") { db in
+            try db.execute(
+                sql: "UPDATE block_files SET state = 'uploaded', uploaded_at = ? WHERE ulid = ? AND rel_path = ?",
+                arguments: [now, ulid.string, relPath])
+            guard db.changesCount == 1 else { throw LedgerError.corruptRow("no file row \(ulid)/\(relPath)") }
+            try db.execute(
+                sql: """
+                    UPDATE blocks SET updated_at = ?, uploaded_bytes =
+                        (SELECT coalesce(sum(size_bytes), 0) FROM block_files WHERE ulid = ? AND state = 'uploaded')
+                    WHERE ulid = ?
+                    """, arguments: [now, ulid.string, ulid.string])
+        }
+    }
+
+    /// Records any other transition. `error` is kept as the block's last error when failing;
+    /// `nextAttemptAt` is when a failed block may be retried.
+    public func recordTransition(
+        _ ulid: ULID, _ transition: ShipTransition, machine: ShipStateMachine, at now: Int64,
+        bytes: Int64? = nil, detail: String? = nil, nextAttemptAt: Int64? = nil
+    ) async throws(SkiffError) {
+        try await write("record \(ulid) \(transition.to.rawValue)") { db in
+            try Self.applyTransition(
+                db, ulid, transition, machine: machine, at: now, bytes: bytes, detail: detail,
+                nextAttemptAt: nextAttemptAt)
+        }
+    }
+
+    /// Updates the block row if it is still in `t.from`, and appends the transition.
+    private static func applyTransition(
+        _ db: Database, _ ulid: ULID, _ t: ShipTransition, machine: ShipStateMachine, at now: Int64,
+        bytes: Int64?, detail: String?, nextAttemptAt: Int64? = nil
+    ) throws {
+        precondition(machine.state == t.to, "machine and transition disagree")
+        try db.execute(
+            sql: """
+                UPDATE blocks SET state = ?, resume_state = ?, quarantined = ?, attempts = ?,
+                    last_error = CASE WHEN ? = 'failed' THEN ? ELSE last_error END,
+                    next_attempt_at = ?, updated_at = ?,
+                    committed_at = CASE WHEN ? = 'committed' THEN ? ELSE committed_at END
+                WHERE ulid = ? AND state = ?
+                """,
+            arguments: [
+                t.to.rawValue, machine.resumeState?.rawValue, machine.quarantined, machine.failures,
+                t.to.rawValue, detail, nextAttemptAt, now, t.to.rawValue, now, ulid.string, t.from.rawValue,
+            ])
+        guard db.changesCount == 1 else {
+            throw SkiffError(
+                .ledger,
+                "block \(ulid) is no longer \(t.from.rawValue) in the ledger: is another skiff shipping the same --tsdb.path?",
+                transient: false)
+        }
+        let attempt = t.to == .failed ? machine.failures : machine.failures + 1
+        try appendTransition(db, ulid, from: t.from, to: t.to, at: now, attempt: attempt, bytes: bytes, detail: detail)
+    }
+
+    private static func appendTransition(
+        _ db: Database, _ ulid: ULID, from: ShipState?, to: ShipState, at: Int64, attempt: Int, bytes: Int64?,
+        detail: String?
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO transitions (ulid, from_state, to_state, at, attempt, bytes, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [ulid.string, from?.rawValue, to.rawValue, at, attempt, bytes, detail])
+    }
+
+    // MARK: - Plumbing
+
+    private func read<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(SkiffError) -> T {
+        do { return try await pool.read(body) } catch { throw Self.map(error, what) }
+    }
+
+    private func write<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(SkiffError) -> T {
+        do { return try await pool.write(body) } catch { throw Self.map(error, what) }
+    }
+
+    private static func map(_ error: any Error, _ what: String) -> SkiffError {
+        if let e = error as? SkiffError { return e }
+        if let e = error as? DatabaseError {
+            let busy = e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED
+            return SkiffError(.ledger, "\(what): \(e.message ?? "\(e.resultCode)")", transient: busy)
+        }
+        return SkiffError(.ledger, "\(what): \(error)", transient: false)
+    }
+}

@@ -1,0 +1,65 @@
+import SkiffCore
+
+/// What a bucket knows about a stored object.
+public struct ObjectAttributes: Sendable, Equatable {
+    public let size: Int64
+    /// Milliseconds since the Unix epoch.
+    public let lastModifiedMillis: Int64
+
+    public init(size: Int64, lastModifiedMillis: Int64) {
+        self.size = size
+        self.lastModifiedMillis = lastModifiedMillis
+    }
+}
+
+/// Object storage as the shipper needs it. Implementations: `FilesystemBucket` (here) and S3.
+///
+/// Contract (checked by the conformance suite in TestSupport, run against every implementation):
+/// - Uploads are atomic: a reader sees the old object, the whole new object, or nothing; never a prefix.
+/// - Uploads and deletes are idempotent. Deleting an absent key succeeds.
+/// - `list` is sorted; a non-recursive listing returns the direct children of `prefix`, with
+///   "directories" as keys ending in "/" (Thanos' Iter semantics).
+/// - Errors are `SkiffError`: `.notFound` for a missing object on read, `.bucket` otherwise, with
+///   `transient` telling the shipper whether a retry may help. Messages never contain secrets.
+public protocol Bucket: Sendable {
+    /// A short name for logs and metrics (a directory path or bucket name, never credentials).
+    var name: String { get }
+
+    /// Streams the local file at `path` (of `size` bytes) to `key`. When `sha256` (lower-case hex)
+    /// is given, the bytes are checked against it in the same pass and a mismatch fails the upload
+    /// without leaving an object behind.
+    func upload(key: String, fileAt path: String, size: Int64, sha256: String?) async throws(SkiffError)
+
+    /// Uploads a small in-memory object (meta.json).
+    func upload(key: String, bytes: [UInt8]) async throws(SkiffError)
+
+    /// The object's attributes, or nil when it does not exist.
+    func attributes(key: String) async throws(SkiffError) -> ObjectAttributes?
+
+    /// Streams the object (or the byte range `range` of it) to `consumer`, in order, in pieces of
+    /// bounded size. Throws `.notFound` when absent.
+    func read(
+        key: String, range: Range<Int64>?,
+        into consumer: (ArraySlice<UInt8>) async throws(SkiffError) -> Void
+    ) async throws(SkiffError)
+
+    /// Keys under `prefix`, sorted. Non-recursive: direct children only, sub-"directories" as "name/".
+    func list(prefix: String, recursive: Bool) async throws(SkiffError) -> [String]
+
+    /// Removes the object; succeeds when it is already absent.
+    func delete(key: String) async throws(SkiffError)
+}
+
+extension Bucket {
+    /// True when `key` exists.
+    public func exists(key: String) async throws(SkiffError) -> Bool {
+        try await attributes(key: key) != nil
+    }
+
+    /// Reads a whole (small) object into memory: only for meta.json-sized objects.
+    public func readAll(key: String) async throws(SkiffError) -> [UInt8] {
+        var out: [UInt8] = []
+        try await read(key: key, range: nil) { (piece: ArraySlice<UInt8>) throws(SkiffError) in out.append(contentsOf: piece) }
+        return out
+    }
+}

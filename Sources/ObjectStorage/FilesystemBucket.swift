@@ -1,0 +1,283 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Crypto
+import SkiffCore
+
+/// A bucket in a local directory, in Thanos' FILESYSTEM layout: the object `key` is the plain file
+/// `<root>/<key>`, so `promtool tsdb list <root>` and Thanos read shipped blocks as they are.
+///
+/// Objects are written to a `.skiff-tmp-*` file next to their final name, fsynced and renamed into
+/// place, so a crash leaves either the old object, the new one, or nothing under the key.
+///
+/// The system calls block the calling thread; they are local disk I/O, as short as Skiff's other
+/// file work, so they run inline rather than on a separate thread pool.
+public struct FilesystemBucket: Bucket {
+    /// The largest piece `read` hands to its consumer, and the upload copy buffer size.
+    static let bufferSize = 1 << 20
+
+    /// The bucket's root directory, without a trailing "/".
+    public let directory: String
+
+    public var name: String { directory }
+
+    /// Opens (creating it and its parents if missing) the bucket at `directory`, and checks that
+    /// objects can be written there, so a misconfigured path fails at startup, not mid-upload.
+    public init(directory: String) throws(SkiffError) {
+        var root = directory
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        self.directory = root
+        do throws(Errno) {
+            guard !root.isEmpty else { throw Errno(code: ENOENT) }
+            try makeDirectories(root)
+            // Permission bits do not tell (root ignores them, read-only mounts ignore them): write.
+            let probe = root + "/" + ObjectKey.tempPrefix + "probe-" + randomHex()
+            let fd = try openFile(probe, O_WRONLY | O_CREAT | O_EXCL)
+            close(fd)
+            unlink(probe)
+        } catch {
+            throw SkiffError(
+                .invalidArgument,
+                "bucket directory \(directory) is not usable: \(error.reason); "
+                    + "point config.directory at a writable directory", transient: false)
+        }
+    }
+
+    // MARK: - Uploads
+
+    public func upload(key: String, fileAt path: String, size: Int64, sha256: String?) async throws(SkiffError) {
+        try ObjectKey.validate(key, op: "upload")
+        let source: Int32
+        do throws(Errno) {
+            source = try openFile(path, O_RDONLY)
+        } catch {
+            if error.code == ENOENT {
+                throw SkiffError(.blockVanished, "upload \(key): source file \(path) is gone", transient: false)
+            }
+            throw SkiffError(.io, "upload \(key): open \(path): \(error.reason)", transient: error.isTransient)
+        }
+        defer { close(source) }
+        #if os(Linux)
+            // Doubles the kernel's read-ahead: the copy is one sequential pass.
+            _ = posix_fadvise(source, 0, 0, POSIX_FADV_SEQUENTIAL)
+        #endif
+
+        try writeAtomically(key: key) { (out: Int32) throws(SkiffError) in
+            var hasher = sha256 == nil ? nil : SHA256()
+            var copied: Int64 = 0
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
+            defer { buffer.deallocate() }
+            while true {
+                let n: Int
+                do throws(Errno) {
+                    n = try sys { Glibc.read(source, buffer.baseAddress, buffer.count) }
+                } catch {
+                    throw SkiffError(.io, "upload \(key): read \(path): \(error.reason)", transient: error.isTransient)
+                }
+                if n == 0 { break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                hasher?.update(bufferPointer: chunk)
+                do throws(Errno) { try writeAll(out, chunk) } catch { throw osError("upload", key, error) }
+                copied += Int64(n)
+            }
+            if copied != size {
+                throw SkiffError(
+                    .bucket, "upload \(key): source \(path) has \(copied) bytes, expected \(size); it changed since it was hashed",
+                    transient: false)
+            }
+            if let expected = sha256, let actual = hasher.map({ hex(Array($0.finalize())) }), actual != expected.lowercased() {
+                throw SkiffError(
+                    .bucket, "upload \(key): sha256 of \(path) is \(actual), expected \(expected); it changed since it was hashed",
+                    transient: false)
+            }
+        }
+    }
+
+    public func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {
+        try ObjectKey.validate(key, op: "upload")
+        try writeAtomically(key: key) { (out: Int32) throws(SkiffError) in
+            do throws(Errno) {
+                try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws(Errno) in try writeAll(out, raw) }
+            } catch {
+                throw osError("upload", key, error)
+            }
+        }
+    }
+
+    /// Creates a temp file beside the object's final path, lets `fill` write it, then fsyncs it,
+    /// renames it over the final name and fsyncs the directory. On any error the temp file is
+    /// removed and nothing appears under `key`.
+    private func writeAtomically(key: String, fill: (Int32) throws(SkiffError) -> Void) throws(SkiffError) {
+        let target = path(of: key)
+        let dir = parentPath(target)
+        var temp = ""
+        var fd: Int32 = -1
+        do throws(Errno) {
+            // A concurrent delete may remove the (then empty) directory between mkdir and open.
+            for attempt in 1...3 {
+                try makeDirectories(dir)
+                temp = dir + "/" + ObjectKey.tempPrefix + randomHex()
+                do throws(Errno) {
+                    fd = try openFile(temp, O_WRONLY | O_CREAT | O_EXCL)
+                    break
+                } catch where error.code == ENOENT && attempt < 3 {
+                    continue
+                }
+            }
+        } catch {
+            throw osError("upload", key, error)
+        }
+
+        var renamed = false
+        defer {
+            if fd >= 0 { close(fd) }
+            if !renamed { unlink(temp) }
+        }
+        try fill(fd)
+        do throws(Errno) {
+            try sys { fsync(fd) }
+            let closing = fd
+            fd = -1
+            try sys { close(closing) }
+            try sys { rename(temp, target) }
+            renamed = true
+            try fsyncDirectory(dir)
+        } catch {
+            throw osError("upload", key, error)
+        }
+    }
+
+    // MARK: - Reads
+
+    public func attributes(key: String) async throws(SkiffError) -> ObjectAttributes? {
+        try ObjectKey.validate(key, op: "stat")
+        let status: stat?
+        do throws(Errno) { status = try fileStatus(path(of: key)) } catch { throw osError("stat", key, error) }
+        // A directory is a "common prefix", not an object, as on S3.
+        guard let status, !isDirectory(status) else { return nil }
+        return ObjectAttributes(size: Int64(status.st_size), lastModifiedMillis: modifiedMillis(status))
+    }
+
+    public func read(
+        key: String, range: Range<Int64>?,
+        into consumer: (ArraySlice<UInt8>) async throws(SkiffError) -> Void
+    ) async throws(SkiffError) {
+        try ObjectKey.validate(key, op: "read")
+        let fd: Int32
+        var status = stat()
+        do throws(Errno) {
+            fd = try openFile(path(of: key), O_RDONLY)
+            do throws(Errno) { try sys { fstat(fd, &status) } } catch {
+                close(fd)
+                throw error
+            }
+        } catch where error.code == ENOENT || error.code == ENOTDIR {
+            throw SkiffError(.notFound, "read \(key): no such object", transient: false)
+        } catch {
+            throw osError("read", key, error)
+        }
+        defer { close(fd) }
+        if isDirectory(status) { throw SkiffError(.notFound, "read \(key): no such object", transient: false) }
+
+        let size = Int64(status.st_size)
+        var offset = min(max(range?.lowerBound ?? 0, 0), size)
+        let end = min(range?.upperBound ?? size, size)
+        guard offset < end else { return }
+        // One buffer for the whole read; a consumer that keeps a piece gets its own copy (COW).
+        var buffer = [UInt8](repeating: 0, count: Int(min(Int64(Self.bufferSize), end - offset)))
+        while offset < end {
+            let want = Int(min(Int64(buffer.count), end - offset))
+            let n: Int
+            do throws(Errno) {
+                n = try buffer.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) throws(Errno) in
+                    try sys { pread(fd, raw.baseAddress, want, off_t(offset)) }
+                }
+            } catch {
+                throw osError("read", key, error)
+            }
+            if n == 0 { break }  // cannot shrink under an open descriptor (overwrites rename); be safe
+            offset += Int64(n)
+            try await consumer(buffer[0..<n])
+        }
+    }
+
+    public func list(prefix: String, recursive: Bool) async throws(SkiffError) -> [String] {
+        try ObjectKey.validatePrefix(prefix, op: "list")
+        // The prefix's directory part is walked; its last, partial segment filters the names in it.
+        let slash = prefix.utf8.lastIndex(of: UInt8(ascii: "/"))
+        let dirKey = slash.map { String(prefix[...$0]) } ?? ""
+        var keys: [String] = []
+        do throws(Errno) {
+            try collect(dirKey: dirKey, prefix: prefix, recursive: recursive, into: &keys)
+        } catch {
+            throw osError("list", prefix, error)
+        }
+        return keys.sorted(by: ObjectKey.precedes)
+    }
+
+    /// Appends the keys in the directory `dirKey` ("" or ending in "/") that start with `prefix`.
+    private func collect(dirKey: String, prefix: String, recursive: Bool, into keys: inout [String]) throws(Errno) {
+        let entries: [(name: String, isDirectory: Bool)]
+        do throws(Errno) {
+            entries = try directoryEntries(dirKey.isEmpty ? directory : directory + "/" + dirKey)
+        } catch where error.code == ENOENT || error.code == ENOTDIR {
+            return  // nothing under this prefix
+        }
+        for entry in entries where !entry.name.hasPrefix(ObjectKey.tempPrefix) {
+            let key = dirKey + entry.name
+            guard ObjectKey.has(key + (entry.isDirectory ? "/" : ""), prefix: prefix) else { continue }
+            if !entry.isDirectory {
+                keys.append(key)
+            } else if recursive {
+                // Everything below a matching directory matches.
+                try collect(dirKey: key + "/", prefix: "", recursive: true, into: &keys)
+            } else {
+                keys.append(key + "/")
+            }
+        }
+    }
+
+    // MARK: - Deletes
+
+    public func delete(key: String) async throws(SkiffError) {
+        try ObjectKey.validate(key, op: "delete")
+        let target = path(of: key)
+        do throws(Errno) {
+            try sys { unlink(target) }
+        } catch where [ENOENT, ENOTDIR, EISDIR].contains(error.code) {
+            return  // absent (or only a "directory"): nothing to delete, as on S3
+        } catch {
+            throw osError("delete", key, error)
+        }
+        // Remove directories the delete left empty, so a deleted block leaves no `<ULID>/chunks/`.
+        // rmdir only removes empty ones; a concurrent upload into one just recreates it.
+        var dir = parentPath(target)
+        while dir != directory && dir.count > directory.count && rmdir(dir) == 0 {
+            dir = parentPath(dir)
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func path(of key: String) -> String { directory + "/" + key }
+}
+
+/// A failed OS call on the bucket, in the form "<op> <key>: <reason>".
+func osError(_ op: String, _ key: String, _ error: Errno) -> SkiffError {
+    SkiffError(.bucket, "\(op) \(key): \(error.reason)", transient: error.isTransient)
+}
+
+private let hexDigits = Array("0123456789abcdef".utf8)
+
+/// Lower-case hex of `bytes`.
+func hex(_ bytes: [UInt8]) -> String {
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        out.append(hexDigits[Int(byte >> 4)])
+        out.append(hexDigits[Int(byte & 0xF)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}

@@ -1,0 +1,246 @@
+import Logging
+import ObjectStorage
+import SkiffCore
+import TSDB
+import Ledger
+
+/// Ships Prometheus blocks to a bucket, crash-safely, driving each block's `ShipStateMachine`.
+///
+/// Invariants (each has a test):
+/// 1. A transition is durable in the ledger before any side effect that depends on it starts,
+///    and every side effect is idempotent, so replaying one after a crash is harmless.
+/// 2. meta.json is uploaded last, from the bytes fixed in the ledger at `hashed`, and only after
+///    every other file is confirmed in the bucket with its recorded size.
+/// 3. Nothing Prometheus owns is modified or deleted: uploads read a hard-linked staging copy
+///    under `<tsdb>/thanos/upload/`, and the new meta.json is written there by rename.
+/// 4. Blocks commit oldest first: a failing block holds back newer ones (the Compactor relies on
+///    order), except an unreadable block, which is quarantined and skipped.
+/// 5. A file recorded as uploaded is never uploaded again; a block whose meta.json is in the
+///    bucket is adopted, never re-uploaded, and never cleaned.
+public struct Shipper: Sendable {
+    let config: ShipperConfig
+    let ledger: Ledger
+    let bucket: any Bucket
+    let scanner: BlockScanner
+    let stager: Stager
+    let failpoints: Failpoints
+    let logger: Logger
+    /// Wall clock in Unix ms; injected so tests control time.
+    let now: @Sendable () -> Int64
+    /// Sleeps; throws when cancelled (graceful shutdown).
+    let sleep: @Sendable (Int64) async throws -> Void
+    /// A number in [0, 1) for backoff jitter.
+    let jitter: @Sendable () -> Double
+
+    public init(
+        config: ShipperConfig, ledger: Ledger, bucket: any Bucket, failpoints: Failpoints = .none,
+        logger: Logger,
+        now: @escaping @Sendable () -> Int64 = Clock.unixMillis,
+        sleep: @escaping @Sendable (Int64) async throws -> Void = { try await Task.sleep(for: .milliseconds($0)) },
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) throws(SkiffError) {
+        self.config = config
+        self.ledger = ledger
+        self.bucket = bucket
+        self.scanner = try BlockScanner(tsdbPath: config.tsdbPath)
+        self.stager = Stager(tsdbPath: config.tsdbPath)
+        self.failpoints = failpoints
+        self.logger = logger
+        self.now = now
+        self.sleep = sleep
+        self.jitter = jitter
+    }
+
+    /// One pass: record new blocks, drive every unfinished block oldest first, refresh
+    /// `thanos.shipper.json`. Throws only for errors no retry can fix (ledger, usage); a block
+    /// that keeps failing is reported in `blockedBy`.
+    public func syncOnce() async throws(SkiffError) -> SyncSummary {
+        var summary = SyncSummary()
+        let local = try LocalView(scanner.scan())
+        try await recordNewBlocks(local, &summary)
+        try await removeStaleStaging()
+
+        for record in try await ledger.blocks() where !record.state.isFinal {
+            if Task.isCancelled { break }
+            let outcome = try await drive(record, local: local, summary: &summary)
+            if case .blocked(let error) = outcome {
+                summary.blockedBy = (record.ulid, error)
+                break
+            }
+        }
+        try await writeShipperFile(local)
+        return summary
+    }
+
+    // MARK: - Discovery
+
+    private func recordNewBlocks(_ local: LocalView, _ summary: inout SyncSummary) async throws(SkiffError) {
+        let known = Dictionary(uniqueKeysWithValues: try await ledger.blocks().map { ($0.ulid, $0) })
+        for block in local.readable.values.sorted(by: { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }) {
+            let reason = config.ignoreReason(block.meta)
+            if let existing = known[block.meta.ulid] {
+                // An ignored block may become eligible (e.g. --shipper.upload-compacted turned on).
+                if existing.state == .ignored, reason == nil {
+                    var machine = existing.machine
+                    try await commit(block.meta.ulid, &machine, .eligible, detail: "now eligible for upload")
+                }
+                continue
+            }
+            try await ledger.insertBlock(
+                BlockSummary(block.meta), machine: .initial(ignored: reason != nil), reason: reason, at: now())
+            log(.info, reason == nil ? "block discovered" : "block ignored", block.meta.ulid, ["reason": "\(reason ?? "")"])
+            if reason != nil { summary.newlyIgnored.append(block.meta.ulid) }
+        }
+        for (ulid, _) in local.unreadable where known[ulid] == nil {
+            try await ledger.insertBlock(BlockSummary(unreadable: ulid), machine: .initial(ignored: false), reason: nil, at: now())
+        }
+    }
+
+    /// Staging dirs of blocks that are finished (or unknown) are leftovers of a crash after commit.
+    private func removeStaleStaging() async throws(SkiffError) {
+        for ulid in stager.stagedBlocks() {
+            let record = try await ledger.block(ulid)
+            if record == nil || record!.state.isFinal { try stager.remove(ulid) }
+        }
+    }
+
+    // MARK: - Driving one block
+
+    enum Outcome {
+        case finished
+        /// Quarantined or waiting out a long backoff: newer blocks may go ahead.
+        case skipped
+        /// Failed and out of attempts for this pass: newer blocks must wait.
+        case blocked(SkiffError)
+    }
+
+    private func drive(_ record: BlockRecord, local: LocalView, summary: inout SyncSummary) async throws(SkiffError)
+        -> Outcome
+    {
+        let ulid = record.ulid
+        var machine = record.machine
+        var nextAttemptAt = record.nextAttemptAt ?? 0
+        var lastError = SkiffError(.io, record.lastError ?? "unknown error")
+        var failuresThisPass = 0
+        while true {
+            // Shutdown stops at a transition boundary; the next run resumes from the ledger.
+            if Task.isCancelled { return .skipped }
+            let action = machine.nextAction
+            let step: StepResult
+            switch action {
+            case .none:
+                return .finished
+            case .retry:
+                if machine.quarantined {
+                    guard now() >= nextAttemptAt else { return .skipped }
+                } else {
+                    guard failuresThisPass < config.attemptsPerPass else { return .blocked(lastError) }
+                    let wait = nextAttemptAt - now()
+                    if wait > 0 {
+                        log(.info, "waiting to retry block", ulid, ["attempt": "\(machine.failures + 1)", "wait_ms": "\(wait)"])
+                        do { try await sleep(wait) } catch { return .blocked(SkiffError(.io, "shutdown during backoff")) }
+                    }
+                }
+                try await commit(ulid, &machine, .retry, detail: "retrying after \(machine.failures) failed attempt(s)")
+                continue
+            default:
+                do {
+                    step = try await perform(action, ulid, local: local, summary: &summary)
+                } catch let error where error.code == .ledger || error.code == .invalidArgument {
+                    throw error
+                } catch {
+                    lastError = error
+                    if error.code == .blockVanished {
+                        try await commit(ulid, &machine, .vanished, detail: error.message)
+                        log(.warning, "block dir vanished before upload finished; abandoning it", ulid, ["err": "\(error)"])
+                        continue
+                    }
+                    let quarantine = error.code == .corruptBlock
+                    let t = try machine.handleOrThrow(.failed(quarantine: quarantine))
+                    let backoff = quarantine ? config.quarantineBackoff : config.backoff
+                    nextAttemptAt = now() + backoff.delayMillis(attempt: machine.failures, jitter: jitter())
+                    try await ledger.recordTransition(
+                        ulid, t, machine: machine, at: now(), detail: error.message, nextAttemptAt: nextAttemptAt)
+                    failuresThisPass += 1
+                    log(
+                        .warning, quarantine ? "block quarantined: it cannot be read" : "block upload failed", ulid,
+                        ["attempt": "\(machine.failures)", "err": "\(error)"])
+                    if quarantine {
+                        summary.quarantined.append(ulid)
+                        return .skipped
+                    }
+                    continue
+                }
+            }
+            try await commit(ulid, &machine, step.event, detail: nil, step: step)
+            switch step.event {
+            case .committed: summary.committed.append(ulid)
+            case .adopted: summary.adopted.append(ulid)
+            case .cleaned: summary.cleaned.append(ulid)
+            default: break
+            }
+            if machine.state == .committed {
+                try stager.remove(ulid)
+                try await writeShipperFile(local)
+            }
+        }
+    }
+
+    /// Applies `event`, makes the transition durable, and passes the failpoints around it.
+    private func commit(
+        _ ulid: ULID, _ machine: inout ShipStateMachine, _ event: ShipEvent, detail: String?,
+        step: StepResult? = nil
+    ) async throws(SkiffError) {
+        let t = try machine.handleOrThrow(event)
+        try await failpoints.hit("before:\(t.to.rawValue)")
+        if let hashed = step?.hashed {
+            try await ledger.recordHashed(
+                ulid, t, machine: machine, files: hashed.files, metaJSON: hashed.meta, at: now())
+        } else {
+            try await ledger.recordTransition(
+                ulid, t, machine: machine, at: now(), bytes: step?.bytes, detail: detail)
+        }
+        try await failpoints.hit("after:\(t.to.rawValue)")
+        log(.info, "block \(t.to.rawValue)", ulid, ["state": "\(t.to.rawValue)", "from": "\(t.from.rawValue)"])
+    }
+
+    private func perform(_ action: ShipAction, _ ulid: ULID, local: LocalView, summary: inout SyncSummary)
+        async throws(SkiffError) -> StepResult
+    {
+        switch action {
+        case .stageAndHash:
+            return try await stageAndHash(ulid, local: local)
+        case .uploadChunks:
+            let sent = try await uploadPending(ulid, local: local) { $0.hasPrefix("chunks/") }
+            summary.uploadedBytes += sent
+            return StepResult(.chunksUploaded, bytes: sent)
+        case .uploadIndex:
+            let sent = try await uploadPending(ulid, local: local) { $0 == "index" }
+            summary.uploadedBytes += sent
+            return StepResult(.indexUploaded, bytes: sent)
+        case .verifyAndCommit:
+            let sent = try await verifyAndCommit(ulid, local: local)
+            summary.uploadedBytes += sent
+            return StepResult(.committed, bytes: try await ledger.block(ulid)?.totalBytes)
+        case .cleanPartialUpload:
+            return StepResult(try await cleanPartialUpload(ulid))
+        case .retry, .none:
+            preconditionFailure("\(action) is handled by the drive loop")
+        }
+    }
+
+    private func log(_ level: Logger.Level, _ message: String, _ ulid: ULID, _ extra: Logger.Metadata = [:]) {
+        var metadata = extra
+        metadata["block"] = "\(ulid)"
+        logger.log(level: level, "\(message)", metadata: metadata)
+    }
+}
+
+extension ShipStateMachine {
+    /// An invalid transition is a bug; surface it as a non-retryable error rather than crash.
+    mutating func handleOrThrow(_ event: ShipEvent) throws(SkiffError) -> ShipTransition {
+        do { return try handle(event) } catch {
+            throw SkiffError(.ledger, "internal error: \(error)", transient: false)
+        }
+    }
+}

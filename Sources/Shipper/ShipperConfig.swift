@@ -1,0 +1,61 @@
+import SkiffCore
+
+/// How the shipper behaves; the CLI fills it from flags.
+public struct ShipperConfig: Sendable {
+    /// The Prometheus data dir (`--tsdb.path`).
+    public var tsdbPath: String
+    /// External labels written into every shipped meta.json.
+    public var labels: Labels
+    /// Ship blocks with compaction level > 1 too (`--shipper.upload-compacted`).
+    public var uploadCompacted: Bool
+    /// Backoff between retries of a failed block.
+    public var backoff: Backoff
+    /// Backoff for quarantined (unreadable) blocks, which do not hold back newer blocks.
+    public var quarantineBackoff: Backoff
+    /// How many failed attempts one sync pass makes on a block before it gives up until the next pass.
+    public var attemptsPerPass: Int
+
+    public init(
+        tsdbPath: String, labels: Labels, uploadCompacted: Bool = false,
+        backoff: Backoff = Backoff(baseMillis: 1_000, capMillis: 300_000),
+        quarantineBackoff: Backoff = Backoff(baseMillis: 60_000, capMillis: 3_600_000),
+        attemptsPerPass: Int = 5
+    ) {
+        self.tsdbPath = tsdbPath
+        self.labels = labels
+        self.uploadCompacted = uploadCompacted
+        self.backoff = backoff
+        self.quarantineBackoff = quarantineBackoff
+        self.attemptsPerPass = attemptsPerPass
+    }
+
+    /// Why a block is not shipped, or nil when it is eligible.
+    public func ignoreReason(_ meta: BlockMeta) -> String? {
+        if meta.numSamples == 0 { return "empty block (0 samples)" }
+        if meta.level > 1 && !uploadCompacted {
+            return "compaction level \(meta.level) > 1 (pass --shipper.upload-compacted to ship compacted blocks)"
+        }
+        return nil
+    }
+}
+
+/// What one sync pass did.
+public struct SyncSummary: Sendable, Equatable {
+    public var committed: [ULID] = []
+    public var adopted: [ULID] = []
+    public var cleaned: [ULID] = []
+    public var quarantined: [ULID] = []
+    public var newlyIgnored: [ULID] = []
+    /// Bytes uploaded in this pass (chunks, index and meta.json).
+    public var uploadedBytes: Int64 = 0
+    /// The block that stopped the pass (newer blocks wait behind it), with its error.
+    public var blockedBy: (ulid: ULID, error: SkiffError)?
+
+    public init() {}
+
+    public static func == (a: SyncSummary, b: SyncSummary) -> Bool {
+        a.committed == b.committed && a.adopted == b.adopted && a.cleaned == b.cleaned
+            && a.quarantined == b.quarantined && a.newlyIgnored == b.newlyIgnored && a.uploadedBytes == b.uploadedBytes
+            && a.blockedBy?.ulid == b.blockedBy?.ulid
+    }
+}

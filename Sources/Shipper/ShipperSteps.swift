@@ -1,0 +1,150 @@
+import Foundation
+import ObjectStorage
+import SkiffCore
+import TSDB
+import Ledger
+
+/// The side effects behind each `ShipAction`. Each is idempotent: after a crash it may run again
+/// from the last durable state, and running it twice leaves the same bucket and staging contents.
+extension Shipper {
+    /// Adopt if meta.json is already in the bucket; else stage by hard links, hash every file,
+    /// and fix the exact meta.json bytes, all recorded in one ledger transaction.
+    func stageAndHash(_ ulid: ULID, local: LocalView) async throws(SkiffError) -> StepResult {
+        if let error = local.unreadable[ulid] { throw error }
+        guard let block = local.readable[ulid] else {
+            throw SkiffError(.blockVanished, "block dir \(ulid) is gone (deleted by retention or compaction)")
+        }
+        if try await bucket.exists(key: "\(ulid)/meta.json") { return StepResult(.adopted) }
+        let staged = try stager.stage(block)
+        try await failpoints.hit("after:stage")
+        let files = try stager.hash(staged)
+        let meta = block.meta.thanosDocument(labels: config.labels, files: files, uploadTimeMillis: now())
+        try stager.writeMeta(meta, for: ulid)
+        return StepResult(.hashed, hashed: (files, meta))
+    }
+
+    /// Uploads the files matching `which` that the ledger does not yet record as uploaded.
+    /// Returns the bytes sent.
+    func uploadPending(_ ulid: ULID, local: LocalView, which: (String) -> Bool) async throws(SkiffError) -> Int64 {
+        let pending = try await ledger.files(ulid).filter { !$0.uploaded && which($0.relPath) }
+        guard !pending.isEmpty else { return 0 }
+        let staged = try await stagedFiles(ulid, local: local)
+        var sent: Int64 = 0
+        for file in pending {
+            sent += try await upload(file, of: ulid, staged: staged)
+            try await ledger.recordFileUploaded(ulid, relPath: file.relPath, at: now())
+            try await failpoints.hit("after:record:\(file.relPath)")
+        }
+        return sent
+    }
+
+    /// Confirms every file is in the bucket with its recorded size (re-sending any that is not),
+    /// then uploads meta.json, the commit marker, last.
+    func verifyAndCommit(_ ulid: ULID, local: LocalView) async throws(SkiffError) -> Int64 {
+        guard let record = try await ledger.block(ulid), let meta = record.metaJSON else {
+            throw SkiffError(.ledger, "block \(ulid) has no recorded meta.json", transient: false)
+        }
+        var sent: Int64 = 0
+        var staged: [String: StagedFile]?
+        for file in try await ledger.files(ulid) {
+            let attributes = try await bucket.attributes(key: "\(ulid)/\(file.relPath)")
+            guard attributes?.size != file.sizeBytes else { continue }
+            log(.warning, "file missing or short in bucket; uploading it again", ulid,
+                ["file": "\(file.relPath)", "found_bytes": "\(attributes?.size ?? -1)"])
+            if staged == nil { staged = try await stagedFiles(ulid, local: local) }
+            sent += try await upload(file, of: ulid, staged: staged!)
+        }
+        try await failpoints.hit("before:upload:meta.json")
+        try await bucket.upload(key: "\(ulid)/meta.json", bytes: meta)
+        try await failpoints.hit("after:upload:meta.json")
+        return sent + Int64(meta.count)
+    }
+
+    /// For an abandoned block: adopt it if its meta.json landed, else delete its partial objects.
+    func cleanPartialUpload(_ ulid: ULID) async throws(SkiffError) -> ShipEvent {
+        try stager.remove(ulid)
+        if try await bucket.exists(key: "\(ulid)/meta.json") { return .adopted }
+        let keys = try await bucket.list(prefix: "\(ulid)/", recursive: true)
+        for key in keys { try await bucket.delete(key: key) }
+        log(.info, "removed partial upload", ulid, ["objects": "\(keys.count)"])
+        return .cleaned
+    }
+
+    private func upload(_ file: FileRecord, of ulid: ULID, staged: [String: StagedFile]) async throws(SkiffError)
+        -> Int64
+    {
+        guard let source = staged[file.relPath] else {
+            throw SkiffError(.corruptBlock, "block \(ulid) has no \(file.relPath) any more", transient: false)
+        }
+        try await failpoints.hit("before:upload:\(file.relPath)")
+        try await bucket.upload(
+            key: "\(ulid)/\(file.relPath)", fileAt: source.path, size: file.sizeBytes, sha256: file.sha256)
+        try await failpoints.hit("after:upload:\(file.relPath)")
+        return file.sizeBytes
+    }
+
+    /// The staged copies to upload from. After a restart the staging dir is normally still there;
+    /// if it is not, the block is staged again from the Prometheus dir, and must match what was hashed.
+    private func stagedFiles(_ ulid: ULID, local: LocalView) async throws(SkiffError) -> [String: StagedFile] {
+        var files = stager.stagedFiles(for: ulid)
+        if files == nil {
+            guard let block = local.readable[ulid] else {
+                throw SkiffError(.blockVanished, "block dir \(ulid) and its staging copy are gone")
+            }
+            files = try stager.stage(block)
+        }
+        let byPath = Dictionary(uniqueKeysWithValues: files!.map { ($0.relPath, $0) })
+        for recorded in try await ledger.files(ulid) where byPath[recorded.relPath]?.size != recorded.sizeBytes {
+            throw SkiffError(
+                .corruptBlock,
+                "block \(ulid) changed since it was hashed: \(recorded.relPath) is "
+                    + "\(byPath[recorded.relPath].map { "\($0.size) bytes" } ?? "missing"), expected \(recorded.sizeBytes) bytes",
+                transient: false)
+        }
+        return byPath
+    }
+
+    /// Rewrites `thanos.shipper.json`: the committed blocks still on disk, as Thanos does (and as
+    /// Prometheus 3.9+ reads it through --storage.tsdb.delay-compact-file.path).
+    func writeShipperFile(_ local: LocalView) async throws(SkiffError) {
+        let committed = try await ledger.blocks().filter { $0.state == .committed && local.contains($0.ulid) }
+        try await failpoints.hit("before:shipper_json")
+        try ShipperMetaFile.write(uploaded: committed.map(\.ulid), tsdbPath: config.tsdbPath)
+        try await failpoints.hit("after:shipper_json")
+    }
+}
+
+/// An action's outcome: the event, plus what `hashed` records with it in one transaction.
+struct StepResult {
+    let event: ShipEvent
+    var hashed: (files: [BlockMeta.File], meta: [UInt8])?
+    var bytes: Int64?
+
+    init(_ event: ShipEvent, hashed: (files: [BlockMeta.File], meta: [UInt8])? = nil, bytes: Int64? = nil) {
+        self.event = event
+        self.hashed = hashed
+        self.bytes = bytes
+    }
+}
+
+/// The local blocks seen by one scan.
+struct LocalView: Sendable {
+    var readable: [ULID: LocalBlock] = [:]
+    var unreadable: [ULID: SkiffError] = [:]
+
+    init(_ scanned: [ScannedBlock]) {
+        for entry in scanned {
+            switch entry {
+            case .readable(let block): readable[block.meta.ulid] = block
+            case .unreadable(let ulid, _, let error): unreadable[ulid] = error
+            }
+        }
+    }
+
+    func contains(_ ulid: ULID) -> Bool { readable[ulid] != nil || unreadable[ulid] != nil }
+}
+
+/// The wall clock in Unix milliseconds.
+public enum Clock {
+    @Sendable public static func unixMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Logging
+import ObjectStorage
+import ServiceLifecycle
+import Shipper
+import SkiffCore
+
+/// `skiff ship`: ship every eligible block once (or keep watching with `--watch`).
+struct Ship: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Upload finished TSDB blocks to the bucket, oldest first, recording every step in the ledger.",
+        discussion: """
+            Runs one sync pass and exits: 0 when every eligible block is in the bucket, 1 when a block \
+            is failing or quarantined (see `skiff blocks`). With --watch it keeps scanning until SIGTERM/SIGINT.
+            """)
+
+    @OptionGroup var ledgerOptions: LedgerOptions
+    @OptionGroup var logOptions: LogOptions
+
+    @Option(name: .customLong("objstore.config-file"), help: "Bucket config YAML (Thanos objstore format).")
+    var objstoreConfigFile: String?
+
+    @Option(name: .customLong("objstore.config"), help: "Bucket config YAML content (alternative to the file).")
+    var objstoreConfig: String?
+
+    @Option(name: .customLong("label"), help: "External label name=value for shipped blocks (repeatable).")
+    var labels: [String] = []
+
+    @Flag(name: .customLong("shipper.upload-compacted"), help: "Also ship blocks with compaction level > 1.")
+    var uploadCompacted = false
+
+    @Flag(name: .long, help: "Keep scanning for new blocks until SIGTERM/SIGINT.")
+    var watch = false
+
+    @Option(name: .customLong("sync-interval"), help: "How often --watch scans for new blocks.")
+    var syncInterval: String = "30s"
+
+    @Option(name: .customLong("shipper.retry-backoff"), help: "First retry delay after a failed upload.")
+    var retryBackoff: String = "1s"
+
+    @Option(name: .customLong("shipper.retry-backoff-max"), help: "Longest retry delay.")
+    var retryBackoffMax: String = "5m"
+
+    @Option(name: .customLong("shipper.attempts-per-pass"), help: "Failed attempts per block before a pass gives up.")
+    var attemptsPerPass: Int = 5
+
+    func run() async throws {
+        try await runReportingErrors {
+            let logger = logOptions.makeLogger("skiff.ship")
+            let labelSet = try Labels.parse(flags: labels)
+            guard !labelSet.isEmpty else {
+                throw SkiffError(
+                    .invalidArgument,
+                    "no external labels: pass --label name=value (e.g. --label cluster=eu1 --label replica=0); "
+                        + "Thanos uses them to tell blocks of different Prometheus servers apart")
+            }
+            let bucketConfig = try loadBucketConfig()
+            let bucket = try bucketConfig.makeBucket()
+            let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
+            let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath)
+            let config = ShipperConfig(
+                tsdbPath: ledgerOptions.tsdbPath, labels: labelSet, uploadCompacted: uploadCompacted,
+                backoff: Backoff(
+                    baseMillis: try GoDuration.parseMillis(retryBackoff),
+                    capMillis: try GoDuration.parseMillis(retryBackoffMax)),
+                attemptsPerPass: max(1, attemptsPerPass))
+            let shipper = try Shipper(
+                config: config, ledger: ledger, bucket: bucket, failpoints: failpoints, logger: logger)
+            logger.info(
+                "starting shipper",
+                metadata: [
+                    "tsdb": "\(config.tsdbPath)", "bucket": "\(bucket.name)", "ledger": "\(ledger.path)",
+                    "labels": "\(labelSet)",
+                ])
+            if watch {
+                let interval = try GoDuration.parseMillis(syncInterval)
+                let loop = ShipLoop(shipper: shipper, intervalMillis: max(interval, 1), logger: logger)
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [.init(service: loop)], gracefulShutdownSignals: [.sigterm, .sigint],
+                        logger: logger))
+                try await group.run()
+            } else {
+                let summary = try await shipper.syncOnce()
+                try await printSummary(summary, ledger: ledger, bucket: bucket)
+                if summary.blockedBy != nil || !summary.quarantined.isEmpty { throw ExitCode(1) }
+            }
+        }
+    }
+
+    private func loadBucketConfig() throws(SkiffError) -> BucketConfig {
+        switch (objstoreConfigFile, objstoreConfig) {
+        case (.some, .some):
+            throw SkiffError(.invalidArgument, "both --objstore.config-file and --objstore.config are set; use one")
+        case (.some(let path), nil): return try BucketConfig.load(path: path)
+        case (nil, .some(let yaml)): return try BucketConfig.parse(yaml: yaml)
+        case (nil, nil):
+            throw SkiffError(
+                .invalidArgument,
+                "no bucket configured: pass --objstore.config-file bucket.yml (e.g. type: FILESYSTEM, config: {directory: /var/skiff/bucket})"
+            )
+        }
+    }
+
+    private func printSummary(_ s: SyncSummary, ledger: Ledger, bucket: any Bucket) async throws(SkiffError) {
+        var lines: [String] = []
+        let records = Dictionary(uniqueKeysWithValues: try await ledger.blocks().map { ($0.ulid, $0) })
+        for ulid in s.committed {
+            let r = records[ulid]
+            lines.append(
+                "shipped \(ulid)  \(RFC3339.format(millis: r?.minTime ?? 0)) .. \(RFC3339.format(millis: r?.maxTime ?? 0))  \(ByteCount.format(r?.totalBytes ?? 0))"
+            )
+        }
+        for ulid in s.adopted { lines.append("adopted \(ulid)  (meta.json was already in the bucket)") }
+        for ulid in s.cleaned { lines.append("cleaned \(ulid)  (block dir vanished; partial upload removed)") }
+        for ulid in s.quarantined {
+            lines.append("quarantined \(ulid)  \(records[ulid]?.lastError ?? "")")
+        }
+        let committedTotal = records.values.filter { $0.state == .committed }.count
+        lines.append(
+            "\(s.committed.count) block(s) shipped (\(ByteCount.format(s.uploadedBytes)) uploaded), \(s.adopted.count) adopted; "
+                + "\(committedTotal) committed in total to \(bucket.name)")
+        if let (ulid, error) = s.blockedBy {
+            lines.append("block \(ulid) is failing and holds back newer blocks: \(error.message)")
+            lines.append("run `skiff history \(ulid)` for its attempts; the next run resumes where this one stopped")
+        }
+        print(lines.joined(separator: "\n"))
+    }
+}
+
+/// The `--watch` loop as a Service: a pass, then a pause, until graceful shutdown.
+struct ShipLoop: Service {
+    let shipper: Shipper
+    let intervalMillis: Int64
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let summary = try await cancelWhenGracefulShutdown { try await shipper.syncOnce() }
+                if let (ulid, error) = summary.blockedBy {
+                    logger.warning("sync pass stopped at a failing block", metadata: ["block": "\(ulid)", "err": "\(error)"])
+                } else {
+                    logger.debug("sync pass done", metadata: ["shipped": "\(summary.committed.count)"])
+                }
+            } catch let error as SkiffError where error.transient {
+                logger.warning("sync pass failed", metadata: ["err": "\(error)"])
+            } catch is CancellationError {
+                break
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(intervalMillis)) }
+        }
+        logger.info("shipper stopped")
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import SkiffCore
+import TestSupport
+import Testing
+
+/// Kill `skiff ship` at every interesting point, restart it, and check that bucket, ledger and
+/// local dir agree: every block committed exactly once, byte-identical, nothing staged, no file
+/// re-uploaded that the ledger had recorded as uploaded.
+@Suite struct CrashTests {
+    static let killPoints = [
+        "after:stage", "before:hashed", "after:hashed",
+        "before:upload:chunks/000001", "after:upload:chunks/000001", "after:record:chunks/000001",
+        "before:chunks_uploaded", "after:chunks_uploaded",
+        "before:upload:index", "after:upload:index", "after:record:index",
+        "before:index_uploaded", "after:index_uploaded",
+        "before:upload:meta.json", "after:upload:meta.json", "before:committed", "after:committed",
+        "before:shipper_json", "after:shipper_json",
+        // The same points on a later block, with earlier blocks already committed.
+        "after:upload:chunks/000001=exit@3", "after:committed=exit@2", "after:hashed=exit@4",
+    ]
+
+    @Test(arguments: killPoints)
+    func killedAtAFailpointResumesExactly(_ point: String) async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        let spec = point.contains("=") ? point : "\(point)=exit"
+        let crashed = try await world.ship(failpoints: spec)
+        #expect(crashed.killedBySIGKILL, "the failpoint was never reached: \(crashed)")
+        let recorded = try await world.recordedUploads()
+
+        let resumed = try await world.ship()
+        #expect(resumed.status == 0, "\(resumed)")
+        try await world.expectFullyShipped()
+        let after = try await world.recordedUploads()
+        for (key, inode) in recorded {
+            #expect(after[key] == inode, "\(key) was uploaded again although the ledger recorded it")
+        }
+    }
+
+    @Test func twoCrashesInARowStillConverge() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship(failpoints: "after:upload:chunks/000001=exit@2").killedBySIGKILL)
+        #expect(try await world.ship(failpoints: "before:upload:meta.json=exit").killedBySIGKILL)
+        #expect(try await world.ship().status == 0)
+        try await world.expectFullyShipped()
+    }
+
+    /// Random `kill -9` while every step is slowed down, until a run completes.
+    @Test func randomKill9ConvergesWithoutLossOrDuplicates() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        var kills = 0
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<12 {
+            let running = try SkiffProcess.start(world.shipArguments, environment: ["SKIFF_FAILPOINTS": "*=sleep(15)"])
+            try await Task.sleep(for: .milliseconds(Int.random(in: 40...400, using: &generator)))
+            running.kill9()
+            let result = try await running.wait()
+            if result.killedBySIGKILL { kills += 1 } else { #expect(result.status == 0, "\(result)") }
+        }
+        #expect(kills > 0)
+        let final = try await world.ship()
+        #expect(final.status == 0, "\(final)")
+        try await world.expectFullyShipped()
+    }
+
+    /// A second run ships nothing: every block is already committed.
+    @Test func aSecondRunUploadsNothing() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        let first = try await world.ship()
+        #expect(first.status == 0, "\(first)")
+        let inodes = try await world.recordedUploads()
+        let second = try await world.ship()
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("0 block(s) shipped"), "\(second.stdout)")
+        #expect(try await world.recordedUploads() == inodes)
+        try await world.expectFullyShipped()
+    }
+}
