@@ -32,7 +32,7 @@ public struct FilesystemBucket: Bucket {
         do throws(Errno) {
             guard !root.isEmpty else { throw Errno(code: ENOENT) }
             try makeDirectories(root)
-            // Permission bits do not tell (root ignores them, read-only mounts ignore them): write.
+            // Write a file: permission bits do not tell (root bypasses them), and neither does access(2) on every mount.
             let probe = root + "/" + ObjectKey.tempPrefix + "probe-" + randomHex()
             let fd = try openFile(probe, O_WRONLY | O_CREAT | O_EXCL)
             close(fd)
@@ -72,7 +72,7 @@ public struct FilesystemBucket: Bucket {
             while true {
                 let n: Int
                 do throws(Errno) {
-                    n = try sys { Glibc.read(source, buffer.baseAddress, buffer.count) }
+                    n = try readSome(source, into: buffer)
                 } catch {
                     throw SkiffError(.io, "upload \(key): read \(path): \(error.reason)", transient: error.isTransient)
                 }
@@ -99,7 +99,8 @@ public struct FilesystemBucket: Bucket {
         try ObjectKey.validate(key, op: "upload")
         try writeAtomically(key: key) { (out: Int32) throws(SkiffError) in
             do throws(Errno) {
-                try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws(Errno) in try writeAll(out, raw) }
+                // withUnsafeBytes only rethrows untyped errors, so the result is carried out.
+                try bytes.withUnsafeBytes { raw in Result { () throws(Errno) in try writeAll(out, raw) } }.get()
             } catch {
                 throw osError("upload", key, error)
             }
@@ -118,7 +119,8 @@ public struct FilesystemBucket: Bucket {
             // A concurrent delete may remove the (then empty) directory between mkdir and open.
             for attempt in 1...3 {
                 try makeDirectories(dir)
-                temp = dir + "/" + ObjectKey.tempPrefix + randomHex()
+                removeStaleTemps(of: target)
+                temp = dir + "/" + Self.tempPrefix(of: target) + randomHex()
                 do throws(Errno) {
                     fd = try openFile(temp, O_WRONLY | O_CREAT | O_EXCL)
                     break
@@ -127,20 +129,25 @@ public struct FilesystemBucket: Bucket {
                 }
             }
         } catch {
+            removeEmptyParents(of: target)
             throw osError("upload", key, error)
         }
 
         var renamed = false
         defer {
             if fd >= 0 { close(fd) }
-            if !renamed { unlink(temp) }
+            if !renamed {
+                unlink(temp)
+                removeEmptyParents(of: target)  // a failed first upload into a dir leaves no empty dir
+            }
         }
         try fill(fd)
         do throws(Errno) {
             try sys { fsync(fd) }
             let closing = fd
             fd = -1
-            try sys { close(closing) }
+            // Not retried on EINTR: Linux has closed the descriptor anyway, and it may be reused.
+            if close(closing) != 0 && errno != EINTR { throw Errno.current }
             try sys { rename(temp, target) }
             renamed = true
             try fsyncDirectory(dir)
@@ -191,9 +198,9 @@ public struct FilesystemBucket: Bucket {
             let want = Int(min(Int64(buffer.count), end - offset))
             let n: Int
             do throws(Errno) {
-                n = try buffer.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) throws(Errno) in
-                    try sys { pread(fd, raw.baseAddress, want, off_t(offset)) }
-                }
+                n = try buffer.withUnsafeMutableBytes { raw in
+                    Result { () throws(Errno) in try sys { pread(fd, raw.baseAddress, want, off_t(offset)) } }
+                }.get()
             } catch {
                 throw osError("read", key, error)
             }
@@ -251,17 +258,39 @@ public struct FilesystemBucket: Bucket {
         } catch {
             throw osError("delete", key, error)
         }
-        // Remove directories the delete left empty, so a deleted block leaves no `<ULID>/chunks/`.
-        // rmdir only removes empty ones; a concurrent upload into one just recreates it.
-        var dir = parentPath(target)
-        while dir != directory && dir.count > directory.count && rmdir(dir) == 0 {
-            dir = parentPath(dir)
-        }
+        // So a deleted block leaves no empty `<ULID>/chunks/` behind.
+        removeStaleTemps(of: target)
+        removeEmptyParents(of: target)
     }
 
     // MARK: - Helpers
 
+    /// Temp files are named after their object (`.skiff-tmp-<name>.<random>`), so the next
+    /// upload or delete of the same key can sweep the temp file a killed writer left behind.
+    /// There is one writer per key at a time (one shipper per block), so no live temp is removed.
+    private static func tempPrefix(of target: String) -> String {
+        ObjectKey.tempPrefix + target[target.index(after: target.lastIndex(of: "/")!)...] + "."
+    }
+
+    private func removeStaleTemps(of target: String) {
+        let dir = parentPath(target)
+        let prefix = Self.tempPrefix(of: target)
+        for entry in (try? directoryEntries(dir)) ?? [] where !entry.isDirectory && entry.name.hasPrefix(prefix) {
+            unlink(dir + "/" + entry.name)
+        }
+    }
+
     private func path(of key: String) -> String { directory + "/" + key }
+
+    /// Removes the directories above `path` that are empty, up to (not including) the root, so
+    /// listings show no "directory" without objects, as on S3. rmdir only removes empty ones; an
+    /// upload racing with it retries its mkdir (see `writeAtomically`).
+    private func removeEmptyParents(of path: String) {
+        var dir = parentPath(path)
+        while dir.utf8.count > directory.utf8.count && rmdir(dir) == 0 {
+            dir = parentPath(dir)
+        }
+    }
 }
 
 /// A failed OS call on the bucket, in the form "<op> <key>: <reason>".

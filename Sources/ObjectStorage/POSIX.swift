@@ -145,3 +145,8 @@ func randomHex(bytes: Int = 8) -> String {
     }
     return out
 }
+
+/// Reads up to `buffer.count` bytes; 0 at end of file.
+func readSome(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+    try sys { read(fd, buffer.baseAddress, buffer.count) }
+}

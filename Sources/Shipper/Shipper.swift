@@ -88,7 +88,8 @@ public struct Shipper: Sendable {
             }
             try await ledger.insertBlock(
                 BlockSummary(block.meta), machine: .initial(ignored: reason != nil), reason: reason, at: now())
-            log(.info, reason == nil ? "block discovered" : "block ignored", block.meta.ulid, ["reason": "\(reason ?? "")"])
+            log(.info, reason == nil ? "block discovered" : "block ignored", block.meta.ulid,
+                reason.map { ["reason": "\($0)"] } ?? [:])
             if reason != nil { summary.newlyIgnored.append(block.meta.ulid) }
         }
         for (ulid, _) in local.unreadable where known[ulid] == nil {
@@ -229,7 +230,7 @@ public struct Shipper: Sendable {
         }
     }
 
-    private func log(_ level: Logger.Level, _ message: String, _ ulid: ULID, _ extra: Logger.Metadata = [:]) {
+    func log(_ level: Logger.Level, _ message: String, _ ulid: ULID, _ extra: Logger.Metadata = [:]) {
         var metadata = extra
         metadata["block"] = "\(ulid)"
         logger.log(level: level, "\(message)", metadata: metadata)

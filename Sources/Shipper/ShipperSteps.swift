@@ -17,7 +17,7 @@ extension Shipper {
         if try await bucket.exists(key: "\(ulid)/meta.json") { return StepResult(.adopted) }
         let staged = try stager.stage(block)
         try await failpoints.hit("after:stage")
-        let files = try stager.hash(staged)
+        let files = try stager.hash(staged, expectedChunks: block.meta.numChunks > 0 ? block.meta.numChunks : nil)
         let meta = block.meta.thanosDocument(labels: config.labels, files: files, uploadTimeMillis: now())
         try stager.writeMeta(meta, for: ulid)
         return StepResult(.hashed, hashed: (files, meta))

@@ -109,21 +109,20 @@ enum Posix {
         let fd = try openFile(path, O_RDONLY)
         defer { close(fd) }
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        defer { chunk.deallocate() }
         while true {
-            let n = try chunk.withUnsafeMutableBytes { (b) throws(Failure) -> Int in
-                try readSome(fd, b.baseAddress!, b.count, path: path)
-            }
+            let n = try readSome(fd, chunk.baseAddress!, chunk.count, path: path)
             if n == 0 { return out }
-            out.append(contentsOf: chunk.prefix(n))
+            out.append(contentsOf: chunk[0..<n])
         }
     }
 
     /// Writes every byte, retrying short writes and EINTR.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(Failure) {
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(Failure) {
         var done = 0
         while done < bytes.count {
-            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw fail("write \(path)")
@@ -141,14 +140,6 @@ enum Posix {
         let fd = try openFile(dir, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
         try sync(fd, path: dir)
-    }
-
-    /// `mkdir -p` with `mode` for every directory it creates.
-    static func makeDirs(_ path: String, mode: mode_t) throws(Failure) {
-        if try exists(path) { return }
-        let parent = dirname(path)
-        if parent != path { try makeDirs(parent, mode: mode) }
-        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw fail("mkdir \(path)") }
     }
 
     /// `rm -rf` that never follows symlinks (uses lstat), so nothing outside `path` is touched.

@@ -5,6 +5,7 @@ import Logging
 import ObjectStorage
 import ServiceLifecycle
 import Shipper
+import TSDB
 import SkiffCore
 
 /// `skiff ship`: ship every eligible block once (or keep watching with `--watch`).
@@ -59,6 +60,10 @@ struct Ship: AsyncParsableCommand {
             let bucketConfig = try loadBucketConfig()
             let bucket = try bucketConfig.makeBucket()
             let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
+            // Checked before the lock so a wrong --tsdb.path gets its own clear message.
+            _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)
+            let lock = try DataDirLock(tsdbPath: ledgerOptions.tsdbPath)
+            defer { withExtendedLifetime(lock) {} }
             let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath)
             let config = ShipperConfig(
                 tsdbPath: ledgerOptions.tsdbPath, labels: labelSet, uploadCompacted: uploadCompacted,

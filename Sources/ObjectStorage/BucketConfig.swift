@@ -1,0 +1,209 @@
+import Foundation
+import SkiffCore
+import Yams
+
+/// Which bucket to ship to: Thanos' objstore YAML (`--objstore.config-file`), so one file serves
+/// Thanos and Skiff.
+///
+/// ```yaml
+/// type: FILESYSTEM        # case-insensitive
+/// config:
+///   directory: /var/skiff/bucket
+/// prefix: tenant-a        # optional: every object is stored under tenant-a/
+/// ```
+///
+/// Parsing is strict (an unknown key is an error naming it) and error messages name keys and
+/// environment variables but never echo values, since other types' configs hold credentials.
+public struct BucketConfig: Equatable, Sendable {
+    /// The kind of object store and its settings.
+    public enum Provider: Equatable, Sendable {
+        /// A local directory (an absolute path) in Thanos' FILESYSTEM layout.
+        case filesystem(directory: String)
+    }
+
+    public var provider: Provider
+    /// Every object is stored under `prefix/`; "" for none. No leading or trailing "/".
+    public var prefix: String
+
+    public init(provider: Provider, prefix: String = "") {
+        self.provider = provider
+        self.prefix = prefix
+    }
+
+    /// Types Thanos supports that Skiff does not implement yet; a type moves out of here into the
+    /// switch in `parse` when it is implemented.
+    static let notYetSupported: Set<String> = [
+        "S3", "GCS", "AZURE", "SWIFT", "COS", "ALIYUNOSS", "BOS", "OCI", "OBS",
+    ]
+    static let supported = "FILESYSTEM"
+
+    /// Parses objstore YAML, after replacing `$(NAME)` with environment variable `NAME` as Thanos
+    /// does. Relative directories are resolved against the current directory.
+    public static func parse(
+        yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(SkiffError) -> BucketConfig {
+        try parse(yaml, environment: environment, source: "bucket config")
+    }
+
+    /// Reads and parses the objstore YAML file at `path`.
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(SkiffError) -> BucketConfig {
+        let bytes: [UInt8]
+        do throws(Errno) { bytes = try readFile(path) } catch {
+            throw SkiffError(
+                .invalidArgument,
+                "read bucket config \(path): \(error.reason); pass --objstore.config-file the path of a Thanos objstore YAML file"
+            )
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw SkiffError(.invalidArgument, "read bucket config \(path): the file is not UTF-8 text")
+        }
+        return try parse(text, environment: environment, source: "bucket config \(path)")
+    }
+
+    /// The bucket this config describes, created and checked for use.
+    public func makeBucket() throws(SkiffError) -> any Bucket {
+        let bucket: any Bucket
+        switch provider {
+        case .filesystem(let directory): bucket = try FilesystemBucket(directory: directory)
+        }
+        return prefix.isEmpty ? bucket : try PrefixedBucket(base: bucket, prefix: prefix)
+    }
+
+    // MARK: - Parsing
+
+    private static func parse(_ yaml: String, environment: [String: String], source: String) throws(SkiffError)
+        -> BucketConfig
+    {
+        let empty = SkiffError(.invalidArgument, "\(source) is empty; set type: FILESYSTEM and config.directory")
+        // Checked before YAML parsing, which rejects tabs as indentation even in a blank file.
+        if yaml.allSatisfy(\.isWhitespace) { throw empty }
+        let text = try substituteEnvironment(yaml, environment, source: source)
+        guard let root = try compose(text, source: source) else { throw empty }
+        let top = try StrictMapping(root, in: source, section: nil, allowed: ["type", "config", "prefix"])
+        guard let rawType = try top.string("type") else {
+            throw SkiffError(.invalidArgument, "\(source) has no type; set type: FILESYSTEM")
+        }
+        let prefix = String((try top.string("prefix") ?? "").trimmingSlashes)
+        if !prefix.isEmpty {
+            do throws(SkiffError) { try ObjectKey.validate(prefix, op: "prefix") } catch {
+                throw SkiffError(.invalidArgument, "\(source): \(error.message)")
+            }
+        }
+
+        let type = rawType.uppercased()
+        let provider: Provider
+        switch type {
+        case "FILESYSTEM":
+            let config = try StrictMapping(
+                top.node("config"), in: source, section: "FILESYSTEM", allowed: ["directory"])
+            guard let directory = try config.string("directory"), !directory.isEmpty else {
+                throw SkiffError(
+                    .invalidArgument, "\(source) has no config.directory; FILESYSTEM needs the directory to ship blocks to")
+            }
+            provider = .filesystem(directory: absolute(directory))
+        default:
+            if notYetSupported.contains(type) {
+                throw SkiffError(.invalidArgument, "bucket type \(type) is not supported yet; supported: \(supported)")
+            }
+            throw SkiffError(.invalidArgument, "unknown bucket type \"\(rawType)\" in \(source); supported: \(supported)")
+        }
+        return BucketConfig(provider: provider, prefix: prefix)
+    }
+
+    /// The YAML's root node, or nil for an empty (or comments-only) document. Errors carry the
+    /// position and libyaml's problem text, not Yams' snippet of the offending line: it may hold a secret.
+    private static func compose(_ text: String, source: String) throws(SkiffError) -> Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            let detail: String
+            switch error {
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+                .composer(_, let problem, let mark, _):
+                detail = "\(problem) at line \(mark.line), column \(mark.column)"
+            case .duplicatedKeysInMapping(let duplicates, _):
+                detail = "duplicate key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", "))"
+            case .reader(let problem, _, _, _):
+                detail = problem
+            default:
+                detail = "cannot parse it"
+            }
+            throw SkiffError(.invalidArgument, "\(source) is not valid YAML: \(detail)")
+        } catch {
+            throw SkiffError(.invalidArgument, "\(source) is not valid YAML")
+        }
+    }
+
+    /// `path` made absolute against the current directory, without "." or empty segments.
+    static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        let segments = full.split(separator: "/").filter { $0 != "." }
+        return "/" + segments.joined(separator: "/")
+    }
+
+    /// The whole file at `path`.
+    private static func readFile(_ path: String) throws(Errno) -> [UInt8] {
+        let fd = try openFile(path, O_RDONLY)
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(Errno) in try readSome(fd, into: raw) }
+            }.get()
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+}
+
+/// A YAML mapping read strictly: unknown keys are errors naming the key, values are scalars.
+private struct StrictMapping {
+    private let values: [String: Node]
+    private let source: String
+    private let section: String?
+
+    /// `node` must be a mapping (or absent/null: no keys) whose keys are all in `allowed`.
+    /// `section` is nil for the top level, else the type whose `config:` this is.
+    init(_ node: Node?, in source: String, section: String?, allowed: [String]) throws(SkiffError) {
+        self.source = source
+        self.section = section
+        let place = section == nil ? source : "the config section of \(source)"
+        var values: [String: Node] = [:]
+        switch node {
+        case nil: break
+        case let node? where node.null != nil: break  // "config:" with nothing after it
+        case .mapping(let mapping)?:
+            for (key, value) in mapping {
+                guard let name = key.scalar?.string else {
+                    throw SkiffError(.invalidArgument, "\(place) has a key that is not a string")
+                }
+                guard allowed.contains(name) else {
+                    let supported = section.map { "\($0) supports" } ?? "supported"
+                    throw SkiffError(
+                        .invalidArgument,
+                        "unknown key \"\(name)\" in \(source); \(supported): \(allowed.joined(separator: ", "))")
+                }
+                values[name] = value
+            }
+        default:
+            throw SkiffError(
+                .invalidArgument, "\(place) is not a YAML mapping; expected keys: \(allowed.joined(separator: ", "))")
+        }
+        self.values = values
+    }
+
+    func node(_ key: String) -> Node? { values[key] }
+
+    /// The scalar value of `key`, or nil when absent or null. Never echoes the value in errors.
+    func string(_ key: String) throws(SkiffError) -> String? {
+        guard let node = values[key] else { return nil }
+        guard let scalar = node.scalar else {
+            let name = section == nil ? key : "config.\(key)"
+            throw SkiffError(.invalidArgument, "\(name) in \(source) must be a single value, not a list or mapping")
+        }
+        return node.null != nil ? nil : scalar.string
+    }
+}

@@ -1,0 +1,67 @@
+import SkiffCore
+
+/// Keeps every object of `base` under `prefix/`, like Thanos' `prefix:` objstore option: the
+/// shipper's key `<ULID>/meta.json` is stored as `<prefix>/<ULID>/meta.json`.
+public struct PrefixedBucket: Bucket {
+    public let base: any Bucket
+    /// The prefix without leading or trailing "/", never empty.
+    public let prefix: String
+
+    public var name: String { "\(base.name) (prefix \(prefix))" }
+
+    /// Wraps `base`; `prefix` is trimmed of "/" as Thanos does, and must be a valid key.
+    public init(base: any Bucket, prefix: String) throws(SkiffError) {
+        let trimmed = String(prefix.trimmingSlashes)
+        try ObjectKey.validate(trimmed, op: "use prefix")
+        self.base = base
+        self.prefix = trimmed
+    }
+
+    public func upload(key: String, fileAt path: String, size: Int64, sha256: String?) async throws(SkiffError) {
+        try await base.upload(key: full(key, "upload"), fileAt: path, size: size, sha256: sha256)
+    }
+
+    public func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {
+        try await base.upload(key: full(key, "upload"), bytes: bytes)
+    }
+
+    public func attributes(key: String) async throws(SkiffError) -> ObjectAttributes? {
+        try await base.attributes(key: full(key, "stat"))
+    }
+
+    public func read(
+        key: String, range: Range<Int64>?,
+        into consumer: (ArraySlice<UInt8>) async throws(SkiffError) -> Void
+    ) async throws(SkiffError) {
+        try await base.read(key: full(key, "read"), range: range, into: consumer)
+    }
+
+    public func list(prefix listPrefix: String, recursive: Bool) async throws(SkiffError) -> [String] {
+        // Validated here: "/x" would otherwise become "prefix//x" and fail with a confusing key.
+        try ObjectKey.validatePrefix(listPrefix, op: "list")
+        let head = prefix + "/"
+        return try await base.list(prefix: head + listPrefix, recursive: recursive).map {
+            String($0.utf8.dropFirst(head.utf8.count))!
+        }
+    }
+
+    public func delete(key: String) async throws(SkiffError) {
+        try await base.delete(key: full(key, "delete"))
+    }
+
+    /// The base bucket's key; an invalid `key` is reported as the caller wrote it.
+    private func full(_ key: String, _ op: String) throws(SkiffError) -> String {
+        try ObjectKey.validate(key, op: op)
+        return prefix + "/" + key
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing "/".
+    var trimmingSlashes: SubSequence {
+        guard let first = firstIndex(where: { $0 != "/" }), let last = lastIndex(where: { $0 != "/" }) else {
+            return self[endIndex...]
+        }
+        return self[first...last]
+    }
+}

@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Crypto
+import SkiffCore
+
+/// Streaming SHA-256 of a file, the hash Thanos records in meta.json `thanos.files`.
+public enum FileDigest {
+    /// A file's size, hash and (for a chunk segment) how many chunks its framing holds.
+    public struct Digest: Sendable, Equatable {
+        public let size: Int64
+        /// Lower-case hex, as `sha256sum` prints it.
+        public let sha256: String
+        /// Chunks found by the framing walk; nil unless hashed as a chunk segment.
+        public let chunks: Int?
+    }
+
+    /// 1 MiB: large enough that syscalls cost nothing next to hashing, small enough to stay in L2.
+    public static let bufferSize = 1 << 20
+
+    /// Hashes `path` in one sequential read pass, never holding the file in memory. With
+    /// `chunkSegment`, also walks the chunk framing over the same buffers, so a truncated
+    /// segment fails here as `.corruptBlock`. `name` (e.g. "block X file chunks/000001") is
+    /// used in messages instead of the path. A missing file is `.blockVanished`, a failed read `.io`.
+    public static func sha256(of path: String, chunkSegment: Bool = false, name: String? = nil) throws(SkiffError)
+        -> Digest
+    {
+        let label = name ?? path
+        let fd: Int32
+        do {
+            fd = try Posix.openFile(path, O_RDONLY)
+        } catch {
+            if error.vanished {
+                throw SkiffError(.blockVanished, "\(label) vanished before it could be hashed (deleted by retention or compaction)")
+            }
+            throw SkiffError(.io, "cannot open \(label) to hash it: \(error.reason)")
+        }
+        defer { close(fd) }
+        #if os(Linux)
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        #endif
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
+        defer { buffer.deallocate() }
+        var hasher = SHA256()
+        var walker = chunkSegment ? ChunkFramingWalker() : nil
+        var size: Int64 = 0
+        while true {
+            let n: Int
+            do {
+                n = try Posix.readSome(fd, buffer.baseAddress!, bufferSize, path: path)
+            } catch {
+                throw SkiffError(.io, "cannot read \(label) at offset \(size): \(error.reason)")
+            }
+            if n == 0 { break }
+            let filled = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            hasher.update(bufferPointer: filled)
+            do {
+                try walker?.feed(filled)
+            } catch {
+                throw corrupt(label, error)
+            }
+            size += Int64(n)
+        }
+        do {
+            try walker?.finish()
+        } catch {
+            throw corrupt(label, error)
+        }
+        let sha = hasher.finalize().withUnsafeBytes { hex($0) }
+        return Digest(size: size, sha256: sha, chunks: walker?.chunks)
+    }
+
+    private static func corrupt(_ label: String, _ error: ChunkFramingWalker.Corrupt) -> SkiffError {
+        SkiffError(
+            .corruptBlock,
+            "\(label) \(error.message); the block is corrupt (Prometheus crashed while writing it, or the disk lost data) "
+                + "and will not be uploaded: check it with `promtool tsdb analyze` and move it out of the data dir",
+            transient: false)
+    }
+}

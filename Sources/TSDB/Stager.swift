@@ -1,0 +1,176 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import SkiffCore
+
+/// A file of a block in its staging dir, ready to hash and upload.
+public struct StagedFile: Sendable, Equatable {
+    public let ulid: ULID
+    /// The object name under the block, as in `thanos.files`: "chunks/000001" or "index".
+    public let relPath: String
+    /// Absolute path in the staging dir.
+    public let path: String
+    public let size: Int64
+
+    public init(ulid: ULID, relPath: String, path: String, size: Int64) {
+        self.ulid = ulid
+        self.relPath = relPath
+        self.path = path
+        self.size = size
+    }
+}
+
+/// Stages blocks under `<tsdb>/thanos/upload/<ULID>` as Thanos' shipper does: hard links to the
+/// block's files, so they stay readable even if Prometheus deletes the block mid-upload, and a
+/// meta.json of our own. Nothing outside `<tsdb>/thanos/` is ever modified or deleted.
+public struct Stager: Sendable {
+    public let tsdbPath: String
+    /// `<tsdb>/thanos/upload`.
+    public let root: String
+
+    public init(tsdbPath: String) {
+        self.tsdbPath = tsdbPath
+        root = Posix.join(Posix.join(tsdbPath, "thanos"), "upload")
+    }
+
+    /// The staging dir of a block.
+    public func stagingDir(_ ulid: ULID) -> String { Posix.join(root, ulid.string) }
+
+    /// Checks the block (cheap checks), replaces any previous staging dir, and hard-links (or
+    /// copies, where links are impossible) `chunks/*` and `index` into it. Tombstones are not
+    /// shipped, as in Thanos; meta.json is written later by `writeMeta`. Sorted by relPath.
+    public func stage(_ block: LocalBlock) throws(SkiffError) -> [StagedFile] {
+        guard (try? Posix.exists(block.dir)) != false else { throw BlockChecker.vanished(block) }
+        let segments = try BlockChecker.check(block)
+        let ulid = block.meta.ulid
+        let dir = stagingDir(ulid)
+        do throws(Posix.Failure) {
+            try Posix.removeTree(dir)
+            // One level at a time from <tsdb>/thanos down: never create anything above it.
+            let thanos = Posix.dirname(root)
+            for path in [thanos, root, dir, Posix.join(dir, "chunks")] {
+                guard mkdir(path, 0o750) == 0 || errno == EEXIST else { throw Posix.fail("mkdir \(path)") }
+            }
+        } catch {
+            throw SkiffError(.io, "cannot prepare staging dir \(dir): \(error.message); check that \(tsdbPath)/thanos is writable")
+        }
+        var files: [StagedFile] = []
+        for rel in segments.map({ "chunks/" + $0 }) + ["index"] {
+            let source = Posix.join(block.dir, rel)
+            let target = Posix.join(dir, rel)
+            do {
+                try Self.linkOrCopy(source, target)
+                files.append(StagedFile(ulid: ulid, relPath: rel, path: target, size: try Posix.status(target).size))
+            } catch {
+                throw BlockChecker.classify(error, block, missing: "lost \(rel) while it was being staged")
+            }
+        }
+        do throws(Posix.Failure) {
+            // Make the staged names durable: after a power loss a resumed run must not find half a dir.
+            try Posix.fsyncDir(Posix.join(dir, "chunks"))
+            try Posix.fsyncDir(dir)
+        } catch {
+            throw SkiffError(.io, "cannot sync staging dir \(dir): \(error.message)")
+        }
+        return files.sorted { $0.relPath < $1.relPath }
+    }
+
+    /// SHA-256 and size of each staged file, checking the chunk framing of segments as it reads.
+    /// With `expectedChunks` (meta.json `stats.numChunks`), the chunks found must add up to it:
+    /// that also catches a segment cut exactly between two chunks, which framing alone cannot see.
+    public func hash(_ files: [StagedFile], expectedChunks: Int64? = nil) throws(SkiffError) -> [BlockMeta.File] {
+        var result: [BlockMeta.File] = []
+        var chunks: Int64 = 0
+        for file in files {
+            let digest = try FileDigest.sha256(
+                of: file.path, chunkSegment: file.relPath.hasPrefix("chunks/"),
+                name: "block \(file.ulid) file \(file.relPath)")
+            chunks += Int64(digest.chunks ?? 0)
+            result.append(BlockMeta.File(relPath: file.relPath, sizeBytes: digest.size, sha256: digest.sha256))
+        }
+        if let expectedChunks, expectedChunks != chunks, let ulid = files.first?.ulid {
+            throw SkiffError(
+                .corruptBlock,
+                "block \(ulid) has \(chunks) chunks in its segment files but meta.json counts \(expectedChunks) "
+                    + "(a truncated or damaged chunks file); the block will not be uploaded: "
+                    + "check it with `promtool tsdb analyze` and move it out of the data dir",
+                transient: false)
+        }
+        return result
+    }
+
+    /// Writes `<staging>/meta.json` durably by temp file and rename, so it never writes through
+    /// a link into Prometheus' own meta.json.
+    public func writeMeta(_ bytes: [UInt8], for ulid: ULID) throws(SkiffError) {
+        let dir = stagingDir(ulid)
+        guard (try? Posix.status(dir))?.kind == .directory else {
+            throw SkiffError(.io, "staging dir \(dir) does not exist; the block must be staged before its meta.json is written")
+        }
+        try DurableFile.write(bytes, to: Posix.join(dir, "meta.json"))
+    }
+
+    /// The staged files of a block, so a restarted process can carry on from staging; nil when
+    /// there is no complete staging dir (no index or no chunks dir), and the block must be staged again.
+    public func stagedFiles(for ulid: ULID) -> [StagedFile]? {
+        let dir = stagingDir(ulid)
+        guard let names = try? Posix.list(Posix.join(dir, "chunks")),
+            let index = try? Posix.status(Posix.join(dir, "index")), index.kind == .file
+        else { return nil }
+        var files = [StagedFile(ulid: ulid, relPath: "index", path: Posix.join(dir, "index"), size: index.size)]
+        for name in names {
+            let rel = "chunks/" + name
+            let path = Posix.join(dir, rel)
+            guard let status = try? Posix.status(path), status.kind == .file else { return nil }
+            files.append(StagedFile(ulid: ulid, relPath: rel, path: path, size: status.size))
+        }
+        return files.sorted { $0.relPath < $1.relPath }
+    }
+
+    /// Removes a block's staging dir (links only: the block's own files are untouched).
+    public func remove(_ ulid: ULID) throws(SkiffError) {
+        do throws(Posix.Failure) {
+            try Posix.removeTree(stagingDir(ulid))
+        } catch {
+            throw SkiffError(.io, "cannot remove staging dir of block \(ulid): \(error.message)")
+        }
+    }
+
+    /// Blocks with a staging dir left over (by a crash or an unfinished upload), in ULID order.
+    public func stagedBlocks() -> [ULID] {
+        let names = (try? Posix.list(root)) ?? []
+        return names.compactMap { name in
+            guard let ulid = ULID(name), name == ulid.string,
+                (try? Posix.status(Posix.join(root, name)))?.kind == .directory
+            else { return nil }
+            return ulid
+        }.sorted()
+    }
+
+    /// Hard link, or a copy where the file system cannot link (another device, no link support,
+    /// too many links). AT_SYMLINK_FOLLOW links the file itself should the source be a symlink.
+    static func linkOrCopy(_ source: String, _ target: String) throws(Posix.Failure) {
+        if linkat(AT_FDCWD, source, AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 { return }
+        let failure = Posix.fail("link \(source) to \(target)")
+        guard [EXDEV, EPERM, ENOTSUP, EOPNOTSUPP, EMLINK].contains(failure.errno) else { throw failure }
+        try copy(source, target)
+    }
+
+    static func copy(_ source: String, _ target: String) throws(Posix.Failure) {
+        let input = try Posix.openFile(source, O_RDONLY)
+        defer { close(input) }
+        let output = try Posix.openFile(target, O_WRONLY | O_CREAT | O_EXCL, mode: 0o640)
+        defer { close(output) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileDigest.bufferSize, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try Posix.readSome(input, buffer.baseAddress!, buffer.count, path: source)
+            if n == 0 { break }
+            try Posix.writeAll(output, Array(buffer[0..<n]), path: target)
+        }
+        try Posix.sync(output, path: target)
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import ObjectStorage
+import TestSupport
+import Testing
+
+/// The shared bucket contract, against the filesystem bucket alone and behind a prefix.
+@Suite struct ConformanceTests {
+    @Test(arguments: BucketConformance.checks)
+    func filesystemBucket(_ check: BucketConformance.Check) async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        try await check.run(on: FilesystemBucket(directory: dir.sub("bucket")))
+        #expect(tempFiles(under: dir.sub("bucket")) == [], "a check left temp files behind")
+    }
+
+    @Test(arguments: BucketConformance.checks)
+    func prefixedBucket(_ check: BucketConformance.Check) async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let base = try FilesystemBucket(directory: dir.sub("bucket"))
+        try await check.run(on: PrefixedBucket(base: base, prefix: "/tenant/a/"))
+        // Nothing escaped the prefix.
+        let outside = try await base.list(prefix: "", recursive: true).filter { !$0.hasPrefix("tenant/a/") }
+        #expect(outside == [])
+        #expect(tempFiles(under: dir.sub("bucket")) == [])
+    }
+
+    /// `run` (one call for all checks) works as a harness on its own.
+    @Test func runAllAtOnce() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        var made = 0
+        try await BucketConformance.run {
+            made += 1
+            return try FilesystemBucket(directory: dir.sub("bucket-\(made)"))
+        }
+        #expect(made == BucketConformance.checks.count)
+    }
+
+    /// The suite's own SHA-256 matches known answers (FIPS 180-4 examples), so its digests mean something.
+    @Test func conformanceSHA256() {
+        #expect(BucketConformance.sha256Hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            BucketConformance.sha256Hex(Array("abc".utf8))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            BucketConformance.sha256Hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+}
+
+/// Paths of `.skiff-tmp-*` files anywhere under `root`.
+func tempFiles(under root: String) -> [String] {
+    let all = FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []
+    return all.filter { ($0 as NSString).lastPathComponent.hasPrefix(".skiff-tmp-") }
+}
