@@ -1,0 +1,85 @@
+import Foundation
+import SkiffCore
+import TestSupport
+import Testing
+
+/// `skiff blocks`, `skiff history` and `skiff ship --watch` as an operator runs them.
+@Suite struct CommandTests {
+    @Test func blocksAndHistoryInTableAndJSON() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        let ship = try await world.ship()
+        #expect(ship.status == 0, "\(ship)")
+        for ulid in world.localBlocks { #expect(ship.stdout.contains("shipped \(ulid)")) }
+
+        let table = try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb])
+        #expect(table.status == 0)
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("ULID") == true)
+        #expect(lines.count == world.localBlocks.count + 1)
+        #expect(lines.dropFirst().allSatisfy { $0.contains("committed") })
+
+        let json = try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb, "--output", "json"])
+        let blocks = try #require(try JSONValue.parse(Array(json.stdout.utf8)).arrayValue)
+        #expect(blocks.compactMap { $0["ulid"]?.stringValue } == world.localBlocks.map(\.string))
+        #expect(blocks.allSatisfy { $0["state"] == .string("committed") && $0["total_bytes"]?.int64Value ?? 0 > 0 })
+
+        let ulid = world.localBlocks[0]
+        let history = try await SkiffProcess.run(["history", ulid.string, "--tsdb.path", world.tsdb, "--output", "json"])
+        let rows = try #require(try JSONValue.parse(Array(history.stdout.utf8)).arrayValue)
+        #expect(rows.compactMap { $0["to"]?.stringValue } == ["discovered", "hashed", "chunks_uploaded", "index_uploaded", "committed"])
+        let text = try await SkiffProcess.run(["history", ulid.string, "--tsdb.path", world.tsdb])
+        let last = try #require(text.stdout.split(separator: "\n").last)
+        #expect(last.split(separator: " ", omittingEmptySubsequences: true).dropFirst().prefix(2) == ["index_uploaded", "committed"])
+    }
+
+    @Test func historyShowsFailedAttemptsWithTheirError() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        let result = try await world.ship(failpoints: "before:upload:index=error", extra: ["--shipper.attempts-per-pass", "2"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("holds back newer blocks"), "\(result.stdout)")
+        let first = world.localBlocks[0]
+        let blocks = try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb])
+        #expect(blocks.stdout.contains("failed"))
+        #expect(blocks.stdout.contains("injected"))
+        let history = try await SkiffProcess.run(["history", first.string, "--tsdb.path", world.tsdb])
+        #expect(history.stdout.components(separatedBy: "injected").count - 1 == 2, "\(history.stdout)")
+        // The next run resumes and ships everything.
+        #expect(try await world.ship().status == 0)
+        try await world.expectFullyShipped()
+    }
+
+    @Test func watchShipsNewBlocksAndStopsGracefullyOnSIGTERM() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        let newest = try #require(world.localBlocks.last)
+        let held = world.root.sub("held")
+        try FileManager.default.moveItem(atPath: "\(world.tsdb)/\(newest)", toPath: held)
+        let running = try SkiffProcess.start(world.shipArguments + ["--watch", "--sync-interval", "100ms"])
+        defer { running.kill9() }
+
+        func shipped() -> Set<String> {
+            let doc = try? JSONValue.parse(Array(FileManager.default.contents(atPath: "\(world.tsdb)/thanos.shipper.json") ?? Data()))
+            return Set((doc?["uploaded"]?.arrayValue ?? []).compactMap(\.stringValue))
+        }
+        func waitFor(_ condition: () -> Bool) async throws -> Bool {
+            for _ in 0..<300 where !condition() { try await Task.sleep(for: .milliseconds(50)) }
+            return condition()
+        }
+        #expect(try await waitFor { shipped().count == world.localBlocks.count })
+        // Prometheus writes a block as <ULID>.tmp-for-creation and renames it when complete.
+        let tmp = "\(world.tsdb)/\(newest).tmp-for-creation"
+        try FileManager.default.moveItem(atPath: held, toPath: tmp)
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(!shipped().contains(newest.string), "a .tmp dir must not be shipped")
+        try FileManager.default.moveItem(atPath: tmp, toPath: "\(world.tsdb)/\(newest)")
+        #expect(try await waitFor { shipped().contains(newest.string) })
+
+        running.terminate()
+        let result = try await running.wait(timeout: .seconds(20))
+        #expect(result.status == 0 && !result.signaled, "\(result)")
+        #expect(result.stderr.contains("shipper stopped"))
+        try await world.expectFullyShipped()
+    }
+}
