@@ -61,7 +61,8 @@ let package = Package(
 
         // Test support: temp dirs, real promtool blocks, running the built binary.
         .target(
-            name: "TestSupport", dependencies: ["SkiffCore", "ObjectStorage"], path: "Tests/TestSupport",
+            name: "TestSupport",
+            dependencies: ["SkiffCore", "ObjectStorage", .product(name: "Crypto", package: "swift-crypto")], path: "Tests/TestSupport",
             swiftSettings: settings),
         .testTarget(name: "SkiffCoreTests", dependencies: ["SkiffCore"], swiftSettings: settings),
         .testTarget(

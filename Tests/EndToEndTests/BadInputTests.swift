@@ -55,7 +55,7 @@ import Testing
     @Test func unwritableBucketDirectory() async throws {
         let world = try ShippingWorld()
         defer { world.root.remove() }
-        FileManager.default.createFile(atPath: world.root.sub("plainfile"), contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: world.root.sub("plainfile"), contents: Data("x".utf8))
         try "type: FILESYSTEM\nconfig:\n  directory: \(world.root.sub("plainfile/bucket"))\n".write(
             toFile: world.bucketConfig, atomically: true, encoding: .utf8)
         expectFailure(try await world.ship(), mentioning: ["plainfile/bucket", "not usable"])

@@ -57,11 +57,11 @@ import Testing
         try await bucket.upload(key: "blk/chunks/000001", bytes: [1])
         let stale = dir.sub("bucket/blk/chunks/.skiff-tmp-000001.dead")
         let other = dir.sub("bucket/blk/chunks/.skiff-tmp-000002.live")
-        for path in [stale, other] { FileManager.default.createFile(atPath: path, contents: Data([9])) }
+        for path in [stale, other] { _ = FileManager.default.createFile(atPath: path, contents: Data([9])) }
         try await bucket.upload(key: "blk/chunks/000001", bytes: [2])
         #expect(!FileManager.default.fileExists(atPath: stale))
         #expect(FileManager.default.fileExists(atPath: other))
-        FileManager.default.createFile(atPath: stale, contents: Data([9]))
+        _ = FileManager.default.createFile(atPath: stale, contents: Data([9]))
         try await bucket.delete(key: "blk/chunks/000001")
         #expect(!FileManager.default.fileExists(atPath: stale))
     }
