@@ -89,8 +89,8 @@ struct Ship: AsyncParsableCommand {
                 try await group.run()
             } else {
                 let summary = try await shipper.syncOnce()
-                try await printSummary(summary, ledger: ledger, bucket: bucket)
-                if summary.blockedBy != nil || !summary.quarantined.isEmpty { throw ExitCode(1) }
+                let quarantined = try await printSummary(summary, ledger: ledger, bucket: bucket)
+                if summary.blockedBy != nil || quarantined > 0 { throw ExitCode(1) }
             }
         }
     }
@@ -109,7 +109,8 @@ struct Ship: AsyncParsableCommand {
         }
     }
 
-    private func printSummary(_ s: SyncSummary, ledger: Ledger, bucket: any Bucket) async throws(SkiffError) {
+    /// Prints what the pass did; returns how many local blocks are quarantined (this pass or earlier).
+    private func printSummary(_ s: SyncSummary, ledger: Ledger, bucket: any Bucket) async throws(SkiffError) -> Int {
         var lines: [String] = []
         let records = Dictionary(uniqueKeysWithValues: try await ledger.blocks().map { ($0.ulid, $0) })
         for ulid in s.committed {
@@ -120,8 +121,16 @@ struct Ship: AsyncParsableCommand {
         }
         for ulid in s.adopted { lines.append("adopted \(ulid)  (meta.json was already in the bucket)") }
         for ulid in s.cleaned { lines.append("cleaned \(ulid)  (block dir vanished; partial upload removed)") }
-        for ulid in s.quarantined {
-            lines.append("quarantined \(ulid)  \(records[ulid]?.lastError ?? "")")
+        // Every quarantined block still on disk, not just this pass's: each run exits 1 until it is fixed.
+        let quarantined = records.values.filter {
+            $0.state == .failed && $0.quarantined
+                && FileManager.default.fileExists(atPath: "\(ledgerOptions.tsdbPath)/\($0.ulid)")
+        }.sorted { $0.minTime < $1.minTime }
+        for r in quarantined {
+            lines.append("quarantined \(r.ulid)  \(r.lastError ?? "")")
+        }
+        if !quarantined.isEmpty {
+            lines.append("quarantined blocks are retried with a long backoff; fix or remove them (see `skiff history ULID`)")
         }
         let committedTotal = records.values.filter { $0.state == .committed }.count
         lines.append(
@@ -132,6 +141,7 @@ struct Ship: AsyncParsableCommand {
             lines.append("run `skiff history \(ulid)` for its attempts; the next run resumes where this one stopped")
         }
         print(lines.joined(separator: "\n"))
+        return quarantined.count
     }
 }
 

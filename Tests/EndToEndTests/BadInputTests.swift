@@ -99,8 +99,30 @@ import Testing
         defer { world.root.remove() }
         let first = try SkiffProcess.start(world.shipArguments, environment: ["SKIFF_FAILPOINTS": "after:stage=sleep(3000)"])
         defer { first.kill9() }
-        try await Task.sleep(for: .milliseconds(700))
+        let lockFile = world.tsdb + "/thanos/skiff.lock"
+        for _ in 0..<400 {  // until the first process holds the lock (bounded: 20 s)
+            if let text = FileManager.default.contents(atPath: lockFile), String(decoding: text, as: UTF8.self) == "\(first.pid)\n" {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         expectFailure(try await world.ship(), mentioning: ["another skiff", "pid \(first.pid)"])
+    }
+
+    /// A corrupt block fails every run (exit 1, named in the output) while the others ship.
+    @Test func corruptMetaJSONIsQuarantinedOnEveryRun() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        let bad = world.localBlocks[1]
+        try Data("{\"ulid\": 12".utf8).write(to: URL(fileURLWithPath: "\(world.tsdb)/\(bad)/meta.json"))
+        for _ in 0..<2 {
+            let result = try await world.ship()
+            #expect(result.status == 1, "\(result)")
+            let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("quarantined \(bad)") } ?? ""
+            #expect(line.contains("meta.json is not valid JSON") && line.contains("fixed or moved"), "\(result.stdout)")
+        }
+        let blocks = try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb])
+        #expect(blocks.stdout.split(separator: "\n").filter { $0.contains("committed") }.count == world.localBlocks.count - 1)
     }
 
     @Test func reportingWithoutALedger() async throws {
