@@ -19,6 +19,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
     ],
     targets: [
         // Pure domain: ULIDs, labels, block meta JSON, the ship state machine. Foundation only.
@@ -33,12 +37,21 @@ let package = Package(
             name: "TSDB",
             dependencies: ["SkiffCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings),
-        // The Bucket protocol, the filesystem bucket and the Thanos objstore YAML config.
+        // A pure AWS Signature Version 4 signer: request and date in, headers out; no I/O.
+        .target(
+            name: "SigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: settings),
+        // The Bucket protocol, the filesystem and S3 buckets, the Thanos objstore YAML config.
         .target(
             name: "ObjectStorage",
             dependencies: [
-                "SkiffCore", .product(name: "Crypto", package: "swift-crypto"),
+                "SkiffCore", "SigV4", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: settings),
         // Drives the state machine: scan, stage, hash, upload, commit, retry, clean.
@@ -65,12 +78,15 @@ let package = Package(
             dependencies: ["SkiffCore", "ObjectStorage", .product(name: "Crypto", package: "swift-crypto")], path: "Tests/TestSupport",
             swiftSettings: settings),
         .testTarget(name: "SkiffCoreTests", dependencies: ["SkiffCore"], swiftSettings: settings),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], swiftSettings: settings),
         .testTarget(
             name: "LedgerTests",
             dependencies: ["Ledger", "SkiffCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
         .testTarget(name: "TSDBTests", dependencies: ["TSDB", "TestSupport"], swiftSettings: settings),
         .testTarget(
-            name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"], swiftSettings: settings),
+            name: "ObjectStorageTests",
+            dependencies: ["ObjectStorage", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: settings),
         .testTarget(
             name: "ShipperTests", dependencies: ["Shipper", "Ledger", "TSDB", "ObjectStorage", "TestSupport"],
             swiftSettings: settings),

@@ -235,13 +235,13 @@ public final class Ledger: Sendable {
 
     // MARK: - Plumbing
 
-    private func read<T: Sendable>(
+    func read<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(SkiffError) -> T {
         do { return try await pool.read(body) } catch { throw Self.map(error, what) }
     }
 
-    private func write<T: Sendable>(
+    func write<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(SkiffError) -> T {
         do { return try await pool.write(body) } catch { throw Self.map(error, what) }

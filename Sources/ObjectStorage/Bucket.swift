@@ -27,8 +27,11 @@ public protocol Bucket: Sendable {
 
     /// Streams the local file at `path` (of `size` bytes) to `key`. When `sha256` (lower-case hex)
     /// is given, the bytes are checked against it in the same pass and a mismatch fails the upload
-    /// without leaving an object behind.
-    func upload(key: String, fileAt path: String, size: Int64, sha256: String?) async throws(SkiffError)
+    /// without leaving an object behind. `journal`, when given, durably records multipart progress
+    /// so an upload interrupted by a crash resumes with the missing parts only, and hears of retries.
+    func upload(
+        key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
+    ) async throws(SkiffError)
 
     /// Uploads a small in-memory object (meta.json).
     func upload(key: String, bytes: [UInt8]) async throws(SkiffError)
@@ -48,9 +51,21 @@ public protocol Bucket: Sendable {
 
     /// Removes the object; succeeds when it is already absent.
     func delete(key: String) async throws(SkiffError)
+
+    /// Aborts unfinished multipart uploads of keys under `prefix` (invisible in listings, but
+    /// stored and billed); returns how many. Buckets without multipart uploads return 0.
+    func abortIncompleteUploads(prefix: String) async throws(SkiffError) -> Int
+
+    /// Releases connections; the bucket must not be used afterwards.
+    func shutdown() async
 }
 
 extension Bucket {
+    /// Uploads a file without a multipart journal.
+    public func upload(key: String, fileAt path: String, size: Int64, sha256: String?) async throws(SkiffError) {
+        try await upload(key: key, fileAt: path, size: size, sha256: sha256, journal: nil)
+    }
+
     /// True when `key` exists.
     public func exists(key: String) async throws(SkiffError) -> Bool {
         try await attributes(key: key) != nil
@@ -62,4 +77,19 @@ extension Bucket {
         try await read(key: key, range: nil) { (piece: ArraySlice<UInt8>) throws(SkiffError) in out.append(contentsOf: piece) }
         return out
     }
+}
+
+/// Durable progress of one file's upload, kept outside the bucket (the shipper keeps it in the
+/// ledger). Each method returns only once its record is durable, so the bucket may then rely on it.
+public protocol UploadJournal: Sendable {
+    /// The unfinished multipart upload recorded for this file, if any.
+    func recordedUpload() async throws(SkiffError) -> RecordedMultipartUpload?
+    /// A multipart upload was created; recorded before any part is sent.
+    func uploadStarted(uploadID: String, partSize: Int64) async throws(SkiffError)
+    /// The server acknowledged a part.
+    func partUploaded(uploadID: String, _ part: UploadedPart) async throws(SkiffError)
+    /// The upload was completed or abandoned (aborted, or unknown to the server).
+    func uploadEnded(uploadID: String, completed: Bool) async throws(SkiffError)
+    /// A request failed and will be tried again: for the audit trail.
+    func retrying(operation: String, attempt: Int, error: String) async
 }

@@ -19,6 +19,8 @@ public struct BucketConfig: Equatable, Sendable {
     public enum Provider: Equatable, Sendable {
         /// A local directory (an absolute path) in Thanos' FILESYSTEM layout.
         case filesystem(directory: String)
+        /// Amazon S3 or any S3-compatible store.
+        case s3(S3Config)
     }
 
     public var provider: Provider
@@ -33,9 +35,9 @@ public struct BucketConfig: Equatable, Sendable {
     /// Types Thanos supports that Skiff does not implement yet; a type moves out of here into the
     /// switch in `parse` when it is implemented.
     static let notYetSupported: Set<String> = [
-        "S3", "GCS", "AZURE", "SWIFT", "COS", "ALIYUNOSS", "BOS", "OCI", "OBS",
+        "GCS", "AZURE", "SWIFT", "COS", "ALIYUNOSS", "BOS", "OCI", "OBS",
     ]
-    static let supported = "FILESYSTEM"
+    static let supported = "FILESYSTEM, S3"
 
     /// Parses objstore YAML, after replacing `$(NAME)` with environment variable `NAME` as Thanos
     /// does. Relative directories are resolved against the current directory.
@@ -62,13 +64,15 @@ public struct BucketConfig: Equatable, Sendable {
         return try parse(text, environment: environment, source: "bucket config \(path)")
     }
 
-    /// The bucket this config describes, created and checked for use.
+    /// The bucket this config describes, created and checked for use. Call `shutdown()` on it when done.
     public func makeBucket() throws(SkiffError) -> any Bucket {
         let bucket: any Bucket
         switch provider {
         case .filesystem(let directory): bucket = try FilesystemBucket(directory: directory)
+        case .s3(let config): bucket = try S3Bucket(config: config)
         }
-        return prefix.isEmpty ? bucket : try PrefixedBucket(base: bucket, prefix: prefix)
+        let placed = prefix.isEmpty ? bucket : try PrefixedBucket(base: bucket, prefix: prefix)
+        return InstrumentedBucket(base: placed)
     }
 
     // MARK: - Parsing
@@ -103,6 +107,8 @@ public struct BucketConfig: Equatable, Sendable {
                     .invalidArgument, "\(source) has no config.directory; FILESYSTEM needs the directory to ship blocks to")
             }
             provider = .filesystem(directory: absolute(directory))
+        case "S3":
+            provider = .s3(try S3Config.parse(top.node("config"), source: source, environment: environment))
         default:
             if notYetSupported.contains(type) {
                 throw SkiffError(.invalidArgument, "bucket type \(type) is not supported yet; supported: \(supported)")
@@ -160,7 +166,7 @@ public struct BucketConfig: Equatable, Sendable {
 }
 
 /// A YAML mapping read strictly: unknown keys are errors naming the key, values are scalars.
-private struct StrictMapping {
+struct StrictMapping {
     private let values: [String: Node]
     private let source: String
     private let section: String?
@@ -205,5 +211,62 @@ private struct StrictMapping {
             throw SkiffError(.invalidArgument, "\(name) in \(source) must be a single value, not a list or mapping")
         }
         return node.null != nil ? nil : scalar.string
+    }
+}
+
+extension StrictMapping {
+    /// The display name of `key` in messages: `config.key` inside a provider's section.
+    private func displayName(_ key: String) -> String { "config.\(key)" }
+
+    /// True when `key` is present with a non-null value (a mapping, list or scalar).
+    func isSet(_ key: String) throws(SkiffError) -> Bool {
+        guard let node = node(key) else { return false }
+        if node.null != nil { return false }
+        if let scalar = node.scalar { return !scalar.string.isEmpty }
+        return true
+    }
+
+    /// A YAML boolean (`true`/`false`, as Go's YAML reads them), or nil when absent.
+    func bool(_ key: String) throws(SkiffError) -> Bool? {
+        guard let text = try string(key) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw SkiffError(.invalidArgument, "\(displayName(key)) must be true or false")
+        }
+    }
+
+    /// A whole number, or nil when absent.
+    func integer(_ key: String) throws(SkiffError) -> Int64? {
+        guard let text = try string(key) else { return nil }
+        guard let value = Int64(text) else {
+            throw SkiffError(.invalidArgument, "\(displayName(key)) must be a whole number")
+        }
+        return value
+    }
+
+    /// A duration such as `90s` or `2m` (Prometheus model durations, as Thanos' configs use), in
+    /// milliseconds, or nil when absent.
+    func duration(_ key: String) throws(SkiffError) -> Int64? {
+        guard let text = try string(key) else { return nil }
+        do throws(SkiffError) { return try GoDuration.parseMillis(text) } catch {
+            throw SkiffError(.invalidArgument, "\(displayName(key)): \(error.message)")
+        }
+    }
+
+    /// A mapping of strings to strings, or empty when absent.
+    func stringMap(_ key: String) throws(SkiffError) -> [String: String] {
+        guard let node = node(key), node.null == nil else { return [:] }
+        guard case .mapping(let mapping) = node else {
+            throw SkiffError(.invalidArgument, "\(displayName(key)) must be a mapping of names to values")
+        }
+        var out: [String: String] = [:]
+        for (name, value) in mapping {
+            guard let name = name.scalar?.string, let value = value.scalar?.string else {
+                throw SkiffError(.invalidArgument, "\(displayName(key)) must map names to single values")
+            }
+            out[name] = value
+        }
+        return out
     }
 }

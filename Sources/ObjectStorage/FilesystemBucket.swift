@@ -47,7 +47,11 @@ public struct FilesystemBucket: Bucket {
 
     // MARK: - Uploads
 
-    public func upload(key: String, fileAt path: String, size: Int64, sha256: String?) async throws(SkiffError) {
+    /// Copies the file through a temp file and a rename. The journal is not needed: a rename is
+    /// atomic, and an interrupted copy leaves only a temp file that is swept later.
+    public func upload(
+        key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
+    ) async throws(SkiffError) {
         try ObjectKey.validate(key, op: "upload")
         let source: Int32
         do throws(Errno) {
@@ -262,6 +266,10 @@ public struct FilesystemBucket: Bucket {
         removeStaleTemps(of: target)
         removeEmptyParents(of: target)
     }
+
+    public func abortIncompleteUploads(prefix: String) async throws(SkiffError) -> Int { 0 }
+
+    public func shutdown() async {}
 
     // MARK: - Helpers
 

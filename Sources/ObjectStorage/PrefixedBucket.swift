@@ -17,8 +17,10 @@ public struct PrefixedBucket: Bucket {
         self.prefix = trimmed
     }
 
-    public func upload(key: String, fileAt path: String, size: Int64, sha256: String?) async throws(SkiffError) {
-        try await base.upload(key: full(key, "upload"), fileAt: path, size: size, sha256: sha256)
+    public func upload(
+        key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
+    ) async throws(SkiffError) {
+        try await base.upload(key: full(key, "upload"), fileAt: path, size: size, sha256: sha256, journal: journal)
     }
 
     public func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {
@@ -48,6 +50,13 @@ public struct PrefixedBucket: Bucket {
     public func delete(key: String) async throws(SkiffError) {
         try await base.delete(key: full(key, "delete"))
     }
+
+    public func abortIncompleteUploads(prefix listPrefix: String) async throws(SkiffError) -> Int {
+        try ObjectKey.validatePrefix(listPrefix, op: "abort uploads under")
+        return try await base.abortIncompleteUploads(prefix: prefix + "/" + listPrefix)
+    }
+
+    public func shutdown() async { await base.shutdown() }
 
     /// The base bucket's key; an invalid `key` is reported as the caller wrote it.
     private func full(_ key: String, _ op: String) throws(SkiffError) -> String {

@@ -63,11 +63,21 @@ extension Shipper {
     /// For an abandoned block: adopt it if its meta.json landed, else delete its partial objects.
     func cleanPartialUpload(_ ulid: ULID) async throws(SkiffError) -> ShipEvent {
         try stager.remove(ulid)
+        try await abortMultipartUploads(ulid)
         if try await bucket.exists(key: "\(ulid)/meta.json") { return .adopted }
         let keys = try await bucket.list(prefix: "\(ulid)/", recursive: true)
         for key in keys { try await bucket.delete(key: key) }
         log(.info, "removed partial upload", ulid, ["objects": "\(keys.count)"])
         return .cleaned
+    }
+
+    /// Aborts the block's unfinished multipart uploads, which S3 would otherwise keep (and bill)
+    /// invisibly, and records them as ended.
+    func abortMultipartUploads(_ ulid: ULID) async throws(SkiffError) {
+        let open = try await ledger.openMultipartUploads(ulid)
+        let aborted = try await bucket.abortIncompleteUploads(prefix: "\(ulid)/")
+        for upload in open { try await ledger.recordMultipartEnded(upload.uploadID, completed: false, at: now()) }
+        if aborted > 0 { log(.info, "aborted unfinished multipart uploads", ulid, ["uploads": "\(aborted)"]) }
     }
 
     private func upload(_ file: FileRecord, of ulid: ULID, staged: [String: StagedFile]) async throws(SkiffError)
@@ -77,8 +87,11 @@ extension Shipper {
             throw SkiffError(.corruptBlock, "block \(ulid) has no \(file.relPath) any more", transient: false)
         }
         try await failpoints.hit("before:upload:\(file.relPath)")
+        let journal = LedgerUploadJournal(
+            ledger: ledger, ulid: ulid, relPath: file.relPath, failpoints: failpoints, now: now)
         try await bucket.upload(
-            key: "\(ulid)/\(file.relPath)", fileAt: source.path, size: file.sizeBytes, sha256: file.sha256)
+            key: "\(ulid)/\(file.relPath)", fileAt: source.path, size: file.sizeBytes, sha256: file.sha256,
+            journal: journal)
         try await failpoints.hit("after:upload:\(file.relPath)")
         return file.sizeBytes
     }

@@ -59,39 +59,50 @@ struct Ship: AsyncParsableCommand {
             }
             let bucketConfig = try loadBucketConfig()
             let bucket = try bucketConfig.makeBucket()
-            let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
-            // Checked before the lock so a wrong --tsdb.path gets its own clear message.
-            _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)
-            let lock = try DataDirLock(tsdbPath: ledgerOptions.tsdbPath)
-            defer { withExtendedLifetime(lock) {} }
-            let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath)
-            let config = ShipperConfig(
-                tsdbPath: ledgerOptions.tsdbPath, labels: labelSet, uploadCompacted: uploadCompacted,
-                backoff: Backoff(
-                    baseMillis: try GoDuration.parseMillis(retryBackoff),
-                    capMillis: try GoDuration.parseMillis(retryBackoffMax)),
-                attemptsPerPass: max(1, attemptsPerPass))
-            let shipper = try Shipper(
-                config: config, ledger: ledger, bucket: bucket, failpoints: failpoints, logger: logger)
-            logger.info(
-                "starting shipper",
-                metadata: [
-                    "tsdb": "\(config.tsdbPath)", "bucket": "\(bucket.name)", "ledger": "\(ledger.path)",
-                    "labels": "\(labelSet)",
-                ])
-            if watch {
-                let interval = try GoDuration.parseMillis(syncInterval)
-                let loop = ShipLoop(shipper: shipper, intervalMillis: max(interval, 1), logger: logger)
-                let group = ServiceGroup(
-                    configuration: .init(
-                        services: [.init(service: loop)], gracefulShutdownSignals: [.sigterm, .sigint],
-                        logger: logger))
-                try await group.run()
-            } else {
-                let summary = try await shipper.syncOnce()
-                let quarantined = try await printSummary(summary, ledger: ledger, bucket: bucket)
-                if summary.blockedBy != nil || quarantined > 0 { throw ExitCode(1) }
+            // The bucket's connections are closed on every way out, errors included.
+            do {
+                try await ship(labels: labelSet, bucket: bucket, logger: logger)
+            } catch {
+                await bucket.shutdown()
+                throw error
             }
+            await bucket.shutdown()
+        }
+    }
+
+    private func ship(labels labelSet: Labels, bucket: any Bucket, logger: Logger) async throws {
+        let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
+        // Checked before the lock so a wrong --tsdb.path gets its own clear message.
+        _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)
+        let lock = try DataDirLock(tsdbPath: ledgerOptions.tsdbPath)
+        defer { withExtendedLifetime(lock) {} }
+        let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath)
+        let config = ShipperConfig(
+            tsdbPath: ledgerOptions.tsdbPath, labels: labelSet, uploadCompacted: uploadCompacted,
+            backoff: Backoff(
+                baseMillis: try GoDuration.parseMillis(retryBackoff),
+                capMillis: try GoDuration.parseMillis(retryBackoffMax)),
+            attemptsPerPass: max(1, attemptsPerPass))
+        let shipper = try Shipper(
+            config: config, ledger: ledger, bucket: bucket, failpoints: failpoints, logger: logger)
+        logger.info(
+            "starting shipper",
+            metadata: [
+                "tsdb": "\(config.tsdbPath)", "bucket": "\(bucket.name)", "ledger": "\(ledger.path)",
+                "labels": "\(labelSet)",
+            ])
+        if watch {
+            let interval = try GoDuration.parseMillis(syncInterval)
+            let loop = ShipLoop(shipper: shipper, intervalMillis: max(interval, 1), logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: loop)], gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
+            try await group.run()
+        } else {
+            let summary = try await shipper.syncOnce()
+            let quarantined = try await printSummary(summary, ledger: ledger, bucket: bucket)
+            if summary.blockedBy != nil || quarantined > 0 { throw ExitCode(1) }
         }
     }
 

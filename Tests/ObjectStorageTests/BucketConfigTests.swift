@@ -33,7 +33,7 @@ import Testing
         let dir = try TempDir()
         defer { dir.remove() }
         let bucket = try BucketConfig(provider: .filesystem(directory: dir.sub("b"))).makeBucket()
-        #expect((bucket as? FilesystemBucket)?.directory == dir.sub("b"))
+        #expect(((bucket as? InstrumentedBucket)?.base as? FilesystemBucket)?.directory == dir.sub("b"))
     }
 
     @Test func relativeDirectoryIsResolvedAgainstTheWorkingDirectory() throws {
@@ -50,9 +50,9 @@ import Testing
         ("type: FILESYSTEM", "bucket config has no config.directory"),
         ("type: FILESYSTEM\nconfig:\n  directory:", "bucket config has no config.directory"),
         ("config: {directory: /b}", "bucket config has no type; set type: FILESYSTEM"),
-        ("type: s3\nconfig: {bucket: b}", "bucket type S3 is not supported yet; supported: FILESYSTEM"),
-        ("type: GCS", "bucket type GCS is not supported yet; supported: FILESYSTEM"),
-        ("type: DROPBOX", #"unknown bucket type "DROPBOX" in bucket config; supported: FILESYSTEM"#),
+        ("type: s3\nconfig: {bucket: b}", "S3 needs config.endpoint"),
+        ("type: GCS", "bucket type GCS is not supported yet; supported: FILESYSTEM, S3"),
+        ("type: DROPBOX", #"unknown bucket type "DROPBOX" in bucket config; supported: FILESYSTEM, S3"#),
         ("", "bucket config is empty; set type: FILESYSTEM and config.directory"),
         ("  \n\t\n", "bucket config is empty; set type: FILESYSTEM and config.directory"),
         ("# only a comment\n", "bucket config is empty; set type: FILESYSTEM and config.directory"),

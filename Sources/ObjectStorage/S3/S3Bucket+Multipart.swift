@@ -1,0 +1,274 @@
+import Crypto
+import Foundation
+import NIOCore
+import SkiffCore
+
+/// Multipart uploads that survive a crash.
+///
+/// The plan: one sequential local pass hashes each part (SHA-256 for `x-amz-content-sha256`) and
+/// the whole file (compared with the recorded hash before completing), while up to
+/// `partsInFlight` parts stream to the server. The upload id is journaled before the first part
+/// is sent and every acknowledged part right after, so a restarted upload asks the server which
+/// parts it holds (ListParts) and sends only the others. A part the server holds but the journal
+/// missed (acknowledged just before a crash) is kept when its size and its ETag (the MD5 of the
+/// part on S3 and MinIO) match the local bytes.
+extension S3Bucket {
+    /// Parts sent concurrently: enough to fill a fast link, few enough to bound memory (each part
+    /// streams from the file in 1 MiB pieces) and server load, like minio-go's default of 4.
+    static let partsInFlight = 4
+
+    func multipartUpload(
+        key: String, path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
+    ) async throws(SkiffError) {
+        // S3 allows 10,000 parts: grow the part size for huge files instead of failing.
+        let partSize = max(config.partSize, (size + Int64(S3Config.maximumParts) - 1) / Int64(S3Config.maximumParts))
+        let partCount = Int((size + partSize - 1) / partSize)
+        var kept: [Int: UploadedPart] = [:]
+        var uploadID: String?
+
+        if let recorded = try await journal?.recordedUpload() {
+            if recorded.partSize == partSize, let held = try await listParts(key: key, uploadID: recorded.uploadID) {
+                uploadID = recorded.uploadID
+                let journaled = Dictionary(recorded.parts.map { ($0.number, $0) }, uniquingKeysWith: { $1 })
+                for (number, part) in held where number <= partCount {
+                    let expected = number == partCount ? size - Int64(number - 1) * partSize : partSize
+                    guard part.size == expected else { continue }
+                    if let known = journaled[number], known.etag == part.etag {
+                        kept[number] = known
+                    } else {
+                        // Acknowledged by the server but not journaled: keep it if it is our bytes.
+                        let local = try hashRange(path, offset: Int64(number - 1) * partSize, length: expected, md5: true)
+                        if unquoted(part.etag) == local.md5 {
+                            let adopted = UploadedPart(number: number, size: expected, etag: part.etag, sha256: local.sha256)
+                            try await journal?.partUploaded(uploadID: recorded.uploadID, adopted)
+                            kept[number] = adopted
+                        }
+                    }
+                }
+            } else {
+                // Another part size, or the server forgot the upload: start over.
+                if recorded.partSize != partSize { try await abort(key: key, uploadID: recorded.uploadID) }
+                try await journal?.uploadEnded(uploadID: recorded.uploadID, completed: false)
+            }
+        }
+        if uploadID == nil {
+            let id = try await createUpload(key: key)
+            try await journal?.uploadStarted(uploadID: id, partSize: partSize)
+            uploadID = id
+        }
+        let id = uploadID!
+
+        let parts = try await sendParts(
+            key: key, path: path, size: size, partSize: partSize, partCount: partCount, uploadID: id, kept: kept,
+            expectedSHA256: sha256, journal: journal)
+        try await complete(key: key, uploadID: id, parts: parts, size: size, journal: journal)
+        try await journal?.uploadEnded(uploadID: id, completed: true)
+    }
+
+    /// Hashes every part in order and sends the ones not `kept`, at most `partsInFlight` at a time.
+    /// Returns all parts, in order.
+    private func sendParts(
+        key: String, path: String, size: Int64, partSize: Int64, partCount: Int, uploadID: String,
+        kept: [Int: UploadedPart], expectedSHA256: String?, journal: (any UploadJournal)?
+    ) async throws(SkiffError) -> [UploadedPart] {
+        let whole = RunningSHA256()
+        var done = kept
+        do {
+            try await withThrowingTaskGroup(of: UploadedPart.self) { group in
+                var running = 0
+                for number in 1...partCount {
+                    let offset = Int64(number - 1) * partSize
+                    let length = min(partSize, size - offset)
+                    let local = try hashRange(path, offset: offset, length: length, whole: whole)
+                    if let known = done[number] {
+                        guard known.sha256 == local.sha256 else {
+                            throw SkiffError(
+                                .bucket, "part \(number) of \(path) changed since it was uploaded", transient: false)
+                        }
+                        continue
+                    }
+                    if running == Self.partsInFlight, let finished = try await group.next() {
+                        done[finished.number] = finished
+                        running -= 1
+                    }
+                    group.addTask {
+                        try await self.sendPart(
+                            key: key, path: path, number: number, offset: offset, length: length, sha256: local.sha256,
+                            uploadID: uploadID, journal: journal)
+                    }
+                    running += 1
+                }
+                for try await finished in group { done[finished.number] = finished }
+            }
+        } catch let error as SkiffError {
+            throw error
+        } catch {
+            throw SkiffError(.bucket, "upload \(client.location(key)): \(error)")
+        }
+        let actual = whole.finalHex()
+        if let expectedSHA256, actual != expectedSHA256 {
+            throw SkiffError(
+                .bucket,
+                "upload \(client.location(key)): sha256 of \(path) is \(actual), not the recorded \(expectedSHA256); the local file changed since it was hashed",
+                transient: false)
+        }
+        return (1...partCount).map { done[$0]! }
+    }
+
+    private func sendPart(
+        key: String, path: String, number: Int, offset: Int64, length: Int64, sha256: String, uploadID: String,
+        journal: (any UploadJournal)?
+    ) async throws(SkiffError) -> UploadedPart {
+        var request = S3Client.Request(method: .PUT, key: key)
+        request.query = [("partNumber", "\(number)"), ("uploadId", uploadID)]
+        request.body = .file(path: path, offset: offset, length: length, sha256: sha256)
+        let response = try await client.send(request, operation: "upload", journal: journal)
+        guard let etag = response.headers.first(name: "etag") else {
+            throw SkiffError(.bucket, "upload part \(number) of \(client.location(key)): the server sent no ETag")
+        }
+        let part = UploadedPart(number: number, size: length, etag: etag, sha256: sha256)
+        try await journal?.partUploaded(uploadID: uploadID, part)
+        return part
+    }
+
+    // MARK: - Multipart requests
+
+    private func createUpload(key: String) async throws(SkiffError) -> String {
+        var request = S3Client.Request(method: .POST, key: key, query: [("uploads", "")])
+        request.headers = metadataHeaders
+        let response = try await client.send(request, operation: "upload")
+        guard let id = S3XMLNode.parse(response.body)?.value("UploadId"), !id.isEmpty else {
+            throw SkiffError(.bucket, "start multipart upload of \(client.location(key)): no UploadId in the answer")
+        }
+        return id
+    }
+
+    /// The parts the server holds for the upload, or nil when it does not know the upload.
+    private func listParts(key: String, uploadID: String) async throws(SkiffError) -> [Int: (size: Int64, etag: String)]? {
+        var parts: [Int: (size: Int64, etag: String)] = [:]
+        var marker: String?
+        repeat {
+            var query: [(name: String, value: String)] = [("uploadId", uploadID)]
+            if let marker { query.append(("part-number-marker", marker)) }
+            let response = try await client.send(
+                .init(method: .GET, key: key, query: query), operation: "upload", accept: [200, 404])
+            if response.status == 404 { return nil }  // NoSuchUpload: completed or aborted already
+            guard let root = S3XMLNode.parse(response.body) else {
+                throw SkiffError(.bucket, "list parts of \(client.location(key)): unreadable answer")
+            }
+            for part in root.all("Part") {
+                guard let number = part.value("PartNumber").flatMap(Int.init),
+                    let size = part.value("Size").flatMap(Int64.init), let etag = part.value("ETag")
+                else { continue }
+                parts[number] = (size, etag)
+            }
+            marker = root.value("IsTruncated") == "true" ? root.value("NextPartNumberMarker") : nil
+        } while marker != nil
+        return parts
+    }
+
+    private func complete(
+        key: String, uploadID: String, parts: [UploadedPart], size: Int64, journal: (any UploadJournal)?
+    ) async throws(SkiffError) {
+        var xml = "<CompleteMultipartUpload>"
+        for part in parts {
+            xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(xmlEscaped(part.etag))</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        var request = S3Client.Request(method: .POST, key: key, query: [("uploadId", uploadID)])
+        request.body = .bytes(Array(xml.utf8))
+        let response = try await client.send(request, operation: "upload", accept: [200, 404], journal: journal)
+        if response.status == 404 {
+            // A crash after an earlier Complete succeeded leaves the upload unknown: the object is there.
+            guard try await attributes(key: key)?.size == size else {
+                throw SkiffError(.bucket, "complete multipart upload of \(client.location(key)): the server forgot the upload")
+            }
+            return
+        }
+        // S3 may answer 200 and still fail the Complete, with an <Error> body.
+        if let root = S3XMLNode.parse(response.body), root.name == "Error" {
+            let error = S3ServiceError(status: 200, body: response.body, headers: nil)
+            throw SkiffError(
+                .bucket, "complete multipart upload of \(client.location(key)): \(error.summary)", transient: error.isRetryable)
+        }
+    }
+
+    private func abort(key: String, uploadID: String) async throws(SkiffError) {
+        let request = S3Client.Request(method: .DELETE, key: key, query: [("uploadId", uploadID)])
+        _ = try await client.send(request, operation: "delete", accept: [200, 204, 404])
+    }
+
+    public func abortIncompleteUploads(prefix: String) async throws(SkiffError) -> Int {
+        try ObjectKey.validatePrefix(prefix, op: "abort uploads under")
+        var aborted = 0
+        var markers: (key: String, id: String)?
+        repeat {
+            var query: [(name: String, value: String)] = [("uploads", ""), ("prefix", prefix)]
+            if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.id)] }
+            let response = try await client.send(.init(method: .GET, key: nil, query: query), operation: "iter")
+            guard let root = S3XMLNode.parse(response.body) else {
+                throw SkiffError(.bucket, "list multipart uploads under \(client.location(prefix)): unreadable answer")
+            }
+            for upload in root.all("Upload") {
+                guard let key = upload.value("Key"), let id = upload.value("UploadId") else { continue }
+                try await abort(key: key, uploadID: id)
+                aborted += 1
+            }
+            markers = nil
+            if root.value("IsTruncated") == "true", let key = root.value("NextKeyMarker"),
+                let id = root.value("NextUploadIdMarker")
+            {
+                markers = (key, id)
+            }
+        } while markers != nil
+        return aborted
+    }
+
+    private func unquoted(_ etag: String) -> String {
+        etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+    }
+}
+
+/// Digests of one byte range of a file.
+struct RangeDigests {
+    var sha256: String
+    var md5: String?
+}
+
+/// The SHA-256 of a whole file, fed range by range in order.
+final class RunningSHA256 {
+    private var hasher = SHA256()
+
+    func update(_ bytes: ArraySlice<UInt8>) { hasher.update(data: bytes) }
+
+    func finalHex() -> String { Digests.hex(hasher.finalize()) }
+}
+
+/// Reads `length` bytes of `path` from `offset` in 1 MiB pieces and hashes them; `whole`, when
+/// given, is fed the same bytes.
+func hashRange(
+    _ path: String, offset: Int64, length: Int64, md5: Bool = false, whole: RunningSHA256? = nil
+) throws(SkiffError) -> RangeDigests {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SkiffError(.blockVanished, "open \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var sha = SHA256()
+    var md = Insecure.MD5()
+    var buffer = [UInt8](repeating: 0, count: FileRangeSequence.pieceBytes)
+    var position = offset
+    let end = offset + length
+    while position < end {
+        let want = Int(min(Int64(buffer.count), end - position))
+        let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position)) }
+        guard got > 0 else {
+            let why = got == 0 ? "the file ended early" : String(cString: strerror(errno))
+            throw SkiffError(.blockVanished, "read \(path) at \(position): \(why)")
+        }
+        let piece = buffer[0..<got]
+        sha.update(data: piece)
+        if md5 { md.update(data: piece) }
+        whole?.update(piece)
+        position += Int64(got)
+    }
+    return RangeDigests(sha256: Digests.hex(sha.finalize()), md5: md5 ? Digests.hex(md.finalize()) : nil)
+}

@@ -1,0 +1,269 @@
+import AsyncHTTPClient
+import Foundation
+import CoreMetrics
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import SigV4
+import SkiffCore
+
+/// Signed, retried HTTP requests to one S3 bucket. `S3Bucket` builds on it.
+///
+/// Every attempt is signed afresh (a retry after a long backoff would otherwise carry a stale
+/// date) and retried only when the failure says a retry can help (see `S3ServiceError`). Request
+/// bodies are streamed from files; response bodies are either streamed to a consumer or, for
+/// S3's small XML answers, collected up to a bound.
+final class S3Client: Sendable {
+    /// What to send: a key (nil for a bucket-level request), query and headers, and the body.
+    struct Request: Sendable {
+        var method: HTTPMethod
+        var key: String?
+        var query: [(name: String, value: String)] = []
+        var headers: [(name: String, value: String)] = []
+        var body: Body = .empty
+    }
+
+    enum Body: Sendable {
+        case empty
+        case bytes([UInt8])
+        /// `length` bytes of the file at `offset`, whose SHA-256 is `sha256`: checked as the bytes
+        /// are read, so the server never completes an object from bytes that differ from it.
+        case file(path: String, offset: Int64, length: Int64, sha256: String)
+    }
+
+    struct Response: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+    }
+
+    let config: S3Config
+    let retry: RetryPolicy
+    private let http: HTTPClient
+    private let signer: SigV4Signer
+    /// Host header value: `bucket.endpoint` (virtual-host) or `endpoint` (path style).
+    private let host: String
+    /// "/bucket" in path style, "" in virtual-host style.
+    private let bucketPath: String
+    private let origin: String
+    private let logger: Logger
+    /// Largest XML answer collected in memory (ListObjects pages are about 250 KB for 1,000 keys).
+    static let maxCollectedBytes = 16 << 20
+
+    init(config: S3Config, logger: Logger = Logger(label: "skiff.s3")) throws(SkiffError) {
+        self.config = config
+        self.retry = RetryPolicy(maxRetries: config.maxRetries)
+        self.logger = logger
+        let secrets = config.secrets
+        self.signer = SigV4Signer(
+            credentials: SigV4Credentials(
+                accessKeyID: config.accessKey, secretAccessKey: secrets.secretKey, sessionToken: secrets.sessionToken),
+            region: config.region)
+        if Self.usesVirtualHost(config) {
+            host = "\(config.bucket).\(config.endpoint)"
+            bucketPath = ""
+        } else {
+            host = config.endpoint
+            bucketPath = "/\(config.bucket)"
+        }
+        origin = "\(config.insecure ? "http" : "https")://\(host)"
+
+        var httpConfig = HTTPClient.Configuration(
+            tlsConfiguration: config.insecure ? nil : try Self.tlsConfiguration(config.tls),
+            redirectConfiguration: .disallow,
+            timeout: .init(
+                connect: .milliseconds(config.tlsHandshakeTimeoutMillis),
+                read: .milliseconds(config.responseHeaderTimeoutMillis)),
+            connectionPool: .init(
+                idleTimeout: .milliseconds(config.idleConnectionTimeoutMillis),
+                concurrentHTTP1ConnectionsPerHostSoftLimit: config.maxConnectionsPerHost > 0
+                    ? config.maxConnectionsPerHost : 16),
+            decompression: .disabled)
+        httpConfig.httpVersion = .http1Only
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
+    }
+
+    func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// minio-go's `auto` rule: virtual-host style for AWS and Aliyun, path style elsewhere (MinIO,
+    /// Ceph and IP endpoints mostly need it). Bucket names with dots break TLS wildcard matching.
+    static func usesVirtualHost(_ config: S3Config) -> Bool {
+        switch config.addressing {
+        case .path: return false
+        case .virtualHost: return true
+        case .auto:
+            let hostname = config.endpoint.split(separator: ":").first.map(String.init) ?? config.endpoint
+            let known = hostname.hasSuffix("amazonaws.com") || hostname.hasSuffix("aliyuncs.com")
+            return known && !(config.bucket.contains(".") && !config.insecure)
+        }
+    }
+
+    private static func tlsConfiguration(_ tls: S3Config.TLS) throws(SkiffError) -> TLSConfiguration {
+        var result = TLSConfiguration.makeClientConfiguration()
+        do {
+            if let caFile = tls.caFile {
+                result.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            }
+            if let certFile = tls.certFile, let keyFile = tls.keyFile {
+                result.certificateChain = try NIOSSLCertificate.fromPEMFile(certFile).map { .certificate($0) }
+                result.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+            }
+        } catch {
+            throw SkiffError(
+                .invalidArgument,
+                "S3 http_config.tls_config: cannot load the CA, certificate or key file (\(error)); check the paths and that they are PEM")
+        }
+        if tls.insecureSkipVerify { result.certificateVerification = .none }
+        return result
+    }
+
+    /// Where a key lives, for messages: `s3://bucket/key at endpoint`.
+    func location(_ key: String?) -> String {
+        "s3://\(config.bucket)/\(key ?? "") at \(config.endpoint)"
+    }
+
+    // MARK: - Sending
+
+    /// Sends `request`, retrying what can be retried, and returns the (collected) response when
+    /// its status is in `accept`; any other status becomes an error.
+    func send(
+        _ request: Request, operation: String, accept: Set<Int> = [200], journal: (any UploadJournal)? = nil
+    ) async throws(SkiffError) -> Response {
+        var result: Response?
+        try await withRetries(request, operation: operation, journal: journal) { response throws in
+            let body = try await response.body.collect(upTo: Self.maxCollectedBytes)
+            let collected = Response(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
+            guard accept.contains(collected.status) else {
+                throw S3ServiceError(status: collected.status, body: collected.body, headers: response.headers.first(name: "x-amz-request-id"))
+            }
+            result = collected
+        }
+        return result!
+    }
+
+    /// Runs one request with retries. `handle` gets each response; it throws an `S3ServiceError`
+    /// (or a transport error while reading the body) to have the attempt judged for retrying.
+    func withRetries(
+        _ request: Request, operation: String, journal: (any UploadJournal)?,
+        handle: (HTTPClientResponse) async throws -> Void
+    ) async throws(SkiffError) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let digest = DigestCheck()
+            do {
+                let response = try await execute(request, digest: digest)
+                try await handle(response)
+                return
+            } catch {
+                let failure = classify(error, digest: digest, request: request, operation: operation)
+                guard failure.retryable, attempt <= retry.maxRetries, !Task.isCancelled else {
+                    throw failure.error(attempts: attempt)
+                }
+                let wait = retry.delayMillis(attempt: attempt, random: Double.random(in: 0..<1))
+                logger.warning(
+                    "s3 request failed; retrying",
+                    metadata: [
+                        "operation": "\(operation)", "attempt": "\(attempt)", "err": "\(failure.text)",
+                        "wait_ms": "\(wait)", "key": "\(request.key ?? "")",
+                    ])
+                await journal?.retrying(operation: operation, attempt: attempt, error: failure.text)
+                countFailedAttempt(operation)
+                do { try await Task.sleep(for: .milliseconds(wait)) } catch {
+                    throw SkiffError(.bucket, "\(operation) \(location(request.key)): cancelled while waiting to retry")
+                }
+            }
+        }
+    }
+
+    private func execute(_ request: Request, digest: DigestCheck) async throws -> HTTPClientResponse {
+        let payloadHash: String
+        switch request.body {
+        case .empty: payloadHash = Digests.emptySHA256
+        case .bytes(let bytes): payloadHash = Digests.sha256Hex(bytes)
+        case .file(_, _, _, let sha256): payloadHash = sha256
+        }
+        let path = bucketPath + (request.key.map { "/" + $0 } ?? (bucketPath.isEmpty ? "/" : ""))
+        let signable = SigV4Request(
+            method: request.method.rawValue, host: host, path: path, query: request.query,
+            headers: request.headers, payloadHash: payloadHash)
+        let query = signable.encodedQuery
+        var outgoing = HTTPClientRequest(url: origin + signable.encodedPath + (query.isEmpty ? "" : "?" + query))
+        outgoing.method = request.method
+        outgoing.headers.add(name: "Host", value: host)
+        for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
+        for (name, value) in signer.sign(signable, date: Date()) { outgoing.headers.add(name: name, value: value) }
+        switch request.body {
+        case .empty:
+            if request.method == .PUT || request.method == .POST { outgoing.body = .bytes(ByteBuffer()) }
+        case .bytes(let bytes):
+            outgoing.body = .bytes(ByteBuffer(bytes: bytes))
+        case .file(let filePath, let offset, let length, let sha256):
+            let source = try FileRangeSequence(path: filePath, offset: offset, length: length, expectedSHA256: sha256, check: digest)
+            outgoing.body = .stream(source, length: .known(length))
+        }
+        // The whole request, body included, must finish within this deadline: generous for a
+        // 5 GiB part on a slow link, while `read` bounds a silent server much sooner.
+        return try await http.execute(outgoing, timeout: .hours(2), logger: nil)
+    }
+
+    /// A failed attempt that is retried is one more (failed) operation in Thanos' metrics, so
+    /// flaky networks and throttling show on the dashboards even when the retry succeeds.
+    private func countFailedAttempt(_ operation: String) {
+        let dimensions = [("bucket", config.bucket), ("operation", operation)]
+        Counter(label: "thanos_objstore_bucket_operations_total", dimensions: dimensions).increment()
+        Counter(label: "thanos_objstore_bucket_operation_failures_total", dimensions: dimensions).increment()
+    }
+
+    // MARK: - Judging failures
+
+    struct Failure {
+        var retryable: Bool
+        var code: SkiffError.Code
+        var text: String
+        var operation: String
+        var location: String
+
+        func error(attempts: Int) -> SkiffError {
+            let tries = attempts > 1 ? " after \(attempts) attempts" : ""
+            return SkiffError(code, "\(operation) \(location)\(tries): \(text)", transient: retryable)
+        }
+    }
+
+    private func classify(_ error: any Error, digest: DigestCheck, request: Request, operation: String) -> Failure {
+        let here = location(request.key)
+        if let mismatch = digest.mismatch {
+            // The local bytes differ from the recorded hash: no retry sends the right bytes.
+            return Failure(retryable: false, code: .bucket, text: mismatch, operation: operation, location: here)
+        }
+        switch error {
+        case let error as S3ServiceError:
+            let code: SkiffError.Code =
+                error.code == "NoSuchKey" ? .notFound : error.isConfigurationError ? .invalidArgument : .bucket
+            return Failure(retryable: error.isRetryable, code: code, text: error.summary, operation: operation, location: here)
+        case let error as SkiffError:
+            return Failure(retryable: error.transient, code: error.code, text: error.message, operation: operation, location: here)
+        case is CancellationError:
+            return Failure(retryable: false, code: .bucket, text: "cancelled", operation: operation, location: here)
+        default:
+            // Refused, reset, timed out, closed mid-body: the network or the server hiccuped.
+            return Failure(retryable: true, code: .bucket, text: describeTransport(error), operation: operation, location: here)
+        }
+    }
+
+    private func describeTransport(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .readTimeout: return "no response within http_config.response_header_timeout"
+            case .connectTimeout: return "connect timed out"
+            case .deadlineExceeded: return "request deadline exceeded"
+            case .remoteConnectionClosed: return "the server closed the connection"
+            default: return "\(error)"
+            }
+        }
+        return "\(error)"
+    }
+}
