@@ -75,9 +75,20 @@ let package = Package(
         // Test support: temp dirs, real promtool blocks, running the built binary.
         .target(
             name: "TestSupport",
-            dependencies: ["SkiffCore", "ObjectStorage", .product(name: "Crypto", package: "swift-crypto")], path: "Tests/TestSupport",
+            dependencies: [
+                "SkiffCore", "ObjectStorage", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport",
             swiftSettings: settings),
         .testTarget(name: "SkiffCoreTests", dependencies: ["SkiffCore"], swiftSettings: settings),
+        .testTarget(
+            name: "TestSupportTests",
+            dependencies: [
+                "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: settings),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], swiftSettings: settings),
         .testTarget(
             name: "LedgerTests",
