@@ -110,7 +110,7 @@ final class TempFile: @unchecked Sendable {
 
     init() {
         path = NSTemporaryDirectory() + "skiff-out-" + UUID().uuidString
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         handle = FileHandle(forWritingAtPath: path)!
     }
 

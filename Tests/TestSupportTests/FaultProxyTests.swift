@@ -49,7 +49,7 @@ import FoundationNetworking
             #expect(xml.contains("<Code>SlowDown</Code>") && xml.contains("<RequestId>proxy-0</RequestId>"))
             let waitStarted = ContinuousClock.now
             #expect(try connection.readUntilClosed().isEmpty)
-            #expect(ContinuousClock.now - waitStarted < .milliseconds(500))  // closed once the body was read
+            #expect(ContinuousClock.now - waitStarted < .milliseconds(900))  // closed once the body was read
 
             let retry = try RawHTTPConnection(port: proxy.port).request("PUT", "/bucket/key", body: upload)
             #expect(retry.status == 200 && retry.body == upload)
@@ -96,7 +96,7 @@ import FoundationNetworking
                 #expect(error.code == .timedOut)
             }
             let waited = ContinuousClock.now - started
-            #expect(waited >= .milliseconds(900) && waited < .seconds(3))
+            #expect(waited >= .milliseconds(900) && waited < .seconds(10))
             let (data, _) = try await session.data(from: proxy.url("/bytes/10"))
             #expect(Array(data) == patternBytes(10))
         }
@@ -205,7 +205,7 @@ import FoundationNetworking
 
         let started = ContinuousClock.now
         try await proxy.stop()
-        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(ContinuousClock.now - started < .seconds(10), "stop waited for the 30 s stall")
         #expect(try idle.readUntilClosed().isEmpty)
         #expect(endedWithoutResponse(stalled))
         #expect(throws: RawHTTPConnection.Failure.self) { try RawHTTPConnection(port: proxy.port) }

@@ -137,11 +137,27 @@ final class S3Client: Sendable {
             let body = try await response.body.collect(upTo: Self.maxCollectedBytes)
             let collected = Response(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
             guard accept.contains(collected.status) else {
-                throw S3ServiceError(status: collected.status, body: collected.body, headers: response.headers.first(name: "x-amz-request-id"))
+                var body = collected.body
+                if request.method == .HEAD, body.isEmpty, (400..<500).contains(collected.status) {
+                    body = try await errorBody(explaining: request)
+                }
+                throw S3ServiceError(status: collected.status, body: body, headers: response.headers.first(name: "x-amz-request-id"))
             }
             result = collected
         }
         return result!
+    }
+
+    /// An answer to HEAD has no body, so it cannot say *why* it was refused (a wrong secret and a
+    /// missing permission are both a bare 403). The same request as a one-byte GET gets S3's
+    /// error document, whose code and message the operator needs.
+    private func errorBody(explaining request: Request) async throws -> [UInt8] {
+        var probe = request
+        probe.method = .GET
+        probe.headers.append(("range", "bytes=0-0"))
+        let response = try await execute(probe, digest: DigestCheck())
+        let body = try await response.body.collect(upTo: 1 << 16)
+        return response.status.code >= 400 ? Array(buffer: body) : []
     }
 
     /// Runs one request with retries. `handle` gets each response; it throws an `S3ServiceError`

