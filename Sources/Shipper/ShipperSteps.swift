@@ -14,7 +14,11 @@ extension Shipper {
         guard let block = local.readable[ulid] else {
             throw SkiffError(.blockVanished, "block dir \(ulid) is gone (deleted by retention or compaction)")
         }
-        if try await bucket.exists(key: "\(ulid)/meta.json") { return StepResult(.adopted) }
+        if try await bucket.exists(key: "\(ulid)/meta.json") {
+            // Committed another way (another sidecar, a restored ledger): nothing of ours is needed.
+            try await abortMultipartUploads(ulid)
+            return StepResult(.adopted)
+        }
         let staged = try stager.stage(block)
         try await failpoints.hit("after:stage")
         let files = try stager.hash(staged, expectedChunks: block.meta.numChunks > 0 ? block.meta.numChunks : nil)

@@ -4,11 +4,16 @@ import SkiffCore
 extension S3TestServer {
     /// The objstore YAML for `bucket` on this server (default: the server's own bucket).
     /// `endpoint` replaces the server's own (to go through a `FaultProxy`).
-    public func objstoreYAML(bucket name: String?, endpoint via: String? = nil, extraConfig: [String] = []) -> String {
+    public func objstoreYAML(bucket name: String? = nil, endpoint via: String? = nil, extraConfig: [String] = []) -> String {
         var lines = [
             "type: S3", "config:", "  bucket: \(name ?? bucket)", "  endpoint: \(via ?? endpoint)", "  region: \(region)",
-            "  access_key: \(accessKey)", "  secret_key: \(secretKey)", "  insecure: true",
+            "  access_key: \(accessKey)", "  secret_key: \(secretKey)",
         ]
+        if let caFile {
+            lines += ["  insecure: false", "  http_config:", "    tls_config:", "      ca_file: \(caFile)"]
+        } else {
+            lines.append("  insecure: true")
+        }
         lines += extraConfig.map { "  " + $0 }
         return lines.joined(separator: "\n") + "\n"
     }

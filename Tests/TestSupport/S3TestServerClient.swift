@@ -157,6 +157,7 @@ extension S3TestServer {
             from botocore.config import Config
             return boto3.client("s3", endpoint_url=e["S3TS_ENDPOINT"], region_name=e["S3TS_REGION"],
                 aws_access_key_id=e["S3TS_ACCESS_KEY"], aws_secret_access_key=e["S3TS_SECRET_KEY"],
+                verify=e.get("S3TS_CA") or None,
                 config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, connect_timeout=5,
                     read_timeout=60, retries={"total_max_attempts": 3, "mode": "standard"},
                     request_checksum_calculation="when_required", response_checksum_validation="when_required"))

@@ -59,19 +59,11 @@ import Testing
             try server.listObjects(bucket: extra).keys.sorted()
                 == ["01ARZ3NDEKTSV4RRFFQ69G5FAV/chunks/000001", "empty", "odd/a key+with=ü&?"])
 
-        #expect(
-            server.objstoreYAML(extraConfig: ["part_size: 5242880"]) == """
-                type: S3
-                config:
-                  bucket: "skiff-test"
-                  endpoint: "\(server.endpoint)"
-                  region: "us-east-1"
-                  access_key: "testaccesskey"
-                  secret_key: "testsecretkey"
-                  insecure: true
-                  part_size: 5242880
-
-                """)
+        let yaml = server.objstoreYAML(extraConfig: ["part_size: 5242880"])
+        let transport = server.caFile.map { "      ca_file: \($0)" } ?? "  insecure: true"
+        for line in ["type: S3", "  bucket: skiff-test", "  endpoint: \(server.endpoint)", transport, "  part_size: 5242880"] {
+            #expect(yaml.contains(line + "\n"), "\(yaml)")
+        }
         // A helper failure names the operation and carries the server's answer and log.
         let error = #expect(throws: S3TestServerError.self) { try server.objectSHA256("missing") }
         let message = error?.description ?? ""

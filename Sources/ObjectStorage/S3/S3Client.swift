@@ -264,6 +264,10 @@ final class S3Client: Sendable {
             return Failure(retryable: error.transient, code: error.code, text: error.message, operation: operation, location: here)
         case is CancellationError:
             return Failure(retryable: false, code: .bucket, text: "cancelled", operation: operation, location: here)
+        case is NIOSSLError, is NIOSSLExtraError:
+            // A certificate that does not verify will not verify on the next try either.
+            let text = "TLS handshake failed (\(error)); check http_config.tls_config.ca_file and server_name, or set insecure: true for a plain-HTTP endpoint"
+            return Failure(retryable: false, code: .invalidArgument, text: text, operation: operation, location: here)
         default:
             // Refused, reset, timed out, closed mid-body: the network or the server hiccuped.
             return Failure(retryable: true, code: .bucket, text: describeTransport(error), operation: operation, location: here)
