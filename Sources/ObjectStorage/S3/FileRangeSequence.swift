@@ -34,9 +34,9 @@ final class DigestCheck: Sendable {
 }
 
 /// `length` bytes of a file from `offset`, read in 1 MiB pieces as the HTTP client asks for them,
-/// so memory stays bounded whatever the file's size. The bytes are hashed as they go; before the
-/// last piece is handed over the hash is compared with `expectedSHA256`, and on a mismatch the
-/// sequence throws instead, so the server sees a short body and never stores the object.
+/// so memory stays bounded whatever the file's size. With `expectedSHA256`, the bytes are hashed
+/// as they go; before the last piece is handed over the hash is compared with it, and on a
+/// mismatch the sequence throws instead, so the server sees a short body and never stores the object.
 struct FileRangeSequence: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     static let pieceBytes = 1 << 20
@@ -44,12 +44,12 @@ struct FileRangeSequence: AsyncSequence, Sendable {
     let path: String
     let offset: Int64
     let length: Int64
-    let expectedSHA256: String
+    let expectedSHA256: String?
     let check: DigestCheck
 
     /// Checks the file is there and long enough now, so a vanished block is reported as such
     /// rather than as a failed request.
-    init(path: String, offset: Int64, length: Int64, expectedSHA256: String, check: DigestCheck) throws(SkiffError) {
+    init(path: String, offset: Int64, length: Int64, expectedSHA256: String?, check: DigestCheck) throws(SkiffError) {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw SkiffError(.blockVanished, "read \(path): \(String(cString: strerror(errno)))")
@@ -100,12 +100,13 @@ struct FileRangeSequence: AsyncSequence, Sendable {
                 throw SkiffError(.blockVanished, "read \(source.path) at \(position): \(why)")
             }
             position += Int64(got)
+            guard let expected = source.expectedSHA256 else { return ByteBuffer(bytes: buffer[0..<got]) }
             hasher.update(data: buffer[0..<got])
-            if position == end, source.expectedSHA256 != "UNSIGNED-PAYLOAD" {
+            if position == end {
                 let actual = Digests.hex(hasher.finalize())
-                if actual != source.expectedSHA256 {
+                if actual != expected {
                     let message =
-                        "sha256 of \(source.path) is \(actual), not the recorded \(source.expectedSHA256); the local file changed since it was hashed"
+                        "sha256 of \(source.path) is \(actual), not the recorded \(expected); the local file changed since it was hashed"
                     source.check.fail(message)
                     throw SkiffError(.bucket, message, transient: false)
                 }

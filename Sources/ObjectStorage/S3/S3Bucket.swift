@@ -15,9 +15,18 @@ public final class S3Bucket: Bucket {
     var config: S3Config { client.config }
 
     public var name: String { config.bucket }
+    /// Keys per listing page; nil leaves it to the server (1,000 on S3). Tests set it small to
+    /// walk many pages without uploading thousands of objects.
+    let listPageSize: Int?
 
     public init(config: S3Config) throws(SkiffError) {
         client = try S3Client(config: config)
+        listPageSize = nil
+    }
+
+    init(config: S3Config, listPageSize: Int) throws(SkiffError) {
+        client = try S3Client(config: config)
+        self.listPageSize = listPageSize
     }
 
     public func shutdown() async { await client.shutdown() }
@@ -46,7 +55,7 @@ public final class S3Bucket: Bucket {
         var digest: String
         if let sha256 { digest = sha256 } else { digest = try hashFile(path, offset: 0, length: size) }
         var request = S3Client.Request(method: .PUT, key: key)
-        request.body = .file(path: path, offset: 0, length: size, sha256: digest)
+        request.body = .file(path: path, offset: 0, length: size, sha256: digest, verify: true)
         request.headers = metadataHeaders
         _ = try await client.send(request, operation: "upload", journal: journal)
     }
@@ -139,6 +148,7 @@ public final class S3Bucket: Bucket {
         repeat {
             var query: [(name: String, value: String)] = [("prefix", prefix)]
             if !recursive { query.append(("delimiter", "/")) }
+            if let listPageSize { query.append(("max-keys", "\(listPageSize)")) }
             switch config.listObjectsVersion {
             case .v2:
                 query.append(("list-type", "2"))

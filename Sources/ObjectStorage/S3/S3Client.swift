@@ -27,9 +27,12 @@ final class S3Client: Sendable {
     enum Body: Sendable {
         case empty
         case bytes([UInt8])
-        /// `length` bytes of the file at `offset`, whose SHA-256 is `sha256`: checked as the bytes
-        /// are read, so the server never completes an object from bytes that differ from it.
-        case file(path: String, offset: Int64, length: Int64, sha256: String)
+        /// `length` bytes of the file at `offset`, whose SHA-256 is `sha256` (sent as
+        /// `x-amz-content-sha256`). With `verify`, the bytes are also hashed as they are read and the
+        /// request ends short on a mismatch, so no server stores bytes that differ from the digest,
+        /// even one that does not check it. Multipart parts skip that: their digests were computed
+        /// from the same file a moment before, in the pass that also checks the whole file's hash.
+        case file(path: String, offset: Int64, length: Int64, sha256: String, verify: Bool)
     }
 
     struct Response: Sendable {
@@ -200,7 +203,7 @@ final class S3Client: Sendable {
         switch request.body {
         case .empty: payloadHash = Digests.emptySHA256
         case .bytes(let bytes): payloadHash = Digests.sha256Hex(bytes)
-        case .file(_, _, _, let sha256): payloadHash = sha256
+        case .file(_, _, _, let sha256, _): payloadHash = sha256
         }
         let path = bucketPath + (request.key.map { "/" + $0 } ?? (bucketPath.isEmpty ? "/" : ""))
         let signable = SigV4Request(
@@ -217,8 +220,9 @@ final class S3Client: Sendable {
             if request.method == .PUT || request.method == .POST { outgoing.body = .bytes(ByteBuffer()) }
         case .bytes(let bytes):
             outgoing.body = .bytes(ByteBuffer(bytes: bytes))
-        case .file(let filePath, let offset, let length, let sha256):
-            let source = try FileRangeSequence(path: filePath, offset: offset, length: length, expectedSHA256: sha256, check: digest)
+        case .file(let filePath, let offset, let length, let sha256, let verify):
+            let source = try FileRangeSequence(
+                path: filePath, offset: offset, length: length, expectedSHA256: verify ? sha256 : nil, check: digest)
             outgoing.body = .stream(source, length: .known(length))
         }
         // The whole request, body included, must finish within this deadline: generous for a
