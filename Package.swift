@@ -54,12 +54,27 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: settings),
+        // Prometheus' HTTP API as the sidecar uses it: readiness, external labels, flags, version.
+        .target(
+            name: "PrometheusClient",
+            dependencies: [
+                "SkiffCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
         // Drives the state machine: scan, stage, hash, upload, commit, retry, clean.
         .target(
             name: "Shipper",
             dependencies: [
                 "SkiffCore", "Ledger", "TSDB", "ObjectStorage",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings),
         .executableTarget(
@@ -97,6 +112,14 @@ let package = Package(
         .testTarget(
             name: "ObjectStorageTests",
             dependencies: ["ObjectStorage", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: settings),
+        .testTarget(
+            name: "PrometheusClientTests",
+            dependencies: [
+                "PrometheusClient", "SkiffCore", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: settings),
         .testTarget(
             name: "ShipperTests", dependencies: ["Shipper", "Ledger", "TSDB", "ObjectStorage", "TestSupport"],

@@ -163,6 +163,7 @@ public struct Shipper: Sendable {
                     try await ledger.recordTransition(
                         ulid, t, machine: machine, at: now(), detail: error.message, nextAttemptAt: nextAttemptAt)
                     failuresThisPass += 1
+                    summary.failures += 1
                     log(
                         .warning, quarantine ? "block quarantined: it cannot be read" : "block upload failed", ulid,
                         ["attempt": "\(machine.failures)", "err": "\(error)"])

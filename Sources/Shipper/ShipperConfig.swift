@@ -46,6 +46,8 @@ public struct SyncSummary: Sendable, Equatable {
     public var cleaned: [ULID] = []
     public var quarantined: [ULID] = []
     public var newlyIgnored: [ULID] = []
+    /// Failed attempts in this pass (a block retried three times counts three).
+    public var failures = 0
     /// Bytes uploaded in this pass (chunks, index and meta.json).
     public var uploadedBytes: Int64 = 0
     /// The block that stopped the pass (newer blocks wait behind it), with its error.

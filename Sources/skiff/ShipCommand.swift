@@ -93,7 +93,7 @@ struct Ship: AsyncParsableCommand {
             ])
         if watch {
             let interval = try GoDuration.parseMillis(syncInterval)
-            let loop = ShipLoop(shipper: shipper, intervalMillis: max(interval, 1), logger: logger)
+            let loop = ShipperService(intervalMillis: max(interval, 1), logger: logger) { shipper }
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: loop)], gracefulShutdownSignals: [.sigterm, .sigint],
@@ -156,28 +156,3 @@ struct Ship: AsyncParsableCommand {
     }
 }
 
-/// The `--watch` loop as a Service: a pass, then a pause, until graceful shutdown.
-struct ShipLoop: Service {
-    let shipper: Shipper
-    let intervalMillis: Int64
-    let logger: Logger
-
-    func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let summary = try await cancelWhenGracefulShutdown { try await shipper.syncOnce() }
-                if let (ulid, error) = summary.blockedBy {
-                    logger.warning("sync pass stopped at a failing block", metadata: ["block": "\(ulid)", "err": "\(error)"])
-                } else {
-                    logger.debug("sync pass done", metadata: ["shipped": "\(summary.committed.count)"])
-                }
-            } catch let error as SkiffError where error.transient {
-                logger.warning("sync pass failed", metadata: ["err": "\(error)"])
-            } catch is CancellationError {
-                break
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(intervalMillis)) }
-        }
-        logger.info("shipper stopped")
-    }
-}

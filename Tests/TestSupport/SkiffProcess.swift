@@ -75,6 +75,11 @@ public struct SkiffProcess: Sendable {
         /// Sends SIGTERM.
         public func terminate() { kill(process.processIdentifier, SIGTERM) }
 
+        /// What the process has written to stderr so far (its logs), while it runs.
+        public var stderrSoFar: String { String(decoding: err.peek(), as: UTF8.self) }
+
+        public var isRunning: Bool { process.isRunning }
+
         public func wait(timeout: Duration = .seconds(120)) async throws -> Result {
             let deadline = ContinuousClock.now + timeout
             while process.isRunning {
@@ -113,6 +118,9 @@ final class TempFile: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         handle = FileHandle(forWritingAtPath: path)!
     }
+
+    /// The output so far, leaving the file in place.
+    func peek() -> Data { FileManager.default.contents(atPath: path) ?? Data() }
 
     func contents() -> Data {
         defer { try? FileManager.default.removeItem(atPath: path) }

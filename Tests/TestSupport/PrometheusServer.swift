@@ -1,0 +1,251 @@
+import Foundation
+import Synchronization
+
+/// A real Prometheus (Debian's 2.42 `prometheus`) on 127.0.0.1 for one test: temp config and
+/// data dir, readiness awaited within a bound, stopped with SIGTERM then SIGKILL.
+///
+/// Spawned with `posix_spawn` and an empty signal mask rather than Foundation's `Process`: a
+/// child inherits the spawning thread's mask, and Swift concurrency threads block SIGTERM, so a
+/// `Process` child may ignore SIGTERM. Spawning ourselves also lets us reap with `waitpid`.
+public final class PrometheusServer: Sendable {
+    public let port: Int
+    /// `http://127.0.0.1:<port>` plus the route prefix, if any.
+    public let url: String
+    public let dataDir: String
+    /// Holds the config and the log (and the data dir unless one was given).
+    private let workDir: String
+    private let arguments: [String]
+    private let routePrefix: String
+    /// The running child's pid; 0 when stopped.
+    private let pid = Mutex<pid_t>(0)
+
+    var configPath: String { workDir + "/prometheus.yml" }
+    var logPath: String { workDir + "/prometheus.log" }
+
+    private init(port: Int, workDir: String, dataDir: String?, routePrefix: String?, blockDurations: (String, String), extraFlags: [String]) {
+        self.port = port
+        self.workDir = workDir
+        self.dataDir = dataDir ?? workDir + "/data"
+        var prefix = routePrefix ?? ""
+        while prefix.hasSuffix("/") { prefix.removeLast() }
+        if !prefix.isEmpty && !prefix.hasPrefix("/") { prefix = "/" + prefix }
+        self.routePrefix = prefix
+        self.url = "http://127.0.0.1:\(port)\(prefix)"
+        arguments =
+            [
+                "--config.file=\(workDir)/prometheus.yml", "--web.listen-address=127.0.0.1:\(port)",
+                "--storage.tsdb.path=\(self.dataDir)", "--web.enable-lifecycle", "--web.enable-remote-write-receiver",
+                "--storage.tsdb.min-block-duration=\(blockDurations.0)", "--storage.tsdb.max-block-duration=\(blockDurations.1)",
+            ] + (prefix.isEmpty ? [] : ["--web.route-prefix=\(prefix)"]) + extraFlags
+    }
+
+    /// Starts Prometheus and waits (bounded) until `/-/ready` answers 200. A port taken between
+    /// probing and binding is retried on a fresh port.
+    public static func start(
+        externalLabels: [String: String], dataDir: String? = nil, minBlockDuration: String = "2h",
+        maxBlockDuration: String = "2h", routePrefix: String? = nil, extraFlags: [String] = []
+    ) async throws -> PrometheusServer {
+        var lastError: (any Error)?
+        for _ in 0..<3 {
+            let workDir = try TempDir().path
+            let server = PrometheusServer(
+                port: try freePort(), workDir: workDir, dataDir: dataDir, routePrefix: routePrefix,
+                blockDurations: (minBlockDuration, maxBlockDuration), extraFlags: extraFlags)
+            try server.writeConfig(externalLabels: externalLabels)
+            do {
+                try await server.launch()
+                return server
+            } catch {
+                lastError = error
+                let portTaken = server.logTail().contains("address already in use")
+                await server.stop()
+                if !portTaken { break }
+            }
+        }
+        throw lastError!
+    }
+
+    /// SIGTERM, up to 5 s for a clean exit, then SIGKILL. Removes the temp dir; a data dir passed
+    /// to `start` is kept (the test owns it).
+    public func stop() async {
+        await terminate()
+        // The data dir lives inside workDir only when this server created it.
+        try? FileManager.default.removeItem(atPath: workDir)
+    }
+
+    /// Stops the process (keeping every file) and starts it again on the same port and data dir.
+    public func restart() async throws {
+        await terminate()
+        try await launch()
+    }
+
+    /// Rewrites the config with new external labels and POSTs `/-/reload` (needs 200).
+    public func reload(externalLabels: [String: String]) throws {
+        try writeConfig(externalLabels: externalLabels)
+        let (status, body) = try Self.http("POST", port: port, path: routePrefix + "/-/reload")
+        guard status == 200 else { throw Failure(description: "POST /-/reload answered \(status): \(body)\n\(logTail())") }
+    }
+
+    /// The last `lines` lines of Prometheus' log, for failure messages.
+    public func logTail(lines: Int = 40) -> String {
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "(no log at \(logPath))"
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    deinit {
+        // A test that forgot stop() must not leave Prometheus running.
+        let pid = self.pid.withLock { $0 }
+        if pid != 0 {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+    }
+
+    // MARK: - Process
+
+    private func writeConfig(externalLabels: [String: String]) throws {
+        var yaml = "global:\n  scrape_interval: 15s\n"
+        if !externalLabels.isEmpty {
+            yaml += "  external_labels:\n"
+            for (name, value) in externalLabels.sorted(by: { $0.key < $1.key }) {
+                // JSON string escaping is valid YAML double-quoted scalar syntax.
+                let quoted = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+                yaml += "    \(name): \(quoted)\n"
+            }
+        }
+        try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    private func launch() async throws {
+        let child = try Self.spawn(Self.binary("prometheus"), arguments, logPath: logPath)
+        pid.withLock { $0 = child }
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            var status: Int32 = 0
+            if waitpid(child, &status, WNOHANG) == child {
+                pid.withLock { $0 = 0 }
+                throw Failure(description: "prometheus exited during start (wait status \(status)):\n\(logTail())")
+            }
+            if let (code, _) = try? Self.http("GET", port: port, path: routePrefix + "/-/ready"), code == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Failure(description: "prometheus was not ready within 15 s on port \(port):\n\(logTail())")
+    }
+
+    private func terminate() async {
+        let child = pid.withLock { pid in
+            defer { pid = 0 }
+            return pid
+        }
+        guard child != 0 else { return }
+        kill(child, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<250 {  // 5 s
+            if waitpid(child, &status, WNOHANG) == child { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        kill(child, SIGKILL)
+        waitpid(child, &status, 0)
+    }
+
+    /// posix_spawn with default signal dispositions and an empty mask; output appended to `logPath`.
+    private static func spawn(_ path: String, _ arguments: [String], logPath: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attributes)
+        defer {
+            posix_spawn_file_actions_destroy(&actions)
+            posix_spawnattr_destroy(&attributes)
+        }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let result = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        guard result == 0 else { throw Failure(description: "posix_spawn \(path): \(String(cString: strerror(result)))") }
+        return child
+    }
+
+    private static func binary(_ name: String) throws -> String {
+        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        for dir in dirs + ["/usr/bin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: dir + "/" + name) {
+            return dir + "/" + name
+        }
+        throw Failure(description: "\(name) not found: install the Debian prometheus package (apt-get install prometheus)")
+    }
+
+    // MARK: - Sockets
+
+    /// A port the kernel just handed out on 127.0.0.1 (CLOEXEC so no child inherits the socket).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var address = loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw Failure(description: "bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private static func loopback(port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    /// A one-shot HTTP/1.0 exchange on loopback (1 s socket timeouts): the status and the body.
+    /// Blocking, but only ever against a local Prometheus that answers in milliseconds.
+    static func http(_ method: String, port: Int, path: String) throws -> (Int, String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = loopback(port: UInt16(port))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { throw Failure(description: "connect 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
+        let request = Array("\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: 0\r\n\r\n".utf8)
+        guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else {
+            throw Failure(description: "send to 127.0.0.1:\(port) failed")
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while response.count < 1 << 20 {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            response += buffer[0..<count]
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        let parts = text.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, let status = Int(parts[1]) else {
+            throw Failure(description: "no HTTP answer from 127.0.0.1:\(port)\(path)")
+        }
+        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        return (status, body)
+    }
+}
