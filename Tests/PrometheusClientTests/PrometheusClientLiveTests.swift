@@ -115,15 +115,15 @@ struct PrometheusClientLiveTests {
         let client = try PrometheusClient(url: url)
         let started = ContinuousClock.now
         do {
-            try await client.checkReady(timeout: .seconds(2))
+            try await client.checkReady(timeout: .seconds(30))
             Issue.record("checkReady succeeded against a stopped server")
         } catch {
             #expect(error.transient)
             #expect(error.message.contains(url + "/-/ready"), "\(error.message)")
             #expect(error.message.contains("Connection refused"), "\(error.message)")
         }
-        // A refused connect fails at once rather than being retried until the timeout.
-        #expect(ContinuousClock.now - started < .seconds(1))
+        // A refused connect fails at once rather than being retried until the (30 s) timeout.
+        #expect(ContinuousClock.now - started < .seconds(15))
         await client.shutdown()
     }
 }
