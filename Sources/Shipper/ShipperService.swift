@@ -41,8 +41,15 @@ public struct ShipperService: Service {
             } catch let error as SkiffError where error.transient {
                 metrics.recordFailedPass()
                 logger.warning("sync pass failed", metadata: ["err": "\(error)"])
-            } catch is CancellationError {
-                break
+            } catch {
+                // Shutdown cancels the pass wherever it is (a ledger write, a request): every
+                // finished step is in the ledger, so the next start resumes from there.
+                if Task.isShuttingDownGracefully || Task.isCancelled || error is CancellationError {
+                    logger.info("sync pass interrupted by shutdown; the next start resumes it")
+                    break
+                }
+                metrics.recordFailedPass()
+                throw error
             }
             await afterPass()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(intervalMillis)) }

@@ -182,7 +182,9 @@ import Testing
             let world = try await World.make(
                 server, bucket: "kill9", extraConfig: ["part_size: \(partSize)"], bigChunks: 8 * partSize)
             defer { world.root.remove() }
-            let running = try SkiffProcess.start(world.arguments)
+            // Each recorded part pauses its task a little, so the upload is still going when a part is seen.
+            let running = try SkiffProcess.start(
+                world.arguments, environment: ["SKIFF_FAILPOINTS": "after:part:chunks/000001=sleep(250)"])
             var parts = 0
             for _ in 0..<2000 where parts == 0 {
                 if let ledger = try? Ledger.open(path: world.ledgerPath, readOnly: true),

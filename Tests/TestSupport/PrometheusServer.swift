@@ -73,6 +73,12 @@ public final class PrometheusServer: Sendable {
         try? FileManager.default.removeItem(atPath: workDir)
     }
 
+    /// Stops the process but keeps every file, so `restart()` can bring the same Prometheus back
+    /// (for tests of what a sidecar does while its Prometheus is down).
+    public func halt() async {
+        await terminate()
+    }
+
     /// Stops the process (keeping every file) and starts it again on the same port and data dir.
     public func restart() async throws {
         await terminate()

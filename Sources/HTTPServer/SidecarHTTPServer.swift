@@ -1,0 +1,164 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+/// The sidecar's HTTP endpoints (Thanos `pkg/server/http`), run as a ServiceLifecycle `Service`.
+///
+/// - `GET|HEAD /-/healthy`: 200 "OK" while serving, 503 "NOT OK" once shutdown has begun.
+/// - `GET|HEAD /-/ready`: 200 "OK" when the probe is ready, else 503 "NOT OK".
+/// - `GET|HEAD /metrics`: the registry in text format 0.0.4, families sorted by name.
+/// - Other methods on those paths: 405; any other path: 404.
+///
+/// Lifecycle, as Thanos' HTTP actor: healthy once the socket listens; on graceful shutdown, not
+/// ready first (so load balancers stop sending), then stop accepting and let in-flight requests
+/// finish for at most `gracePeriod` (0 closes at once), then not healthy.
+///
+/// Hummingbird's `MetricsMiddleware` is deliberately not used: its metrics lack HELP and `_total`.
+public struct SidecarHTTPServer: Service {
+    private let address: String
+    private let probe: StatusProbe
+    private let registry: PrometheusCollectorRegistry
+    private let gracePeriod: Duration
+    private let logger: Logger
+    private let onListening: @Sendable (Int) -> Void
+
+    /// - Parameters:
+    ///   - address: "host:port" as Thanos' `--http-address` ("0.0.0.0:10902", ":10902", "[::1]:9").
+    ///     Port 0 binds a free port, reported through `onListening`. A bad address makes `run()` throw.
+    ///   - onListening: called once with the bound port, after the probe is marked healthy.
+    public init(
+        address: String, probe: StatusProbe, registry: PrometheusCollectorRegistry, gracePeriod: Duration,
+        logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.address = address
+        self.probe = probe
+        self.registry = registry
+        self.gracePeriod = gracePeriod
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    /// Serves until graceful shutdown (or cancellation) and returns once the server has stopped.
+    ///
+    /// Hummingbird stops accepting and waits for in-flight requests on graceful shutdown, but has no
+    /// deadline; a sibling task supplies it by closing the remaining connections `gracePeriod` after
+    /// shutdown began (see `ConnectionTracker` for why it does not cancel the server).
+    public func run() async throws {
+        let (host, port) = try Self.parseAddress(address)
+        let connections = ConnectionTracker()
+        let app = Application(
+            responder: CallbackResponder<SidecarRequestContext> { request, context in
+                self.respond(to: request, eventLoop: context.eventLoop)
+            },
+            server: .http1(configuration: .init(additionalChannelHandlers: [connections.makeHandler()])),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
+            onServerRunning: { [probe, logger, onListening] channel in
+                let bound = channel.localAddress?.port ?? port
+                probe.setHealthy()
+                logger.info("listening for requests and metrics", metadata: ["address": "\(host):\(bound)"])
+                onListening(bound)
+            },
+            logger: logger)
+
+        let grace = gracePeriod
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.run() }
+                group.addTask {
+                    try await gracefulShutdown()  // throws CancellationError once the server has stopped
+                    try await Task.sleep(for: grace)
+                    // Repeated, because a connection accepted just before the listener closed can
+                    // register after a pass. Ends by cancellation once the server has stopped.
+                    while true {
+                        let closed = connections.closeAll()
+                        if closed > 0, grace > .zero {
+                            logger.warning(
+                                "HTTP grace period expired; closing connections",
+                                metadata: ["grace": "\(grace)", "connections": "\(closed)"])
+                        }
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+                // The server finishing ends the closer; a server error (a bind failure, say) propagates.
+                try await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: { [probe] in
+            probe.setNotReady(reason: "shutting down HTTP server")
+        }
+        // Also reached on cancellation without a graceful shutdown: the server is gone either way.
+        probe.setNotReady(reason: "HTTP server stopped")
+        probe.setNotHealthy()
+        logger.info("HTTP server stopped")
+    }
+
+    /// Routes one request. Every answer is known up front; only the /metrics body is streamed.
+    private func respond(to request: Request, eventLoop: any EventLoop) -> Response {
+        let get: () -> Response
+        switch request.uri.path {
+        case "/-/healthy": get = { Self.text(self.probe.isHealthy ? .ok : .serviceUnavailable) }
+        case "/-/ready": get = { Self.text(self.probe.isReady ? .ok : .serviceUnavailable) }
+        case "/metrics": get = { Self.metrics(MetricsExposition.render(self.registry), eventLoop: eventLoop) }
+        default:
+            return Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "404 page not found\n")))
+        }
+        switch request.method {
+        case .get: return get()
+        case .head:
+            // Same status and headers as GET, Content-Length included, but no body (RFC 9110 9.3.2).
+            var response = get()
+            let length = response.body.contentLength
+            response.body = ResponseBody()
+            response.headers[.contentLength] = length.map(String.init)
+            return response
+        default:
+            return Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD"])
+        }
+    }
+
+    /// Writes the exposition in 64 KiB chunks with real backpressure, so a slow scraper holds its
+    /// request open, and graceful shutdown waits for it (up to the grace period), as Go's
+    /// `http.Server.Shutdown` does. Without it the whole body lands in NIO's unbounded outbound
+    /// buffer at once, the request counts as finished, and quiescing closes the connection, dropping
+    /// the unsent rest.
+    ///
+    /// The hop to the connection's event loop after each chunk is what makes the backpressure real:
+    /// chunks reach the channel asynchronously, so without it the writer can queue every chunk before
+    /// the channel reports that it is no longer writable.
+    private static func metrics(_ body: [UInt8], eventLoop: any EventLoop) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: MetricsExposition.contentType],
+            body: ResponseBody(contentLength: body.count) { writer in
+                var offset = 0
+                while offset < body.count {
+                    let end = min(offset + 65536, body.count)
+                    try await writer.write(ByteBuffer(bytes: body[offset..<end]))
+                    try await eventLoop.submit {}.get()
+                    offset = end
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// Thanos' probe bodies: "OK" for 200, "NOT OK" otherwise.
+    private static func text(_ status: HTTPResponse.Status) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: status == .ok ? "OK" : "NOT OK")))
+    }
+}
+
+/// The request context: Hummingbird's basics plus the connection's event loop, which the /metrics
+/// writer needs for backpressure (`BasicRequestContext` drops the channel).
+struct SidecarRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let eventLoop: any EventLoop
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.eventLoop = source.channel.eventLoop
+    }
+}

@@ -1,0 +1,127 @@
+import CoreMetrics
+import HTTPServer
+import Logging
+import PrometheusClient
+import ServiceLifecycle
+import SkiffCore
+import Synchronization
+
+/// What the sidecar knows about its Prometheus: the external labels (nil until first read) and
+/// the lowest timestamp it holds. The heartbeat writes it; the shipper and the StoreAPI read it.
+final class SidecarState: Sendable {
+    private let labelsBox = Mutex<Labels?>(nil)
+    private let lowestBox = Mutex<Int64?>(nil)
+
+    var labels: Labels? { labelsBox.withLock { $0 } }
+    var lowestTimestampMillis: Int64? { lowestBox.withLock { $0 } }
+
+    func update(labels: Labels, lowestTimestampMillis: Int64?) {
+        labelsBox.withLock { $0 = labels }
+        if let lowestTimestampMillis { lowestBox.withLock { $0 = lowestTimestampMillis } }
+    }
+}
+
+/// Thanos' Prometheus actor: checks Prometheus' flags (when uploading), reads its version, then
+/// every `--prometheus.get_config_interval` reads the external labels, flipping readiness and
+/// `thanos_sidecar_prometheus_up`. On a failed heartbeat the last known labels are kept.
+///
+/// Empty external labels end the process with Thanos' message: blocks without them cannot be
+/// told apart in the bucket. Nothing here blocks the HTTP server, which runs as its own service.
+struct PrometheusHeartbeat: Service {
+    let client: PrometheusClient
+    let state: SidecarState
+    let probe: StatusProbe
+    let interval: Duration
+    let timeout: Duration
+    /// With uploads on, Prometheus must not compact blocks before they are shipped.
+    let validateFlags: Bool
+    let shipperFilePath: String
+    let ignoreUnequalBlockSize: Bool
+    let logger: Logger
+    let up = Gauge(label: "thanos_sidecar_prometheus_up")
+
+    func run() async throws {
+        up.record(0)
+        if validateFlags, try await !waitForValidFlags() { return }
+        guard let version = await retrying("read prometheus version", { () async throws(SkiffError) in
+            try await client.version(timeout: timeout)
+        }) else { return }
+        logger.info("prometheus found", metadata: ["url": "\(client.url)", "version": "\(version)"])
+
+        var first = true
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do throws(SkiffError) {
+                let labels = try await client.externalLabels(timeout: timeout)
+                // At start-up this ends the process; later, the last known labels are kept.
+                if labels.isEmpty && first { throw Self.noExternalLabels }
+                if labels.isEmpty {
+                    throw SkiffError(.io, "prometheus now reports no external labels; keeping the last known ones")
+                }
+                let lowest = try? await client.lowestTimestampMillis(timeout: timeout)
+                if first || labels != state.labels {
+                    logger.info("external labels read from prometheus", metadata: ["labels": "\(labels)"])
+                }
+                state.update(labels: labels, lowestTimestampMillis: lowest)
+                up.record(1)
+                probe.setReady()
+                first = false
+            } catch {
+                if error == Self.noExternalLabels { throw error }
+                up.record(0)
+                probe.setNotReady(reason: error.message)
+                logger.warning(
+                    first ? "prometheus not reachable yet; retrying" : "heartbeat failed",
+                    metadata: ["url": "\(client.url)", "err": "\(error)", "retry_in": "\(interval)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+
+    static let noExternalLabels = SkiffError(
+        .invalidArgument,
+        "no external labels configured on Prometheus server, uniquely identifying external labels must be configured; "
+            + "see https://thanos.io/tip/thanos/storage.md#external-labels for details. "
+            + "Add global.external_labels (e.g. cluster and replica) to prometheus.yml and reload Prometheus",
+        transient: false)
+
+    /// Retries until Prometheus' flags allow shipping; false when shutting down first. A
+    /// mismatch is retried rather than fatal (as in current Thanos): the sidecar stays not ready
+    /// and the shipper gives up after `--prometheus.ready_timeout`.
+    private func waitForValidFlags() async throws -> Bool {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            guard let flags = await retrying("read prometheus flags", { () async throws(SkiffError) in
+                try await client.flags(timeout: timeout)
+            }) else { return false }
+            guard let flags else {
+                logger.warning("prometheus has no flags endpoint (older than 2.2?); skipping its flag checks")
+                return true
+            }
+            let check = PrometheusFlagsCheck.check(
+                flags: flags, shipperFilePath: shipperFilePath, ignoreUnequalBlockSize: ignoreUnequalBlockSize)
+            for warning in check.warnings { logger.warning("\(warning)") }
+            if check.errors.isEmpty { return true }
+            for problem in check.errors { logger.error("\(problem)", metadata: ["retry_in": "\(interval)"]) }
+            probe.setNotReady(reason: check.errors.joined(separator: "; "))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+        return false
+    }
+
+    /// `body` until it succeeds, with a warning and `prometheus_up` 0 after each failure; nil
+    /// when shutdown comes first.
+    private func retrying<T: Sendable>(_ what: String, _ body: () async throws(SkiffError) -> T) async -> T? {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do throws(SkiffError) {
+                return try await body()
+            } catch {
+                up.record(0)
+                probe.setNotReady(reason: error.message)
+                logger.warning(
+                    "prometheus not reachable yet; retrying",
+                    metadata: ["step": "\(what)", "url": "\(client.url)", "err": "\(error)", "retry_in": "\(interval)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+        return nil
+    }
+}

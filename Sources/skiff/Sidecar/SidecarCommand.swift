@@ -1,0 +1,233 @@
+import ArgumentParser
+import Foundation
+import HTTPServer
+import Ledger
+import Logging
+import Metrics
+import ObjectStorage
+import Prometheus
+import PrometheusClient
+import ServiceLifecycle
+import Shipper
+import SkiffCore
+import TSDB
+
+/// `skiff sidecar`: runs next to Prometheus as a drop-in for `thanos sidecar`.
+struct Sidecar: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run next to Prometheus: ship its blocks with its external labels, serve probes and metrics.",
+        discussion: """
+            Reads the external labels from Prometheus (global.external_labels), ships every new block to the \
+            bucket with them, and serves /-/healthy, /-/ready and /metrics on --http-address. Without a bucket \
+            config nothing is uploaded, as in Thanos. Stops on SIGTERM/SIGINT; an upload in flight resumes on \
+            the next start.
+            """)
+
+    @OptionGroup var ledgerOptions: LedgerOptions
+    @OptionGroup var logOptions: LogOptions
+
+    @Option(name: .customLong("prometheus.url"), help: "URL of Prometheus (a path prefix is kept).")
+    var prometheusURL = "http://localhost:9090"
+
+    @Option(name: .customLong("prometheus.ready_timeout"), help: "How long to wait for Prometheus' external labels before giving up.")
+    var readyTimeout = "10m"
+
+    @Option(name: .customLong("prometheus.get_config_interval"), help: "Heartbeat and retry interval for reading Prometheus' config.")
+    var getConfigInterval = "30s"
+
+    @Option(name: .customLong("prometheus.get_config_timeout"), help: "Timeout of each call to Prometheus.")
+    var getConfigTimeout = "30s"
+
+    @Option(name: .customLong("prometheus.http-client-file"), help: "HTTP client YAML for Prometheus (basic auth, bearer token, TLS).")
+    var httpClientFile: String?
+
+    @Option(name: .customLong("prometheus.http-client"), help: "HTTP client YAML content (alternative to the file).")
+    var httpClient: String?
+
+    @Option(name: .customLong("objstore.config-file"), help: "Bucket config YAML (Thanos objstore format); none: no uploads.")
+    var objstoreConfigFile: String?
+
+    @Option(name: .customLong("objstore.config"), help: "Bucket config YAML content (alternative to the file).")
+    var objstoreConfig: String?
+
+    @Flag(name: .customLong("shipper.upload-compacted"), help: "Also upload compacted blocks (level > 1).")
+    var uploadCompacted = false
+
+    @Flag(name: .customLong("shipper.ignore-unequal-block-size"), help: "Ship even if Prometheus may compact blocks first.")
+    var ignoreUnequalBlockSize = false
+
+    @Option(name: .customLong("shipper.sync-interval"), help: "How often to look for new blocks.")
+    var syncInterval = "30s"
+
+    @Option(name: .customLong("min-time"), help: "Oldest data served: RFC3339 or a duration such as -2d (for the StoreAPI).")
+    var minTime = "0000-01-01T00:00:00Z"
+
+    @Option(name: .customLong("http-address"), help: "Listen address for probes and /metrics.")
+    var httpAddress = "0.0.0.0:10902"
+
+    @Option(name: .customLong("http-grace-period"), help: "Time to finish HTTP requests on shutdown.")
+    var httpGracePeriod = "2m"
+
+    @Option(name: .customLong("grpc-address"), help: "StoreAPI listen address (accepted; the StoreAPI is not served yet).")
+    var grpcAddress = "0.0.0.0:10901"
+
+    @Option(name: .customLong("grpc-grace-period"), help: "Time to finish gRPC calls on shutdown (accepted for the StoreAPI).")
+    var grpcGracePeriod = "2m"
+
+    func run() async throws {
+        try await runReportingErrors {
+            let logger = logOptions.makeLogger("skiff.sidecar")
+            let interval = try duration(getConfigInterval, "--prometheus.get_config_interval")
+            let timeout = try duration(getConfigTimeout, "--prometheus.get_config_timeout")
+            let readyWait = try duration(readyTimeout, "--prometheus.ready_timeout")
+            let grace = try duration(httpGracePeriod, "--http-grace-period")
+            let syncEvery = try GoDuration.parseMillis(syncInterval)
+            _ = try SidecarHTTPServer.parseAddress(httpAddress)
+            try MinTime.validate(minTime)
+            let clientConfig = try loadHTTPClientConfig()
+            let bucketConfig = try loadBucketConfig()
+
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            let probe = StatusProbe(registry: registry)
+            let state = SidecarState()
+            let client = try PrometheusClient(url: prometheusURL, config: clientConfig)
+            let bucket = try bucketConfig?.makeBucket()
+            if bucket == nil { logger.info("no bucket configured (--objstore.config-file); uploads are disabled") }
+            logger.info(
+                "starting sidecar",
+                metadata: [
+                    "prometheus": "\(client.url)", "tsdb": "\(ledgerOptions.tsdbPath)", "http": "\(httpAddress)",
+                    "bucket": "\(bucket?.name ?? "none")",
+                ])
+            do {
+                try await serve(
+                    client: client, bucket: bucket, probe: probe, registry: registry, state: state, logger: logger,
+                    interval: interval, timeout: timeout, readyWait: readyWait, grace: grace, syncEvery: syncEvery)
+            } catch {
+                await bucket?.shutdown()
+                await client.shutdown()
+                throw Self.unwrap(error)
+            }
+            await bucket?.shutdown()
+            await client.shutdown()
+        }
+    }
+
+    private func serve(
+        client: PrometheusClient, bucket: (any Bucket)?, probe: StatusProbe, registry: PrometheusCollectorRegistry,
+        state: SidecarState, logger: Logger, interval: Duration, timeout: Duration, readyWait: Duration,
+        grace: Duration, syncEvery: Int64
+    ) async throws {
+        let http = SidecarHTTPServer(
+            address: httpAddress, probe: probe, registry: registry, gracePeriod: grace, logger: logger,
+            onListening: { port in logger.info("listening for probes and metrics", metadata: ["address": "\(httpAddress)", "port": "\(port)"]) })
+        let heartbeat = PrometheusHeartbeat(
+            client: client, state: state, probe: probe, interval: interval, timeout: timeout,
+            validateFlags: bucket != nil, shipperFilePath: ledgerOptions.tsdbPath + "/thanos.shipper.json",
+            ignoreUnequalBlockSize: ignoreUnequalBlockSize, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: http), .init(service: heartbeat)]
+        if let bucket {
+            services.append(.init(service: try makeShipperService(bucket: bucket, state: state, readyWait: readyWait, syncEvery: syncEvery, logger: logger)))
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// The shipping loop: waits for the external labels (up to --prometheus.ready_timeout, then
+    /// ends the process with Thanos' message), and ships with the labels current at each pass.
+    private func makeShipperService(
+        bucket: any Bucket, state: SidecarState, readyWait: Duration, syncEvery: Int64, logger: Logger
+    ) throws -> ShipperService {
+        _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)
+        if !FileManager.default.fileExists(atPath: ledgerOptions.tsdbPath + "/wal") {
+            logger.error(
+                "WAL dir is not accessible. Is this dir a TSDB directory? If yes it is shared with TSDB?",
+                metadata: ["tsdb": "\(ledgerOptions.tsdbPath)"])
+        }
+        let lock = try DataDirLock(tsdbPath: ledgerOptions.tsdbPath)
+        let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath)
+        let gauges = LedgerGauges(ledger: ledger)
+        let tsdbPath = ledgerOptions.tsdbPath
+        let uploadCompacted = self.uploadCompacted
+        let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
+        return ShipperService(intervalMillis: max(syncEvery, 1), logger: logger, afterPass: { await gauges.refresh() }) {
+            withExtendedLifetime(lock) {}
+            let labels = try await Self.waitForLabels(state, upTo: readyWait, logger: logger)
+            let config = ShipperConfig(tsdbPath: tsdbPath, labels: labels, uploadCompacted: uploadCompacted)
+            return try Shipper(config: config, ledger: ledger, bucket: bucket, failpoints: failpoints, logger: logger)
+        }
+    }
+
+    private static func waitForLabels(_ state: SidecarState, upTo limit: Duration, logger: Logger) async throws -> Labels {
+        let deadline = ContinuousClock.now + limit
+        var logged = false
+        while true {
+            if let labels = state.labels { return labels }
+            guard ContinuousClock.now < deadline else {
+                throw SkiffError(
+                    .invalidArgument,
+                    "aborting as no external labels found after waiting \(limit): is Prometheus running at --prometheus.url, "
+                        + "with global.external_labels set?", transient: false)
+            }
+            if !logged {
+                logger.info("shipper waiting for prometheus' external labels")
+                logged = true
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    private func duration(_ text: String, _ flag: String) throws(SkiffError) -> Duration {
+        do throws(SkiffError) { return .milliseconds(try GoDuration.parseMillis(text)) } catch {
+            throw SkiffError(.invalidArgument, "\(flag): \(error.message)")
+        }
+    }
+
+    private func loadHTTPClientConfig() throws(SkiffError) -> PrometheusHTTPClientConfig {
+        switch (httpClientFile, httpClient) {
+        case (.some, .some):
+            throw SkiffError(.invalidArgument, "both --prometheus.http-client-file and --prometheus.http-client are set; use one")
+        case (.some(let path), nil):
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw SkiffError(.invalidArgument, "read --prometheus.http-client-file \(path): cannot read the file")
+            }
+            return try PrometheusHTTPClientConfig.parse(yaml: text)
+        case (nil, .some(let yaml)): return try PrometheusHTTPClientConfig.parse(yaml: yaml)
+        case (nil, nil): return PrometheusHTTPClientConfig()
+        }
+    }
+
+    /// nil when no bucket is configured: the sidecar then only serves (as Thanos does).
+    private func loadBucketConfig() throws(SkiffError) -> BucketConfig? {
+        switch (objstoreConfigFile, objstoreConfig) {
+        case (.some, .some):
+            throw SkiffError(.invalidArgument, "both --objstore.config-file and --objstore.config are set; use one")
+        case (.some(let path), nil): return try BucketConfig.load(path: path)
+        case (nil, .some(let yaml)): return yaml.allSatisfy(\.isWhitespace) ? nil : try BucketConfig.parse(yaml: yaml)
+        case (nil, nil): return nil
+        }
+    }
+
+    /// ServiceGroup reports a service's failure as the service's own error when it can; a
+    /// SkiffError inside is what the operator should read.
+    static func unwrap(_ error: any Error) -> any Error {
+        if error is SkiffError { return error }
+        let mirror = Mirror(reflecting: error)
+        for child in mirror.children {
+            if let inner = child.value as? SkiffError { return inner }
+        }
+        return error
+    }
+}
+
+/// `--min-time`: RFC3339, or a duration relative to now (`-2d`, `2h45m`), as Thanos takes it.
+enum MinTime {
+    static func validate(_ text: String) throws(SkiffError) {
+        if (try? GoDuration.parseMillis(text.hasPrefix("-") ? String(text.dropFirst()) : text)) != nil { return }
+        let formatter = ISO8601DateFormatter()
+        if formatter.date(from: text) != nil || text == "0000-01-01T00:00:00Z" { return }
+        throw SkiffError(.invalidArgument, "--min-time \"\(text)\" is neither RFC3339 (2024-01-01T00:00:00Z) nor a duration (-2d)")
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Ledger
+import SkiffCore
+import TestSupport
+import Testing
+
+/// `skiff sidecar` next to a real Prometheus (Debian's 2.42) holding real promtool blocks.
+@Suite(.serialized) struct SidecarTests {
+    /// A Prometheus data dir with blocks, the Prometheus serving it, and a filesystem bucket.
+    struct World {
+        let root: TempDir
+        let prometheus: PrometheusServer
+        let httpPort = HTTPProbe.freePort()
+        var tsdb: String { prometheus.dataDir }
+        var bucket: String { root.sub("bucket") }
+        var bucketConfig: String { root.sub("bucket.yml") }
+
+        static func make(
+            labels: [String: String] = ["cluster": "eu1", "replica": "0"], minBlock: String = "2h",
+            maxBlock: String = "2h"
+        ) async throws -> World {
+            let root = try TempDir()
+            _ = try PromBlocks.make(series: 3, hours: 5, stepSeconds: 60, into: root.sub("tsdb"))
+            let prometheus = try await PrometheusServer.start(
+                externalLabels: labels, dataDir: root.sub("tsdb"), minBlockDuration: minBlock, maxBlockDuration: maxBlock)
+            try "type: FILESYSTEM\nconfig:\n  directory: \(root.sub("bucket"))\n".write(
+                toFile: root.sub("bucket.yml"), atomically: true, encoding: .utf8)
+            return World(root: root, prometheus: prometheus)
+        }
+
+        func arguments(_ extra: [String] = [], bucket: Bool = true) -> [String] {
+            ["sidecar", "--tsdb.path", tsdb, "--prometheus.url", prometheus.url, "--http-address", "127.0.0.1:\(httpPort)",
+             "--prometheus.get_config_interval", "300ms", "--shipper.sync-interval", "300ms", "--http-grace-period", "1s",
+             "--log.level", "debug"]
+                + (bucket ? ["--objstore.config-file", bucketConfig] : []) + extra
+        }
+
+        var localBlocks: [ULID] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: tsdb)) ?? []).compactMap(ULID.init).sorted()
+        }
+
+        func shipped() -> [ULID] {
+            localBlocks.filter { FileManager.default.fileExists(atPath: "\(bucket)/\($0)/meta.json") }
+        }
+
+        func finish() async {
+            await prometheus.stop()
+            root.remove()
+        }
+    }
+
+    /// Runs `body` with a sidecar started with `arguments`, then stops it (SIGTERM) however `body` ends.
+    static func withSidecar<T>(
+        _ arguments: [String], environment: [String: String] = [:], _ body: (SkiffProcess.Running) async throws -> T
+    ) async throws -> (T, SkiffProcess.Result) {
+        let running = try SkiffProcess.start(arguments, environment: environment)
+        do {
+            let value = try await body(running)
+            running.terminate()
+            return (value, try await running.wait(timeout: .seconds(30)))
+        } catch {
+            running.kill9()
+            _ = try? await running.wait(timeout: .seconds(10))
+            throw error
+        }
+    }
+
+    @Test func shipsBlocksWithPrometheusExternalLabelsAndExportsMetrics() async throws {
+        let world = try await World.make()
+        do {
+            let (metrics, result) = try await Self.withSidecar(world.arguments()) { running in
+                let ready = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(30)) {
+                    $0?.status == 200
+                }
+                #expect(ready?.body == "OK", "\(running.stderrSoFar)")
+                let deadline = ContinuousClock.now + .seconds(60)
+                while world.shipped().count < world.localBlocks.count && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(world.shipped() == world.localBlocks, "\(running.stderrSoFar)")
+                // One more pass so the counters include every upload.
+                try await Task.sleep(for: .seconds(1))
+                return HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
+            }
+            #expect(result.status == 0, "\(result)")
+            for ulid in world.localBlocks {
+                let meta = try JSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(world.bucket)/\(ulid)/meta.json"))))
+                #expect(meta["thanos"]?["labels"]?["cluster"] == .string("eu1"))
+                #expect(meta["thanos"]?["labels"]?["replica"] == .string("0"))
+            }
+            let shipperFile = try JSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(world.tsdb)/thanos.shipper.json"))))
+            #expect((shipperFile["uploaded"]?.arrayValue ?? []).compactMap(\.stringValue) == world.localBlocks.map(\.string))
+            #expect(metrics.contains("thanos_sidecar_prometheus_up 1"), "\(metrics)")
+            #expect(metrics.contains("thanos_shipper_uploads_total \(world.localBlocks.count)"), "\(metrics)")
+            #expect(metrics.contains("thanos_objstore_bucket_operations_total{"), "\(metrics)")
+            #expect(metrics.contains(#"check="ready""#), "\(metrics)")
+            #expect(metrics.contains("skiff_ledger_blocks{state=\"committed\"} \(world.localBlocks.count)"), "\(metrics)")
+        } catch {
+            await world.finish()
+            throw error
+        }
+        await world.finish()
+    }
+
+    @Test func readinessFollowsPrometheus() async throws {
+        let world = try await World.make()
+        do {
+            _ = try await Self.withSidecar(world.arguments(bucket: false)) { running in
+                let ready = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(30)) { $0?.status == 200 }
+                #expect(ready?.status == 200, "\(running.stderrSoFar)")
+                await world.prometheus.halt()
+                let down = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(10)) { $0?.status == 503 }
+                #expect(down?.status == 503)
+                #expect(down?.body == "NOT OK")
+                #expect(HTTPProbe.get(port: world.httpPort, path: "/-/healthy")?.status == 200)
+                #expect(HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body.contains("thanos_sidecar_prometheus_up 0") == true)
+                try await world.prometheus.restart()
+                let back = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(10)) { $0?.status == 200 }
+                #expect(back?.status == 200, "\(running.stderrSoFar)")
+            }
+        } catch {
+            await world.finish()
+            throw error
+        }
+        await world.finish()
+    }
+
+    @Test func emptyExternalLabelsEndTheProcessWithTheFix() async throws {
+        let world = try await World.make(labels: [:])
+        do {
+            let result = try await SkiffProcess.run(world.arguments(), timeout: .seconds(30))
+            #expect(result.status != 0, "\(result)")
+            #expect(result.stderr.contains("no external labels configured on Prometheus server"), "\(result)")
+            #expect(result.stderr.contains("global.external_labels"), "\(result)")
+            #expect(world.shipped().isEmpty)
+        } catch {
+            await world.finish()
+            throw error
+        }
+        await world.finish()
+    }
+
+    @Test func compactionEnabledRefusesUploadUnlessOverridden() async throws {
+        let world = try await World.make(minBlock: "2h", maxBlock: "6h")
+        do {
+            _ = try await Self.withSidecar(world.arguments()) { running in
+                try await Task.sleep(for: .seconds(2))
+                #expect(world.shipped().isEmpty)
+                #expect(HTTPProbe.get(port: world.httpPort, path: "/-/ready")?.status == 503)
+                #expect(running.stderrSoFar.contains("Compaction needs to be disabled"), "\(running.stderrSoFar)")
+            }
+            _ = try await Self.withSidecar(world.arguments(["--shipper.ignore-unequal-block-size"])) { running in
+                let deadline = ContinuousClock.now + .seconds(60)
+                while world.shipped().count < world.localBlocks.count && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(world.shipped() == world.localBlocks, "\(running.stderrSoFar)")
+            }
+        } catch {
+            await world.finish()
+            throw error
+        }
+        await world.finish()
+    }
+
+    @Test func unreachablePrometheusIsHealthyNotReadyAndSaysSo() async throws {
+        let root = try TempDir()
+        defer { root.remove() }
+        try FileManager.default.createDirectory(atPath: root.sub("tsdb/wal"), withIntermediateDirectories: true)
+        let httpPort = HTTPProbe.freePort()
+        let deadPort = HTTPProbe.freePort()
+        _ = try await Self.withSidecar([
+            "sidecar", "--tsdb.path", root.sub("tsdb"), "--prometheus.url", "http://127.0.0.1:\(deadPort)",
+            "--http-address", "127.0.0.1:\(httpPort)", "--prometheus.get_config_interval", "300ms", "--http-grace-period", "1s",
+        ]) { running in
+            let healthy = try await HTTPProbe.waitFor(port: httpPort, path: "/-/healthy", within: .seconds(30)) { $0?.status == 200 }
+            #expect(healthy?.body == "OK")
+            #expect(HTTPProbe.get(port: httpPort, path: "/-/ready")?.status == 503)
+            try await Task.sleep(for: .seconds(1))
+            #expect(running.stderrSoFar.contains("prometheus not reachable yet; retrying"), "\(running.stderrSoFar)")
+            #expect(running.stderrSoFar.contains("127.0.0.1:\(deadPort)"))
+        }
+    }
+
+    /// SIGTERM while a file upload is held up: the sidecar exits within its grace period, and
+    /// the next start finishes the block without sending again what was recorded as uploaded.
+    @Test func sigtermMidUploadResumesOnNextStart() async throws {
+        let world = try await World.make()
+        do {
+            let (_, stopped) = try await Self.withSidecar(
+                world.arguments(), environment: ["SKIFF_FAILPOINTS": "before:upload:index=sleep(20000)"]
+            ) { running in
+                let deadline = ContinuousClock.now + .seconds(30)
+                while !running.stderrSoFar.contains("block chunks_uploaded") && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(running.stderrSoFar.contains("block chunks_uploaded"), "\(running.stderrSoFar)")
+            }
+            #expect(stopped.status == 0 && !stopped.signaled, "\(stopped)")
+            let first = world.localBlocks[0]
+            let chunk = "\(world.bucket)/\(first)/chunks/000001"
+            var before = stat()
+            #expect(stat(chunk, &before) == 0, "the chunk file had been uploaded")
+            #expect(!FileManager.default.fileExists(atPath: "\(world.bucket)/\(first)/meta.json"))
+            _ = try await Self.withSidecar(world.arguments()) { running in
+                let deadline = ContinuousClock.now + .seconds(60)
+                while world.shipped().count < world.localBlocks.count && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(world.shipped() == world.localBlocks, "\(running.stderrSoFar)")
+            }
+            var after = stat()
+            #expect(stat(chunk, &after) == 0)
+            #expect(after.st_ino == before.st_ino, "the recorded chunk upload was sent again")
+        } catch {
+            await world.finish()
+            throw error
+        }
+        await world.finish()
+    }
+}
