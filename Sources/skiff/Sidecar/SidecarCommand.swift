@@ -89,7 +89,7 @@ struct Sidecar: AsyncParsableCommand {
 
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-            let probe = StatusProbe(registry: registry)
+            let probe = StatusProbe(registry: registry, logger: logger)
             let state = SidecarState()
             let client = try PrometheusClient(url: prometheusURL, config: clientConfig)
             let bucket = try bucketConfig?.makeBucket()
