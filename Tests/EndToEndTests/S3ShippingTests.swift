@@ -184,7 +184,7 @@ import Testing
             defer { world.root.remove() }
             // Each recorded part pauses its task a little, so the upload is still going when a part is seen.
             let running = try SkiffProcess.start(
-                world.arguments, environment: ["SKIFF_FAILPOINTS": "after:part:chunks/000001=sleep(250)"])
+                world.arguments, environment: ["SKIFF_FAILPOINTS": "after:part:chunks/000001=sleep(1000)"])
             var parts = 0
             for _ in 0..<2000 where parts == 0 {
                 if let ledger = try? Ledger.open(path: world.ledgerPath, readOnly: true),

@@ -17,10 +17,14 @@ import Testing
 
         static func make(
             labels: [String: String] = ["cluster": "eu1", "replica": "0"], minBlock: String = "2h",
-            maxBlock: String = "2h"
+            maxBlock: String = "2h", promtoolBlocks: Bool = true
         ) async throws -> World {
             let root = try TempDir()
-            _ = try PromBlocks.make(series: 3, hours: 5, stepSeconds: 60, into: root.sub("tsdb"))
+            if promtoolBlocks {
+                _ = try PromBlocks.make(series: 3, hours: 5, stepSeconds: 60, into: root.sub("tsdb"))
+            } else {
+                try FileManager.default.createDirectory(atPath: root.sub("tsdb"), withIntermediateDirectories: true)
+            }
             let prometheus = try await PrometheusServer.start(
                 externalLabels: labels, dataDir: root.sub("tsdb"), minBlockDuration: minBlock, maxBlockDuration: maxBlock)
             try "type: FILESYSTEM\nconfig:\n  directory: \(root.sub("bucket"))\n".write(
@@ -212,6 +216,69 @@ import Testing
             var after = stat()
             #expect(stat(chunk, &after) == 0)
             #expect(after.st_ino == before.st_ino, "the recorded chunk upload was sent again")
+        } catch {
+            await world.finish()
+            throw error
+        }
+        await world.finish()
+    }
+
+    /// The same against S3 (juicefs gateway): every block's objects land, meta.json last.
+    @Test func shipsToS3() async throws {
+        try await S3TestServer.withServer(.juicefs) { server in
+            let world = try await World.make()
+            do {
+                try server.objstoreYAML().write(toFile: world.bucketConfig, atomically: true, encoding: .utf8)
+                _ = try await Self.withSidecar(world.arguments()) { running in
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    var objects: [String: Int64] = [:]
+                    while ContinuousClock.now < deadline {
+                        objects = try server.listObjects()
+                        if world.localBlocks.allSatisfy({ objects["\($0)/meta.json"] != nil }) { break }
+                        try await Task.sleep(for: .milliseconds(300))
+                    }
+                    for ulid in world.localBlocks {
+                        #expect(objects["\(ulid)/meta.json"] != nil, "\(running.stderrSoFar)")
+                        #expect(objects["\(ulid)/index"] != nil)
+                        #expect(objects["\(ulid)/chunks/000001"] != nil)
+                    }
+                }
+                let ledger = try Ledger.open(path: world.tsdb + "/thanos/skiff-ledger.db", readOnly: true)
+                #expect(try await ledger.blocks().allSatisfy { $0.state == .committed })
+            } catch {
+                await world.finish()
+                throw error
+            }
+            await world.finish()
+        }
+    }
+
+    /// Blocks Prometheus cuts itself while the sidecar runs: 8h of history remote-written into an
+    /// empty head is compacted into 2h blocks at once, and each is shipped as it appears.
+    @Test func shipsBlocksPrometheusCutsWhileRunning() async throws {
+        let world = try await World.make(promtoolBlocks: false)
+        do {
+            _ = try await Self.withSidecar(world.arguments()) { running in
+                let ready = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(30)) { $0?.status == 200 }
+                #expect(ready?.status == 200, "\(running.stderrSoFar)")
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                try RemoteWrite.push(
+                    RemoteWrite.history(name: "rw_gauge", count: 10, from: now - 8 * 3_600_000, to: now, stepMillis: 15_000),
+                    to: world.prometheus.url)
+                let deadline = ContinuousClock.now + .seconds(60)
+                while (world.localBlocks.count < 2 || world.shipped().count < world.localBlocks.count)
+                    && ContinuousClock.now < deadline
+                {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(world.localBlocks.count >= 2, "Prometheus cut no blocks: \(world.prometheus.logTail())")
+                #expect(world.shipped() == world.localBlocks, "\(running.stderrSoFar)")
+            }
+            for ulid in world.localBlocks {
+                let meta = try JSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(world.bucket)/\(ulid)/meta.json"))))
+                #expect(meta["thanos"]?["labels"]?["cluster"] == .string("eu1"))
+                #expect(meta["compaction"]?["level"] == .number("1"), "\(meta)")
+            }
         } catch {
             await world.finish()
             throw error
