@@ -83,3 +83,31 @@ import Testing
         try await world.expectFullyShipped()
     }
 }
+
+/// `skiff sql` and `skiff report` on a shipped world: every output format parses.
+@Suite struct SQLCommandTests {
+    @Test func sqlAndReportsInEveryFormat() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship().status == 0)
+        let base = ["--tsdb.path", world.tsdb]
+        let json = try await SkiffProcess.run(["sql", "SELECT ulid, total_bytes FROM shipped_blocks ORDER BY ulid", "--output", "json"] + base)
+        #expect(json.status == 0, "\(json)")
+        let parsed = try JSONValue.parse(Array(json.stdout.utf8))
+        #expect((parsed.arrayValue ?? []).compactMap { $0["ulid"]?.stringValue } == world.localBlocks.map(\.string))
+        let csv = try await SkiffProcess.run(["sql", "SELECT ulid, 'a,\"b\"' AS odd FROM shipped_blocks LIMIT 1", "--output", "csv"] + base)
+        let lines = csv.stdout.split(separator: "\r\n")
+        #expect(lines.first == "ulid,odd")
+        #expect(lines.dropFirst().first?.hasSuffix(",\"a,\"\"b\"\"\"") == true, "\(csv)")
+        for name in ["shipped", "lag", "failures", "pending"] {
+            let report = try await SkiffProcess.run(["report", name, "--output", "json"] + base)
+            #expect(report.status == 0, "\(report)")
+            #expect((try? JSONValue.parse(Array(report.stdout.utf8))) != nil, "\(name): \(report.stdout)")
+        }
+        let lag = try await SkiffProcess.run(["report", "lag"] + base)
+        #expect(lag.stdout.contains("MEDIAN_S") && lag.stdout.contains("\(world.localBlocks.count)"), "\(lag)")
+        let write = try await SkiffProcess.run(["sql", "DELETE FROM blocks"] + base)
+        #expect(write.status == 1)
+        #expect(write.stderr.contains("skiff sql is read-only"), "\(write)")
+    }
+}
