@@ -86,6 +86,7 @@ let package = Package(
             dependencies: [
                 "SkiffCore", "Ledger", "TSDB", "ObjectStorage",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -111,3 +111,47 @@ import Testing
         #expect(write.stderr.contains("skiff sql is read-only"), "\(write)")
     }
 }
+
+/// `skiff verify`: a clean bucket verifies; a flipped byte, a short object and a missing
+/// meta.json are each named; sampling and explicit blocks work.
+@Suite struct VerifyCommandTests {
+    @Test func findsEveryKindOfDamage() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship().status == 0)
+        let base = ["verify", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig]
+        let clean = try await SkiffProcess.run(base)
+        #expect(clean.status == 0, "\(clean)")
+        #expect(clean.stdout.contains("\(world.localBlocks.count) block(s) verified, 0 with problems"), "\(clean)")
+
+        let blocks = world.localBlocks
+        let chunk = "\(world.bucket)/\(blocks[0])/chunks/000001"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: chunk)))
+        bytes[bytes.count / 2] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: chunk))
+        let index = "\(world.bucket)/\(blocks[1])/index"
+        let indexBytes = try Data(contentsOf: URL(fileURLWithPath: index))
+        try indexBytes.prefix(indexBytes.count - 1).write(to: URL(fileURLWithPath: index))
+        try FileManager.default.removeItem(atPath: "\(world.bucket)/\(blocks[2])/meta.json")
+
+        let damaged = try await SkiffProcess.run(base + ["--output", "json"])
+        #expect(damaged.status == 1, "\(damaged)")
+        let findings = try JSONValue.parse(Array(damaged.stdout.utf8)).arrayValue ?? []
+        func problems(_ ulid: ULID) -> String {
+            let finding = findings.first { $0["ulid"]?.stringValue == ulid.string }
+            return (finding?["problems"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: "; ")
+        }
+        #expect(problems(blocks[0]).contains("chunks/000001 has sha256"), "\(damaged.stdout)")
+        #expect(problems(blocks[1]).contains("index is \(indexBytes.count - 1) bytes in the bucket"), "\(damaged.stdout)")
+        #expect(problems(blocks[2]).contains("meta.json is missing from the bucket"), "\(damaged.stdout)")
+        for ulid in blocks.dropFirst(3) { #expect(problems(ulid).isEmpty) }
+
+        let one = try await SkiffProcess.run(base + [blocks[3].string])
+        #expect(one.status == 0 && one.stdout.contains("1 block(s) verified"), "\(one)")
+        let sampled = try await SkiffProcess.run(base + ["--sample", "50%", "--output", "json"])
+        let sampledCount = (try JSONValue.parse(Array(sampled.stdout.utf8)).arrayValue ?? []).count
+        #expect(sampledCount == (blocks.count + 1) / 2, "\(sampled)")
+        let badSample = try await SkiffProcess.run(base + ["--sample", "0"])
+        #expect(badSample.status == 1 && badSample.stderr.contains("--sample"), "\(badSample)")
+    }
+}

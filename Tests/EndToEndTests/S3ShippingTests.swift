@@ -104,6 +104,15 @@ import Testing
             #expect(retries.contains { $0.contains("SlowDown") })
             #expect(retries.contains { $0.contains("XAmzContentSHA256Mismatch") }, "\(retries)")
             #expect(retries.contains { $0.contains("response_header_timeout") }, "\(retries)")
+            // `skiff verify` reads everything back from S3 and finds it intact; then a deleted object.
+            let direct = world.root.sub("direct.yml")  // the proxy is stopped: straight to the server
+            try server.objstoreYAML(bucket: "faults").write(toFile: direct, atomically: true, encoding: .utf8)
+            let verify = ["verify", "--tsdb.path", world.tsdb, "--objstore.config-file", direct]
+            let clean = try await SkiffProcess.run(verify)
+            #expect(clean.status == 0, "\(clean)")
+            try server.deleteObject("\(world.localBlocks[0])/index", bucket: "faults")
+            let damaged = try await SkiffProcess.run(verify)
+            #expect(damaged.status == 1 && damaged.stdout.contains("index is missing from the bucket"), "\(damaged)")
         }
     }
 
