@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ObjectStorage
 import SkiffCore
 
 /// Flags shared by every command that reads the ledger.
@@ -59,5 +60,35 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
     } catch let error as SkiffError {
         FileHandle.standardError.write(Data("skiff: \(error.message)\n".utf8))
         throw ExitCode(1)
+    }
+}
+
+/// The bucket flags, named as in Thanos.
+struct ObjstoreOptions: ParsableArguments {
+    @Option(name: .customLong("objstore.config-file"), help: "Bucket config YAML (Thanos objstore format).")
+    var configFile: String?
+
+    @Option(name: .customLong("objstore.config"), help: "Bucket config YAML content (alternative to the file).")
+    var config: String?
+
+    /// The configured bucket, or nil when neither flag is set (blank content counts as unset).
+    func loadIfSet() throws(SkiffError) -> BucketConfig? {
+        switch (configFile, config) {
+        case (.some, .some):
+            throw SkiffError(.invalidArgument, "both --objstore.config-file and --objstore.config are set; use one")
+        case (.some(let path), nil): return try BucketConfig.load(path: path)
+        case (nil, .some(let yaml)): return yaml.allSatisfy(\.isWhitespace) ? nil : try BucketConfig.parse(yaml: yaml)
+        case (nil, nil): return nil
+        }
+    }
+
+    /// The configured bucket; a command that needs one says how to pass it.
+    func load() throws(SkiffError) -> BucketConfig {
+        guard let config = try loadIfSet() else {
+            throw SkiffError(
+                .invalidArgument,
+                "no bucket configured: pass --objstore.config-file bucket.yml (e.g. type: FILESYSTEM, config: {directory: /var/skiff/bucket})")
+        }
+        return config
     }
 }

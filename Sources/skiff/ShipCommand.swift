@@ -20,11 +20,7 @@ struct Ship: AsyncParsableCommand {
     @OptionGroup var ledgerOptions: LedgerOptions
     @OptionGroup var logOptions: LogOptions
 
-    @Option(name: .customLong("objstore.config-file"), help: "Bucket config YAML (Thanos objstore format).")
-    var objstoreConfigFile: String?
-
-    @Option(name: .customLong("objstore.config"), help: "Bucket config YAML content (alternative to the file).")
-    var objstoreConfig: String?
+    @OptionGroup var objstore: ObjstoreOptions
 
     @Option(name: .customLong("label"), help: "External label name=value for shipped blocks (repeatable).")
     var labels: [String] = []
@@ -57,7 +53,7 @@ struct Ship: AsyncParsableCommand {
                     "no external labels: pass --label name=value (e.g. --label cluster=eu1 --label replica=0); "
                         + "Thanos uses them to tell blocks of different Prometheus servers apart")
             }
-            let bucketConfig = try loadBucketConfig()
+            let bucketConfig = try objstore.load()
             let bucket = try bucketConfig.makeBucket()
             // The bucket's connections are closed on every way out, errors included.
             do {
@@ -103,20 +99,6 @@ struct Ship: AsyncParsableCommand {
             let summary = try await shipper.syncOnce()
             let quarantined = try await printSummary(summary, ledger: ledger, bucket: bucket)
             if summary.blockedBy != nil || quarantined > 0 { throw ExitCode(1) }
-        }
-    }
-
-    private func loadBucketConfig() throws(SkiffError) -> BucketConfig {
-        switch (objstoreConfigFile, objstoreConfig) {
-        case (.some, .some):
-            throw SkiffError(.invalidArgument, "both --objstore.config-file and --objstore.config are set; use one")
-        case (.some(let path), nil): return try BucketConfig.load(path: path)
-        case (nil, .some(let yaml)): return try BucketConfig.parse(yaml: yaml)
-        case (nil, nil):
-            throw SkiffError(
-                .invalidArgument,
-                "no bucket configured: pass --objstore.config-file bucket.yml (e.g. type: FILESYSTEM, config: {directory: /var/skiff/bucket})"
-            )
         }
     }
 

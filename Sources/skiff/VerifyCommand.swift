@@ -17,11 +17,7 @@ struct Verify: AsyncParsableCommand {
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
-    @Option(name: .customLong("objstore.config-file"), help: "Bucket config YAML (Thanos objstore format).")
-    var objstoreConfigFile: String?
-
-    @Option(name: .customLong("objstore.config"), help: "Bucket config YAML content (alternative to the file).")
-    var objstoreConfig: String?
+    @OptionGroup var objstore: ObjstoreOptions
 
     @Option(name: .long, help: "Verify a random share of the committed blocks, e.g. 10%.")
     var sample: String?
@@ -39,13 +35,7 @@ struct Verify: AsyncParsableCommand {
                 return ulid
             }
             let percent = try sample.map(Self.parsePercent)
-            let config: BucketConfig
-            switch (objstoreConfigFile, objstoreConfig) {
-            case (.some(let path), nil): config = try BucketConfig.load(path: path)
-            case (nil, .some(let yaml)): config = try BucketConfig.parse(yaml: yaml)
-            default:
-                throw SkiffError(.invalidArgument, "pass the bucket to verify with --objstore.config-file (or --objstore.config)")
-            }
+            let config = try objstore.load()
             let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath, readOnly: true)
             let bucket = try config.makeBucket()
             do {

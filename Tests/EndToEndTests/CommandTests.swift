@@ -155,3 +155,82 @@ import Testing
         #expect(badSample.status == 1 && badSample.stderr.contains("--sample"), "\(badSample)")
     }
 }
+
+/// `skiff reconcile`: each drift case made for real on a filesystem bucket, and blocks of another
+/// Prometheus (other labels) left out.
+@Suite struct ReconcileCommandTests {
+    @Test func reportsEachKindOfDrift() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship().status == 0)
+        let base = [
+            "reconcile", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label", "cluster=eu1",
+            "--label", "replica=0", "--output", "json",
+        ]
+        func statuses() async throws -> (status: Int32, map: [String: String], out: String) {
+            let result = try await SkiffProcess.run(base)
+            let items = try JSONValue.parse(Array(result.stdout.utf8)).arrayValue ?? []
+            var map: [String: String] = [:]
+            for item in items { map[item["ulid"]?.stringValue ?? ""] = item["status"]?.stringValue }
+            return (result.status, map, "\(result)")
+        }
+        let clean = try await statuses()
+        #expect(clean.status == 0, "\(clean.out)")
+        #expect(Set(clean.map.values) == ["in_sync"], "\(clean.out)")
+
+        let blocks = world.localBlocks
+        let fm = FileManager.default
+        // A committed block's meta.json deleted from the bucket.
+        try fm.removeItem(atPath: "\(world.bucket)/\(blocks[0])/meta.json")
+        // An object truncated.
+        let index = "\(world.bucket)/\(blocks[1])/index"
+        try Data(contentsOf: URL(fileURLWithPath: index)).dropLast().write(to: URL(fileURLWithPath: index))
+        // Marked for deletion by the Compactor.
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: "\(world.bucket)/\(blocks[2])/deletion-mark.json"))
+        // Merged by the Compactor: a level-2 block of ours lists blocks[3] in its sources, and blocks[3] is gone.
+        let mergedMeta = "{\"ulid\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"minTime\":1,\"maxTime\":2,\"version\":1,"
+            + "\"compaction\":{\"level\":2,\"sources\":[\"\(blocks[3])\"]},\"thanos\":{\"labels\":{\"cluster\":\"eu1\",\"replica\":\"0\"}}}"
+        try fm.createDirectory(atPath: "\(world.bucket)/01ARZ3NDEKTSV4RRFFQ69G5FAV", withIntermediateDirectories: true)
+        try Data(mergedMeta.utf8).write(to: URL(fileURLWithPath: "\(world.bucket)/01ARZ3NDEKTSV4RRFFQ69G5FAV/meta.json"))
+        try fm.removeItem(atPath: "\(world.bucket)/\(blocks[3])")
+        // A block of another Prometheus in the same bucket: not ours, never reported.
+        let otherMeta = "{\"ulid\":\"01BX5ZZKBKACTAV9WEVGEMMVRZ\",\"version\":1,\"thanos\":{\"labels\":{\"cluster\":\"us1\"}}}"
+        try fm.createDirectory(atPath: "\(world.bucket)/01BX5ZZKBKACTAV9WEVGEMMVRZ", withIntermediateDirectories: true)
+        try Data(otherMeta.utf8).write(to: URL(fileURLWithPath: "\(world.bucket)/01BX5ZZKBKACTAV9WEVGEMMVRZ/meta.json"))
+
+        let drift = try await statuses()
+        #expect(drift.status == 1, "\(drift.out)")
+        #expect(drift.map[blocks[0].string] == "missing_from_bucket", "\(drift.out)")
+        #expect(drift.map[blocks[1].string] == "size_mismatch", "\(drift.out)")
+        #expect(drift.map[blocks[2].string] == "marked_for_deletion", "\(drift.out)")
+        #expect(drift.map[blocks[3].string] == "merged_by_compactor", "\(drift.out)")
+        #expect(drift.map["01ARZ3NDEKTSV4RRFFQ69G5FAV"] == "bucket_only", "\(drift.out)")
+        #expect(drift.map["01BX5ZZKBKACTAV9WEVGEMMVRZ"] == nil, "another Prometheus' block was reported: \(drift.out)")
+        // Read-only: nothing changed in the bucket.
+        #expect(fm.fileExists(atPath: "\(world.bucket)/01BX5ZZKBKACTAV9WEVGEMMVRZ/meta.json"))
+        #expect(!fm.fileExists(atPath: "\(world.bucket)/\(blocks[0])/meta.json"))
+    }
+
+    /// A crash right after meta.json landed: the bucket has the commit the ledger missed.
+    @Test func reportsACommitTheLedgerMissed() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship(failpoints: "after:upload:meta.json=exit@1").killedBySIGKILL)
+        let result = try await SkiffProcess.run([
+            "reconcile", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label", "cluster=eu1",
+            "--label", "replica=0",
+        ])
+        #expect(result.status == 1, "\(result)")
+        let first = world.localBlocks[0].string
+        #expect(result.stdout.split(separator: "\n").contains { $0.hasPrefix(first) && $0.contains("unrecorded_commit") }, "\(result)")
+        #expect(result.stdout.contains("not_shipped"), "\(result)")
+        // The next ship adopts it, and then everything is in sync.
+        #expect(try await world.ship().status == 0)
+        let after = try await SkiffProcess.run([
+            "reconcile", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label", "cluster=eu1",
+            "--label", "replica=0",
+        ])
+        #expect(after.status == 0, "\(after)")
+        #expect(after.stdout.contains("\(world.localBlocks.count) in_sync"), "\(after)")
+    }
+}

@@ -44,11 +44,7 @@ struct Sidecar: AsyncParsableCommand {
     @Option(name: .customLong("prometheus.http-client"), help: "HTTP client YAML content (alternative to the file).")
     var httpClient: String?
 
-    @Option(name: .customLong("objstore.config-file"), help: "Bucket config YAML (Thanos objstore format); none: no uploads.")
-    var objstoreConfigFile: String?
-
-    @Option(name: .customLong("objstore.config"), help: "Bucket config YAML content (alternative to the file).")
-    var objstoreConfig: String?
+    @OptionGroup var objstore: ObjstoreOptions
 
     @Flag(name: .customLong("shipper.upload-compacted"), help: "Also upload compacted blocks (level > 1).")
     var uploadCompacted = false
@@ -85,7 +81,7 @@ struct Sidecar: AsyncParsableCommand {
             _ = try SidecarHTTPServer.parseAddress(httpAddress)
             try MinTime.validate(minTime)
             let clientConfig = try loadHTTPClientConfig()
-            let bucketConfig = try loadBucketConfig()
+            let bucketConfig = try objstore.loadIfSet()
 
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -196,17 +192,6 @@ struct Sidecar: AsyncParsableCommand {
             return try PrometheusHTTPClientConfig.parse(yaml: text)
         case (nil, .some(let yaml)): return try PrometheusHTTPClientConfig.parse(yaml: yaml)
         case (nil, nil): return PrometheusHTTPClientConfig()
-        }
-    }
-
-    /// nil when no bucket is configured: the sidecar then only serves (as Thanos does).
-    private func loadBucketConfig() throws(SkiffError) -> BucketConfig? {
-        switch (objstoreConfigFile, objstoreConfig) {
-        case (.some, .some):
-            throw SkiffError(.invalidArgument, "both --objstore.config-file and --objstore.config are set; use one")
-        case (.some(let path), nil): return try BucketConfig.load(path: path)
-        case (nil, .some(let yaml)): return yaml.allSatisfy(\.isWhitespace) ? nil : try BucketConfig.parse(yaml: yaml)
-        case (nil, nil): return nil
         }
     }
 
