@@ -14,6 +14,11 @@ public enum SQLValue: Sendable, Equatable {
 public struct SQLResult: Sendable, Equatable {
     public let columns: [String]
     public let rows: [[SQLValue]]
+
+    public init(columns: [String], rows: [[SQLValue]]) {
+        self.columns = columns
+        self.rows = rows
+    }
 }
 
 extension Ledger {

@@ -22,8 +22,8 @@ struct Reconcile: AsyncParsableCommand {
     @Option(name: .customLong("label"), help: "Our external label name=value (repeatable), as shipped.")
     var labels: [String] = []
 
-    @Option(name: .long, help: "Output format: table or json.")
-    var output: OutputFormat = .table
+    @Option(name: .long, help: "Output format: table, json or csv.")
+    var output: TabularFormat = .table
 
     func run() async throws {
         try await runReportingErrors {
@@ -55,6 +55,9 @@ struct Reconcile: AsyncParsableCommand {
                 .object([.init("ulid", .string($0.ulid.string)), .init("status", .string($0.status.rawValue)), .init("detail", .string($0.detail))])
             }
             return String(decoding: JSONValue.array(items).encodedIndented(), as: UTF8.self)
+        case .csv:
+            let rows: [[SQLValue]] = entries.map { [.text($0.ulid.string), .text($0.status.rawValue), .text($0.detail)] }
+            return Tabular.render(SQLResult(columns: ["ulid", "status", "detail"], rows: rows), as: .csv)
         case .table:
             var table = TextTable(["ULID", "STATUS", "DETAIL"])
             for entry in entries { table.add([entry.ulid.string, entry.status.rawValue, entry.detail]) }

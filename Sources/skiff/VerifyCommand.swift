@@ -22,8 +22,8 @@ struct Verify: AsyncParsableCommand {
     @Option(name: .long, help: "Verify a random share of the committed blocks, e.g. 10%.")
     var sample: String?
 
-    @Option(name: .long, help: "Output format: table or json.")
-    var output: OutputFormat = .table
+    @Option(name: .long, help: "Output format: table, json or csv.")
+    var output: TabularFormat = .table
 
     @Argument(help: "Blocks to verify (default: every committed block).")
     var ulids: [String] = []
@@ -68,6 +68,11 @@ struct Verify: AsyncParsableCommand {
                 ])
             }
             print(String(decoding: JSONValue.array(items).encodedIndented(), as: UTF8.self), terminator: "")
+        case .csv:
+            let rows: [[SQLValue]] = findings.map {
+                [.text($0.ulid.string), .text($0.ok ? "ok" : "mismatch"), .integer($0.bytesRead), .text($0.problems.joined(separator: "; "))]
+            }
+            print(Tabular.render(SQLResult(columns: ["ulid", "result", "bytes_read", "problems"], rows: rows), as: .csv), terminator: "")
         case .table:
             var table = TextTable(["ULID", "RESULT", "READ", "PROBLEMS"])
             for f in findings {

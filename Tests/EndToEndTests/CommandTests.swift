@@ -151,6 +151,11 @@ import Testing
         let sampled = try await SkiffProcess.run(base + ["--sample", "50%", "--output", "json"])
         let sampledCount = (try JSONValue.parse(Array(sampled.stdout.utf8)).arrayValue ?? []).count
         #expect(sampledCount == (blocks.count + 1) / 2, "\(sampled)")
+        let csv = try await SkiffProcess.run(base + ["--output", "csv"])
+        let csvLines = csv.stdout.split(separator: "\r\n")
+        #expect(csvLines.first == "ulid,result,bytes_read,problems", "\(csv)")
+        #expect(csvLines.count == blocks.count + 1)
+        #expect(csvLines.contains { $0.hasPrefix(blocks[0].string + ",mismatch,") })
         let badSample = try await SkiffProcess.run(base + ["--sample", "0"])
         #expect(badSample.status == 1 && badSample.stderr.contains("--sample"), "\(badSample)")
     }
@@ -232,5 +237,11 @@ import Testing
         ])
         #expect(after.status == 0, "\(after)")
         #expect(after.stdout.contains("\(world.localBlocks.count) in_sync"), "\(after)")
+        let csv = try await SkiffProcess.run([
+            "reconcile", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label", "cluster=eu1",
+            "--label", "replica=0", "--output", "csv",
+        ])
+        #expect(csv.stdout.hasPrefix("ulid,status,detail\r\n"), "\(csv)")
+        #expect(csv.stdout.split(separator: "\r\n").count == world.localBlocks.count + 1, "\(csv)")
     }
 }
