@@ -71,8 +71,10 @@ public struct BucketConfig: Equatable, Sendable {
         case .filesystem(let directory): bucket = try FilesystemBucket(directory: directory)
         case .s3(let config): bucket = try S3Bucket(config: config)
         }
-        let placed = prefix.isEmpty ? bucket : try PrefixedBucket(base: bucket, prefix: prefix)
-        return InstrumentedBucket(base: placed)
+        // Instrumented below the prefix, so the metrics' `bucket` label is the bucket's own name
+        // (the S3 bucket, the directory), the same series the S3 client counts its retries in.
+        let instrumented = InstrumentedBucket(base: bucket)
+        return prefix.isEmpty ? instrumented : try PrefixedBucket(base: instrumented, prefix: prefix)
     }
 
     // MARK: - Parsing

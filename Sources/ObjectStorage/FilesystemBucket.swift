@@ -91,7 +91,7 @@ public struct FilesystemBucket: Bucket {
                     .bucket, "upload \(key): source \(path) has \(copied) bytes, expected \(size); it changed since it was hashed",
                     transient: false)
             }
-            if let expected = sha256, let actual = hasher.map({ hex(Array($0.finalize())) }), actual != expected.lowercased() {
+            if let expected = sha256, let actual = hasher.map({ Hex.lower($0.finalize()) }), actual != expected.lowercased() {
                 throw SkiffError(
                     .bucket, "upload \(key): sha256 of \(path) is \(actual), expected \(expected); it changed since it was hashed",
                     transient: false)
@@ -304,17 +304,4 @@ public struct FilesystemBucket: Bucket {
 /// A failed OS call on the bucket, in the form "<op> <key>: <reason>".
 func osError(_ op: String, _ key: String, _ error: Errno) -> SkiffError {
     SkiffError(.bucket, "\(op) \(key): \(error.reason)", transient: error.isTransient)
-}
-
-private let hexDigits = Array("0123456789abcdef".utf8)
-
-/// Lower-case hex of `bytes`.
-func hex(_ bytes: [UInt8]) -> String {
-    var out = [UInt8]()
-    out.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-        out.append(hexDigits[Int(byte >> 4)])
-        out.append(hexDigits[Int(byte & 0xF)])
-    }
-    return String(decoding: out, as: UTF8.self)
 }

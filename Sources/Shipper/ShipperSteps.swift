@@ -58,6 +58,9 @@ extension Shipper {
             if staged == nil { staged = try await stagedFiles(ulid, local: local) }
             sent += try await upload(file, of: ulid, staged: staged!)
         }
+        // Every file is in place, so any unfinished upload under the block is an orphan (a crash
+        // between creating a multipart upload and recording it): abort it before committing.
+        try await abortMultipartUploads(ulid)
         try await failpoints.hit("before:upload:meta.json")
         try await bucket.upload(key: "\(ulid)/meta.json", bytes: meta)
         try await failpoints.hit("after:upload:meta.json")

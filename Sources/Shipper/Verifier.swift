@@ -1,5 +1,4 @@
 import Crypto
-import Foundation
 import Ledger
 import ObjectStorage
 import SkiffCore
@@ -81,7 +80,7 @@ public struct Verifier: Sendable {
                 problems.append("\(file.relPath) is \(size) bytes in the bucket, \(file.sizeBytes) in the ledger")
                 continue
             }
-            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let digest = Hex.lower(hasher.finalize())
             if digest != file.sha256 {
                 problems.append("\(file.relPath) has sha256 \(digest) in the bucket, \(file.sha256) in the ledger")
             }

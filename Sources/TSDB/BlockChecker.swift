@@ -56,7 +56,7 @@ public enum BlockChecker {
                 throw corrupt(block, "has \(rel) of \(head.count) bytes, shorter than the 8-byte segment header (truncated)")
             }
             guard Array(head.prefix(4)) == ChunkFramingWalker.magic, head[4] == ChunkFramingWalker.formatV1 else {
-                throw corrupt(block, "has \(rel) without the chunk segment magic 85BD40DD01 (found \(hex(head.prefix(5))))")
+                throw corrupt(block, "has \(rel) without the chunk segment magic 85BD40DD01 (found \(Hex.lower(head.prefix(5))))")
             }
         }
         return segments
@@ -77,7 +77,7 @@ public enum BlockChecker {
         }
         let head = try readHead(block, "index", count: 5)
         guard head.count == 5, Array(head.prefix(4)) == indexMagic else {
-            throw corrupt(block, "has an index without the magic BAAAD700 (found \(hex(head.prefix(4))))")
+            throw corrupt(block, "has an index without the magic BAAAD700 (found \(Hex.lower(head.prefix(4))))")
         }
         guard head[4] == 1 || head[4] == 2 else { throw corrupt(block, "has an index of unknown version \(head[4])") }
         let toc = try readHead(block, "index", count: tocSize, at: size - Int64(tocSize))

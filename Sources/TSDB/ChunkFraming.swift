@@ -1,3 +1,4 @@
+import SkiffCore
 /// Walks the framing of a Prometheus chunk segment file (tsdb/chunks) while it is being hashed,
 /// to detect truncation without a second read pass. Layout:
 ///
@@ -93,21 +94,11 @@ struct ChunkFramingWalker {
 
     private mutating func checkHeader() throws(Corrupt) {
         guard Array(header.prefix(4)) == Self.magic else {
-            throw corrupt("does not start with the chunk segment magic 85BD40DD (found \(hex(header.prefix(4))))")
+            throw corrupt("does not start with the chunk segment magic 85BD40DD (found \(Hex.lower(header.prefix(4))))")
         }
         guard header[4] == Self.formatV1 else { throw corrupt("has unknown chunk format \(header[4]) (expected 1)") }
         state = .length
     }
 
     private func corrupt(_ what: String) -> Corrupt { Corrupt(message: what) }
-}
-
-func hex(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for b in bytes {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 0xF)])
-    }
-    return String(decoding: out, as: UTF8.self)
 }

@@ -70,7 +70,7 @@ public enum FileDigest {
         } catch {
             throw corrupt(label, error)
         }
-        let sha = hasher.finalize().withUnsafeBytes { hex($0) }
+        let sha = hasher.finalize().withUnsafeBytes { Hex.lower($0) }
         return Digest(size: size, sha256: sha, chunks: walker?.chunks)
     }
 

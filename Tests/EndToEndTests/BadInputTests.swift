@@ -98,7 +98,9 @@ import Testing
     @Test func twoShippersOnOneDataDir() async throws {
         let world = try ShippingWorld()
         defer { world.root.remove() }
-        let first = try SkiffProcess.start(world.shipArguments, environment: ["SKIFF_FAILPOINTS": "after:stage=sleep(3000)"])
+        // Held far longer than the test takes (it is killed at the end), so a busy machine cannot
+        // let it finish and release the lock before the second run starts.
+        let first = try SkiffProcess.start(world.shipArguments, environment: ["SKIFF_FAILPOINTS": "after:stage=sleep(60000)"])
         defer { first.kill9() }
         let lockFile = world.tsdb + "/thanos/skiff.lock"
         for _ in 0..<400 {  // until the first process holds the lock (bounded: 20 s)

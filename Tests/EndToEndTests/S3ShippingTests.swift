@@ -74,11 +74,6 @@ import Testing
             }
             #expect(try server.listMultipartUploads(bucket: bucket).isEmpty, sourceLocation: sourceLocation)
         }
-
-        func finish() async {
-            try? await proxy.stop()
-            root.remove()
-        }
     }
 
     @Test func survivesFaultsAndRecordsTheRetries() async throws {
@@ -86,6 +81,9 @@ import Testing
             let world = try await World.make(
                 server, bucket: "faults", extraConfig: ["http_config:", "  response_header_timeout: 1s"])
             defer { world.root.remove() }
+            // An orphan: a multipart upload created just before a crash, never recorded. The commit
+            // aborts it (expectShipped checks that no upload is left).
+            _ = try server.startMultipartUpload("\(world.localBlocks[0])/chunks/000001", bucket: "faults")
             world.proxy.inject(.status(503, code: "SlowDown"), count: 2, when: .methodAndPathContains("PUT", "/chunks/"))
             world.proxy.inject(.resetAfterRequestBytes(600), count: 1, when: .methodAndPathContains("PUT", "/index"))
             world.proxy.inject(.corruptRequestBody(atOffset: 100), count: 1, when: .methodAndPathContains("PUT", "/chunks/"))
@@ -236,6 +234,33 @@ import Testing
             let ledger = try Ledger.open(path: world.ledgerPath, readOnly: true)
             #expect(try await ledger.block(gone)?.state == .cleaned)
             #expect(try await ledger.openMultipartUploads(gone).isEmpty)
+            try await world.expectShipped()
+        }
+    }
+
+    /// SIGTERM while an S3 upload is held up: the cancelled request is not recorded as a failed
+    /// attempt (the ledger write that would record it is itself cancelled: GRDB refuses writes in
+    /// a cancelled task), and the next run finishes the block.
+    @Test func shutdownMidUploadIsNotAFailure() async throws {
+        try await S3TestServer.withServer(.juicefs) { server in
+            let world = try await World.make(server, bucket: "shutdown")
+            defer { world.root.remove() }
+            let running = try SkiffProcess.start(
+                world.arguments + ["--watch", "--sync-interval", "300ms", "--log.level", "info"],
+                environment: ["SKIFF_FAILPOINTS": "before:upload:index=sleep(20000)"])
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !running.stderrSoFar.contains("block chunks_uploaded") && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            running.terminate()
+            let stopped = try await running.wait(timeout: .seconds(30))
+            #expect(stopped.status == 0, "\(stopped)")
+            let ledger = try Ledger.open(path: world.ledgerPath, readOnly: true)
+            let history = try await ledger.history(world.localBlocks[0])
+            #expect(history.contains { $0.to == .chunksUploaded }, "\(stopped)")
+            #expect(!history.contains { $0.to == .failed }, "shutdown was recorded as a failure: \(history.map(\.detail))")
+            #expect(try await world.ship().status == 0)
+            try? await world.proxy.stop()
             try await world.expectShipped()
         }
     }

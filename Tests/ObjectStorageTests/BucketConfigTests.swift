@@ -27,6 +27,9 @@ import Testing
         try await bucket.upload(key: "blk/meta.json", bytes: [1])
         #expect(FileManager.default.fileExists(atPath: dir.sub("b/tenant/a/blk/meta.json")))
         #expect(try await bucket.list(prefix: "", recursive: true) == ["blk/meta.json"])
+        // Metrics sit below the prefix: their `bucket` label is the directory, not "dir (prefix ...)".
+        let instrumented = try #require((bucket as? PrefixedBucket)?.base as? InstrumentedBucket)
+        #expect(instrumented.name == dir.sub("b"))
     }
 
     @Test func makeBucketWithoutPrefixIsTheFilesystemBucket() throws {

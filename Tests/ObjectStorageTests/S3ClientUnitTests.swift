@@ -53,12 +53,13 @@ import Testing
         #expect(html.code == "HTTP502" && html.isRetryable && html.requestID == "x1")
     }
 
-    @Test func backoffIsExponentialJitteredAndCapped() {
-        let policy = RetryPolicy(maxRetries: 10, baseMillis: 200, capMillis: 10_000)
-        #expect(policy.delayMillis(attempt: 1, random: 0.999) < 200)
-        #expect(policy.delayMillis(attempt: 3, random: 0.999) >= 790)
-        #expect(policy.delayMillis(attempt: 3, random: 0) == 0)
-        #expect(policy.delayMillis(attempt: 40, random: 0.999) <= 10_000)
+    /// Request retries use the shipper's jittered exponential `Backoff`, scaled down.
+    @Test func requestBackoffIsExponentialJitteredAndCapped() {
+        let backoff = S3Client.retryBackoff
+        #expect(backoff.delayMillis(attempt: 1, jitter: 0.999) < 200)
+        #expect(backoff.delayMillis(attempt: 3, jitter: 0.999) >= 790)
+        #expect(backoff.delayMillis(attempt: 3, jitter: 0) == 400)
+        #expect(backoff.delayMillis(attempt: 40, jitter: 0.999) <= 10_000)
     }
 
     @Test func httpDatesAndXML() throws {

@@ -4,25 +4,6 @@ import NIOCore
 import SkiffCore
 import Synchronization
 
-/// Hex digests used for signing and checks.
-enum Digests {
-    static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-    static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
-        hex(SHA256.hash(data: Array(bytes)))
-    }
-
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
 /// What a request body's hash check found, readable after the request failed.
 final class DigestCheck: Sendable {
     private let state = Mutex<String?>(nil)
@@ -103,7 +84,7 @@ struct FileRangeSequence: AsyncSequence, Sendable {
             guard let expected = source.expectedSHA256 else { return ByteBuffer(bytes: buffer[0..<got]) }
             hasher.update(data: buffer[0..<got])
             if position == end {
-                let actual = Digests.hex(hasher.finalize())
+                let actual = Hex.lower(hasher.finalize())
                 if actual != expected {
                     let message =
                         "sha256 of \(source.path) is \(actual), not the recorded \(expected); the local file changed since it was hashed"

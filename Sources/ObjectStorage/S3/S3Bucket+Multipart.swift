@@ -241,7 +241,7 @@ final class RunningSHA256 {
 
     func update(_ bytes: ArraySlice<UInt8>) { hasher.update(data: bytes) }
 
-    func finalHex() -> String { Digests.hex(hasher.finalize()) }
+    func finalHex() -> String { Hex.lower(hasher.finalize()) }
 }
 
 /// Reads `length` bytes of `path` from `offset` in 1 MiB pieces and hashes them; `whole`, when
@@ -270,5 +270,5 @@ func hashRange(
         whole?.update(piece)
         position += Int64(got)
     }
-    return RangeDigests(sha256: Digests.hex(sha.finalize()), md5: md5 ? Digests.hex(md.finalize()) : nil)
+    return RangeDigests(sha256: Hex.lower(sha.finalize()), md5: md5 ? Hex.lower(md.finalize()) : nil)
 }

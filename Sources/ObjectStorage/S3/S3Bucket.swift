@@ -53,7 +53,7 @@ public final class S3Bucket: Bucket {
                 "upload \(client.location(key)): \(size) bytes is over S3's 5 GiB single-PUT limit; remove disable_multipart")
         }
         var digest: String
-        if let sha256 { digest = sha256 } else { digest = try hashFile(path, offset: 0, length: size) }
+        if let sha256 { digest = sha256 } else { digest = try hashRange(path, offset: 0, length: size).sha256 }
         var request = S3Client.Request(method: .PUT, key: key)
         request.body = .file(path: path, offset: 0, length: size, sha256: digest, verify: true)
         request.headers = metadataHeaders
@@ -193,11 +193,6 @@ public final class S3Bucket: Bucket {
             throw SkiffError(.blockVanished, "read \(path): \(String(cString: strerror(errno)))")
         }
         return Int64(info.st_size)
-    }
-
-    /// SHA-256 of a byte range of a file, streamed in 1 MiB pieces.
-    func hashFile(_ path: String, offset: Int64, length: Int64) throws(SkiffError) -> String {
-        try ObjectStorage.hashRange(path, offset: offset, length: length).sha256
     }
 
     /// RFC 7231 dates (`Last-Modified: Wed, 21 Oct 2015 07:28:00 GMT`) in Unix milliseconds.

@@ -42,7 +42,9 @@ final class S3Client: Sendable {
     }
 
     let config: S3Config
-    let retry: RetryPolicy
+    /// Waits between request retries: short, since a request retry is cheap and a failing
+    /// request holds up its block (the shipper's own backoff handles longer outages).
+    static let retryBackoff = Backoff(baseMillis: 200, capMillis: 10_000)
     private let http: HTTPClient
     private let signer: SigV4Signer
     /// Host header value: `bucket.endpoint` (virtual-host) or `endpoint` (path style).
@@ -56,7 +58,6 @@ final class S3Client: Sendable {
 
     init(config: S3Config, logger: Logger = Logger(label: "skiff.s3")) throws(SkiffError) {
         self.config = config
-        self.retry = RetryPolicy(maxRetries: config.maxRetries)
         self.logger = logger
         let secrets = config.secrets
         self.signer = SigV4Signer(
@@ -179,10 +180,10 @@ final class S3Client: Sendable {
                 return
             } catch {
                 let failure = classify(error, digest: digest, request: request, operation: operation)
-                guard failure.retryable, attempt <= retry.maxRetries, !Task.isCancelled else {
+                guard failure.retryable, attempt <= config.maxRetries, !Task.isCancelled else {
                     throw failure.error(attempts: attempt)
                 }
-                let wait = retry.delayMillis(attempt: attempt, random: Double.random(in: 0..<1))
+                let wait = Self.retryBackoff.delayMillis(attempt: attempt, jitter: Double.random(in: 0..<1))
                 logger.warning(
                     "s3 request failed; retrying",
                     metadata: [
@@ -201,8 +202,8 @@ final class S3Client: Sendable {
     private func execute(_ request: Request, digest: DigestCheck) async throws -> HTTPClientResponse {
         let payloadHash: String
         switch request.body {
-        case .empty: payloadHash = Digests.emptySHA256
-        case .bytes(let bytes): payloadHash = Digests.sha256Hex(bytes)
+        case .empty: payloadHash = SigV4Request.emptyPayloadHash
+        case .bytes(let bytes): payloadHash = SigV4Request.payloadHash(of: bytes)
         case .file(_, _, _, let sha256, _): payloadHash = sha256
         }
         let path = bucketPath + (request.key.map { "/" + $0 } ?? (bucketPath.isEmpty ? "/" : ""))

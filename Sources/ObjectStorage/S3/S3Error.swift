@@ -58,8 +58,3 @@ struct S3ServiceError: Error, Sendable {
         return text
     }
 }
-
-/// A bucket operation failed before or while talking to the server (refused, reset, timed out).
-struct S3TransportError: Error, Sendable {
-    let description: String
-}

@@ -8,13 +8,9 @@ import SkiffCore
 struct LedgerGauges: Sendable {
     let ledger: Ledger
 
-    static let states: [ShipState] = [
-        .discovered, .hashed, .chunksUploaded, .indexUploaded, .committed, .failed, .cleaned, .ignored,
-    ]
-
     func refresh(nowMillis: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) async {
         guard let blocks = try? await ledger.blocks() else { return }
-        for state in Self.states {
+        for state in ShipState.allCases {
             Gauge(label: "skiff_ledger_blocks", dimensions: [("state", state.rawValue)])
                 .record(blocks.filter { $0.state == state }.count)
         }

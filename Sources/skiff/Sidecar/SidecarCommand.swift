@@ -103,7 +103,7 @@ struct Sidecar: AsyncParsableCommand {
             } catch {
                 await bucket?.shutdown()
                 await client.shutdown()
-                throw Self.unwrap(error)
+                throw error
             }
             await bucket?.shutdown()
             await client.shutdown()
@@ -193,17 +193,6 @@ struct Sidecar: AsyncParsableCommand {
         case (nil, .some(let yaml)): return try PrometheusHTTPClientConfig.parse(yaml: yaml)
         case (nil, nil): return PrometheusHTTPClientConfig()
         }
-    }
-
-    /// ServiceGroup reports a service's failure as the service's own error when it can; a
-    /// SkiffError inside is what the operator should read.
-    static func unwrap(_ error: any Error) -> any Error {
-        if error is SkiffError { return error }
-        let mirror = Mirror(reflecting: error)
-        for child in mirror.children {
-            if let inner = child.value as? SkiffError { return inner }
-        }
-        return error
     }
 }
 
