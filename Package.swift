@@ -29,6 +29,9 @@ let package = Package(
     targets: [
         // Pure domain: ULIDs, labels, block meta JSON, the ship state machine. Foundation only.
         .target(name: "SkiffCore", swiftSettings: settings),
+        // Prometheus wire formats, pure and dependency-free: snappy blocks, CRC32C, streamed
+        // remote-read frames, XOR chunks.
+        .target(name: "PromWire", swiftSettings: settings),
         // The SQLite ledger: migrations, block and file rows, the append-only transition log.
         .target(
             name: "Ledger",
@@ -120,6 +123,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: settings),
+        .testTarget(name: "PromWireTests", dependencies: ["PromWire"], swiftSettings: settings),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], swiftSettings: settings),
         .testTarget(
             name: "LedgerTests",

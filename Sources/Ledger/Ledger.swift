@@ -68,15 +68,17 @@ public final class Ledger: Sendable {
         } catch let error as SkiffError {
             throw error
         } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
-            throw SkiffError(
-                .ledger,
-                "ledger \(path) is not a usable SQLite database (\(error.message ?? "not a database")); "
-                    + "move it aside and run again: skiff starts a new ledger and adopts blocks already in the bucket",
-                transient: false)
+            throw SkiffError(.ledger, corruptMessage(path, error.message ?? "not a database"), transient: false)
         } catch {
             throw SkiffError(.ledger, "open ledger \(path): \(error)", transient: false)
         }
         return Ledger(path: path, pool: pool)
+    }
+
+    /// What to tell the operator about a damaged ledger file.
+    public static func corruptMessage(_ path: String, _ problem: String) -> String {
+        "ledger \(path) is damaged (\(problem)): stop skiff and run `skiff ledger rebuild --ledger.path \(path) "
+            + "--tsdb.path ... --objstore.config-file ... --label ...` to recreate it from the bucket (the damaged file is kept)"
     }
 
     private static func makeMigrator() -> DatabaseMigrator {
@@ -185,14 +187,18 @@ public final class Ledger: Sendable {
 
     /// Records any other transition. `error` is kept as the block's last error when failing;
     /// `nextAttemptAt` is when a failed block may be retried.
+    /// `origin`, when given, says the row now stands for a block this ledger did not upload.
     public func recordTransition(
         _ ulid: ULID, _ transition: ShipTransition, machine: ShipStateMachine, at now: Int64,
-        bytes: Int64? = nil, detail: String? = nil, nextAttemptAt: Int64? = nil
+        bytes: Int64? = nil, detail: String? = nil, nextAttemptAt: Int64? = nil, origin: BlockOrigin? = nil
     ) async throws(SkiffError) {
         try await write("record \(ulid) \(transition.to.rawValue)") { db in
             try Self.applyTransition(
                 db, ulid, transition, machine: machine, at: now, bytes: bytes, detail: detail,
                 nextAttemptAt: nextAttemptAt)
+            if let origin {
+                try db.execute(sql: "UPDATE blocks SET origin = ? WHERE ulid = ?", arguments: [origin.rawValue, ulid.string])
+            }
         }
     }
 
@@ -224,7 +230,7 @@ public final class Ledger: Sendable {
         try appendTransition(db, ulid, from: t.from, to: t.to, at: now, attempt: attempt, bytes: bytes, detail: detail)
     }
 
-    private static func appendTransition(
+    static func appendTransition(
         _ db: Database, _ ulid: ULID, from: ShipState?, to: ShipState, at: Int64, attempt: Int, bytes: Int64?,
         detail: String?
     ) throws {

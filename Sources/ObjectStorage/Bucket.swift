@@ -12,6 +12,17 @@ public struct ObjectAttributes: Sendable, Equatable {
     }
 }
 
+/// One object in a recursive listing.
+public struct ObjectEntry: Sendable, Equatable {
+    public let key: String
+    public let size: Int64
+
+    public init(key: String, size: Int64) {
+        self.key = key
+        self.size = size
+    }
+}
+
 /// Object storage as the shipper needs it. Implementations: `FilesystemBucket` (here) and S3.
 ///
 /// Contract (checked by the conformance suite in TestSupport, run against every implementation):
@@ -48,6 +59,13 @@ public protocol Bucket: Sendable {
 
     /// Keys under `prefix`, sorted. Non-recursive: direct children only, sub-"directories" as "name/".
     func list(prefix: String, recursive: Bool) async throws(SkiffError) -> [String]
+
+    /// Every object under `prefix` (recursively) with its size, sorted by key, handed to `page` a
+    /// page at a time so a listing of any size is never held whole (the reconciler walks whole buckets).
+    func walk(prefix: String, page: ([ObjectEntry]) async throws(SkiffError) -> Void) async throws(SkiffError)
+
+    /// Keys under `prefix` with unfinished multipart uploads (empty for buckets without them).
+    func incompleteUploads(prefix: String) async throws(SkiffError) -> [String]
 
     /// Removes the object; succeeds when it is already absent.
     func delete(key: String) async throws(SkiffError)

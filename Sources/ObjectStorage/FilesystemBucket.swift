@@ -228,6 +228,23 @@ public struct FilesystemBucket: Bucket {
         return keys.sorted(by: ObjectKey.precedes)
     }
 
+    /// Walks one top-level entry at a time (a block dir, in a Thanos bucket), so a page is one
+    /// block's files and the whole bucket's keys are never held at once.
+    public func walk(prefix: String, page: ([ObjectEntry]) async throws(SkiffError) -> Void) async throws(SkiffError) {
+        for child in try await list(prefix: prefix, recursive: false) {
+            let keys = child.hasSuffix("/") ? try await list(prefix: child, recursive: true) : [child]
+            var entries: [ObjectEntry] = []
+            for key in keys {
+                let status: stat?
+                do throws(Errno) { status = try fileStatus(path(of: key)) } catch { throw osError("stat", key, error) }
+                if let status { entries.append(ObjectEntry(key: key, size: Int64(status.st_size))) }  // else: deleted meanwhile
+            }
+            if !entries.isEmpty { try await page(entries) }
+        }
+    }
+
+    public func incompleteUploads(prefix: String) async throws(SkiffError) -> [String] { [] }
+
     /// Appends the keys in the directory `dirKey` ("" or ending in "/") that start with `prefix`.
     private func collect(dirKey: String, prefix: String, recursive: Bool, into keys: inout [String]) throws(Errno) {
         let entries: [(name: String, isDirectory: Bool)]

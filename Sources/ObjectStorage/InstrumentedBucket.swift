@@ -52,6 +52,14 @@ public struct InstrumentedBucket: Bucket {
         }
     }
 
+    public func walk(prefix: String, page: ([ObjectEntry]) async throws(SkiffError) -> Void) async throws(SkiffError) {
+        try await metrics.observe(.iter) { () async throws(SkiffError) in try await base.walk(prefix: prefix, page: page) }
+    }
+
+    public func incompleteUploads(prefix: String) async throws(SkiffError) -> [String] {
+        try await metrics.observe(.iter) { () async throws(SkiffError) in try await base.incompleteUploads(prefix: prefix) }
+    }
+
     public func delete(key: String) async throws(SkiffError) {
         try await metrics.observe(.delete) { () async throws(SkiffError) in try await base.delete(key: key) }
     }

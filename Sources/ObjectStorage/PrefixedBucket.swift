@@ -47,6 +47,20 @@ public struct PrefixedBucket: Bucket {
         }
     }
 
+    public func walk(prefix listPrefix: String, page: ([ObjectEntry]) async throws(SkiffError) -> Void) async throws(SkiffError) {
+        try ObjectKey.validatePrefix(listPrefix, op: "list")
+        let head = prefix + "/"
+        try await base.walk(prefix: head + listPrefix) { (entries: [ObjectEntry]) throws(SkiffError) in
+            try await page(entries.map { ObjectEntry(key: String($0.key.utf8.dropFirst(head.utf8.count))!, size: $0.size) })
+        }
+    }
+
+    public func incompleteUploads(prefix listPrefix: String) async throws(SkiffError) -> [String] {
+        try ObjectKey.validatePrefix(listPrefix, op: "list uploads under")
+        let head = prefix + "/"
+        return try await base.incompleteUploads(prefix: head + listPrefix).map { String($0.utf8.dropFirst(head.utf8.count))! }
+    }
+
     public func delete(key: String) async throws(SkiffError) {
         try await base.delete(key: full(key, "delete"))
     }

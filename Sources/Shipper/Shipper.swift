@@ -200,7 +200,8 @@ public struct Shipper: Sendable {
                 ulid, t, machine: machine, files: hashed.files, metaJSON: hashed.meta, at: now())
         } else {
             try await ledger.recordTransition(
-                ulid, t, machine: machine, at: now(), bytes: step?.bytes, detail: detail)
+                ulid, t, machine: machine, at: now(), bytes: step?.bytes, detail: detail,
+                origin: event == .adopted ? .adopted : nil)
         }
         try await failpoints.hit("after:\(t.to.rawValue)")
         log(.info, "block \(t.to.rawValue)", ulid, ["state": "\(t.to.rawValue)", "from": "\(t.from.rawValue)"])

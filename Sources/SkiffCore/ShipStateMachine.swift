@@ -8,7 +8,8 @@
 ///       +-----------+------------+------------------+--> failed --retry--> back to the last durable state
 ///                                                          +--> cleaned (dir vanished: partial objects removed)
 /// ignored (empty block, compacted block without --shipper.upload-compacted)
-/// adopted: meta.json already in the bucket -> committed, from any unfinished state
+/// adopted: meta.json already in the bucket -> committed, from any unfinished state (or cleaned)
+/// reship: committed, but gone from the bucket with the local dir still there -> discovered
 /// ```
 
 /// A block's durable lifecycle state, as stored in the ledger.
@@ -75,6 +76,9 @@ public enum ShipEvent: Equatable, Sendable {
     case cleaned
     /// An ignored block became eligible (e.g. `--shipper.upload-compacted` was turned on).
     case eligible
+    /// The reconciler found a committed block missing or damaged in the bucket while its local
+    /// dir is intact: ship it again from the start.
+    case reship
 }
 
 /// A committed change of state, appended to the ledger's transition log.
@@ -133,7 +137,7 @@ public struct ShipStateMachine: Equatable, Sendable {
         case (.indexUploaded, .committed): state = .committed
 
         case (.discovered, .adopted), (.hashed, .adopted), (.chunksUploaded, .adopted), (.indexUploaded, .adopted),
-            (.failed, .adopted):
+            (.failed, .adopted), (.cleaned, .adopted):
             state = .committed
             resumeState = nil
 
@@ -161,6 +165,10 @@ public struct ShipStateMachine: Equatable, Sendable {
             state = .cleaned
 
         case (.ignored, .eligible): state = .discovered
+
+        case (.committed, .reship):
+            state = .discovered
+            failures = 0
 
         case (.discovered, _), (.hashed, _), (.chunksUploaded, _), (.indexUploaded, _), (.failed, _),
             (.committed, _), (.cleaned, _), (.ignored, _):

@@ -1,26 +1,43 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Logging
 import ObjectStorage
 import Shipper
 import SkiffCore
+import TSDB
 
-/// `skiff reconcile`: how local dirs, the ledger and the bucket compare, block by block.
+/// `skiff reconcile`: how local dirs, the ledger and the bucket compare, block by block, and with
+/// `--repair` what it did about it.
 struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare local blocks, the ledger and the bucket; report drift (read-only).",
+        abstract: "Compare local blocks, the ledger and the bucket; report drift, and repair it with --repair.",
         discussion: """
             Statuses: in_sync, not_shipped, local_only, bucket_only, unrecorded_commit, partial_in_bucket, \
-            missing_from_bucket, size_mismatch, merged_by_compactor, marked_for_deletion. Bucket blocks with other \
-            external labels are not ours and are left out. Exits 0 when nothing needs attention, 1 otherwise.
+            missing_from_bucket, size_mismatch, merged_by_compactor, marked_for_deletion, stale_upload. Bucket blocks \
+            with other external labels, or written by the Compactor, are not ours and are never touched.
+
+            --repair: adopt (record a commit found in the bucket, after checking sizes), reship (ship a committed \
+            block again from its local dir when it is missing or damaged in the bucket), delete_partial (remove \
+            objects of an abandoned upload), abort_uploads (abort stale multipart uploads). Every action is a \
+            transition in the block's history. --dry-run prints the same plan without acting.
+
+            Each run is recorded in the ledger (see `skiff report drift`). Exits 0 when nothing needs attention \
+            (after the repair, with --repair), 1 otherwise.
             """)
 
     @OptionGroup var ledgerOptions: LedgerOptions
-
+    @OptionGroup var logOptions: LogOptions
     @OptionGroup var objstore: ObjstoreOptions
 
     @Option(name: .customLong("label"), help: "Our external label name=value (repeatable), as shipped.")
     var labels: [String] = []
+
+    @Flag(name: .long, help: "Act on the drift found (adopt, re-ship, delete partial uploads, abort stale uploads).")
+    var repair = false
+
+    @Flag(name: .customLong("dry-run"), help: "With or without --repair: print what --repair would do, change nothing.")
+    var dryRun = false
 
     @Option(name: .long, help: "Output format: table, json or csv.")
     var output: TabularFormat = .table
@@ -31,41 +48,72 @@ struct Reconcile: AsyncParsableCommand {
             guard !ours.isEmpty else {
                 throw SkiffError(.invalidArgument, "pass our external labels with --label (as shipped), e.g. --label cluster=eu1")
             }
+            let mode: Reconciler.Mode = dryRun ? .dryRun : repair ? .repair : .report
             let config = try objstore.load()
-            let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath, readOnly: true)
+            _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)
+            // A repair must not race a running shipper (it would see a half-shipped block as drift).
+            let lock = mode == .repair ? try DataDirLock(tsdbPath: ledgerOptions.tsdbPath) : nil
+            defer { withExtendedLifetime(lock) {} }
+            guard FileManager.default.fileExists(atPath: ledgerOptions.resolvedLedgerPath) else {
+                throw SkiffError(
+                    .ledger,
+                    "no ledger at \(ledgerOptions.resolvedLedgerPath): run `skiff ship` first, or `skiff ledger rebuild` "
+                        + "to recreate it from the bucket")
+            }
+            let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath)
             let bucket = try config.makeBucket()
-            let entries: [Reconciler.Entry]
+            let healthy: Bool
             do {
-                entries = try await Reconciler(ledger: ledger, bucket: bucket, tsdbPath: ledgerOptions.tsdbPath, labels: ours)
-                    .report()
+                healthy = try await reconcile(mode: mode, labels: ours, ledger: ledger, bucket: bucket)
             } catch {
                 await bucket.shutdown()
                 throw error
             }
             await bucket.shutdown()
-            print(render(entries), terminator: "")
-            if entries.contains(where: { !$0.status.isHealthy }) { throw ExitCode(1) }
+            if !healthy { throw ExitCode(1) }
         }
     }
 
-    private func render(_ entries: [Reconciler.Entry]) -> String {
-        switch output {
-        case .json:
-            let items: [JSONValue] = entries.map {
-                .object([.init("ulid", .string($0.ulid.string)), .init("status", .string($0.status.rawValue)), .init("detail", .string($0.detail))])
-            }
-            return String(decoding: JSONValue.array(items).encodedIndented(), as: UTF8.self)
-        case .csv:
-            let rows: [[SQLValue]] = entries.map { [.text($0.ulid.string), .text($0.status.rawValue), .text($0.detail)] }
-            return Tabular.render(SQLResult(columns: ["ulid", "status", "detail"], rows: rows), as: .csv)
-        case .table:
-            var table = TextTable(["ULID", "STATUS", "DETAIL"])
-            for entry in entries { table.add([entry.ulid.string, entry.status.rawValue, entry.detail]) }
-            let counts = Reconciler.Status.allCases.compactMap { status -> String? in
-                let n = entries.filter { $0.status == status }.count
-                return n == 0 ? nil : "\(n) \(status.rawValue)"
-            }
-            return table.render() + (counts.isEmpty ? "no blocks" : counts.joined(separator: ", ")) + "\n"
+    /// Runs, prints, and for a repair ships what it moved back; true when nothing needs attention.
+    private func reconcile(mode: Reconciler.Mode, labels: Labels, ledger: Ledger, bucket: any Bucket) async throws -> Bool {
+        let reconciler = Reconciler(ledger: ledger, bucket: bucket, tsdbPath: ledgerOptions.tsdbPath, labels: labels)
+        let result = try await reconciler.run(mode)
+        print(Self.render(result.entries, mode: mode, output: output), terminator: "")
+        guard mode == .repair else { return !result.entries.contains { !$0.status.isHealthy } }
+        if !result.reshipped.isEmpty {
+            let logger = logOptions.makeLogger("skiff.reconcile")
+            let shipper = try Shipper(
+                config: ShipperConfig(tsdbPath: ledgerOptions.tsdbPath, labels: labels), ledger: ledger, bucket: bucket,
+                logger: logger)
+            let summary = try await shipper.syncOnce()
+            FileHandle.standardError.write(Data("re-shipped \(summary.committed.count) block(s)\n".utf8))
         }
+        // What is left after the repair decides the exit code; it is recorded as a run of its own.
+        let after = try await reconciler.run(.report).entries.filter { !$0.status.isHealthy }
+        if !after.isEmpty {
+            FileHandle.standardError.write(
+                Data("\(after.count) block(s) still need attention: \(after.map { "\($0.ulid) \($0.status.rawValue)" }.joined(separator: ", "))\n".utf8))
+        }
+        return after.isEmpty
+    }
+
+    static func render(_ entries: [Reconciler.Entry], mode: Reconciler.Mode, output: TabularFormat) -> String {
+        let withActions = mode != .report
+        var columns = ["ulid", "status", "detail", "action"]
+        if withActions { columns.append("outcome") }
+        let rows: [[SQLValue]] = entries.map { e in
+            var row: [SQLValue] = [.text(e.ulid.string), .text(e.status.rawValue), .text(e.detail), e.action.map { .text($0.rawValue) } ?? .null]
+            if withActions { row.append(e.outcome.map { .text($0) } ?? .null) }
+            return row
+        }
+        let result = SQLResult(columns: columns, rows: rows)
+        guard output == .table else { return Tabular.render(result, as: output) }
+        var table = TextTable(columns.map { $0.uppercased() })
+        for row in rows { table.add(row.map { if case .text(let t) = $0 { t } else { "" } }) }
+        let counts = Reconciler.Status.allCases.compactMap { status -> String? in
+            let n = entries.filter { $0.status == status }.count
+            return n == 0 ? nil : "\(n) \(status.rawValue)"
+        }
+        return table.render() + (counts.isEmpty ? "no blocks" : counts.joined(separator: ", ")) + "\n"
     }
 }

@@ -38,26 +38,41 @@ struct SQL: AsyncParsableCommand {
 /// `skiff report NAME`: the named reports over the ledger's views.
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print a named report: shipped, lag, failures or pending.",
+        abstract: "Print a named report: shipped, lag, failures, pending or drift.",
         discussion: """
-            shipped: blocks and bytes committed per day. lag: time from a block's end to its commit (median, p90, \
-            max). failures: failed attempts by error, with the last one. pending: blocks not committed and why.
+            shipped: blocks and bytes committed per day (or hour, with --by hour). lag: time from a block's end to \
+            its commit (median, p90, max). failures: failed attempts by error, with the last one. pending: blocks \
+            not committed and why. drift: the last `skiff reconcile` run (or the sidecar's): blocks not in sync, \
+            with the action taken.
             """)
 
     enum Name: String, ExpressibleByArgument, CaseIterable {
-        case shipped, lag, failures, pending
+        case shipped, lag, failures, pending, drift
+    }
+
+    enum Bucketing: String, ExpressibleByArgument, CaseIterable {
+        case day, hour
     }
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
-    @Argument(help: "shipped, lag, failures or pending.")
+    @Argument(help: "shipped, lag, failures, pending or drift.")
     var name: Name
+
+    @Option(name: .long, help: "For `shipped`: group by day or hour (UTC).")
+    var by: Bucketing = .day
 
     @Option(name: .long, help: "Output format: table, json or csv.")
     var output: TabularFormat = .table
 
-    static func sql(_ name: Name) -> String {
+    static func sql(_ name: Name, by: Bucketing = .day) -> String {
         switch name {
+        case .shipped where by == .hour:
+            """
+            SELECT strftime('%Y-%m-%dT%H:00Z', committed_at / 1000, 'unixepoch') AS hour, count(*) AS blocks,
+                   coalesce(sum(total_bytes), 0) AS bytes
+            FROM shipped_blocks GROUP BY hour ORDER BY hour
+            """
         case .shipped:
             "SELECT day, blocks, bytes FROM shipped_per_day"
         case .lag:
@@ -81,13 +96,28 @@ struct Report: AsyncParsableCommand {
                    strftime('%Y-%m-%dT%H:%M:%SZ', next_attempt_at / 1000, 'unixepoch') AS next_attempt_utc
             FROM pending_blocks ORDER BY min_time
             """
+        case .drift:
+            """
+            SELECT started_at_utc AS run_at, mode, ulid, status, detail, action, outcome FROM last_reconcile
+            WHERE status NOT IN ('not_shipped', 'merged_by_compactor', 'marked_for_deletion') ORDER BY ulid
+            """
         }
     }
 
     func run() async throws {
         try await runReportingErrors {
-            let result = try Ledger.query(path: ledgerOptions.resolvedLedgerPath, sql: Self.sql(name))
+            let result = try Ledger.query(path: ledgerOptions.resolvedLedgerPath, sql: Self.sql(name, by: by))
             print(Tabular.render(result, as: output), terminator: "")
+            if name == .drift, result.rows.isEmpty, output == .table {
+                let runs = try Ledger.query(
+                    path: ledgerOptions.resolvedLedgerPath,
+                    sql: "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', started_at / 1000, 'unixepoch'), blocks FROM reconcile_runs ORDER BY id DESC LIMIT 1")
+                if let run = runs.rows.first {
+                    print("no drift at the last reconcile (\(Tabular.text(run[0])), \(Tabular.text(run[1])) blocks)")
+                } else {
+                    print("no reconcile has run yet: run `skiff reconcile --label ...` or start the sidecar")
+                }
+            }
         }
     }
 }

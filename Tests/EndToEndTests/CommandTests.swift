@@ -241,7 +241,7 @@ import Testing
             "reconcile", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label", "cluster=eu1",
             "--label", "replica=0", "--output", "csv",
         ])
-        #expect(csv.stdout.hasPrefix("ulid,status,detail\r\n"), "\(csv)")
+        #expect(csv.stdout.hasPrefix("ulid,status,detail,action\r\n"), "\(csv)")
         #expect(csv.stdout.split(separator: "\r\n").count == world.localBlocks.count + 1, "\(csv)")
     }
 }

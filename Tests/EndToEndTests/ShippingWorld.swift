@@ -78,7 +78,7 @@ struct ShippingWorld {
             // The history is a valid walk of the state machine, committed exactly once.
             let history = try await ledger.history(ulid)
             var machine = ShipStateMachine.initial(ignored: history.first?.to == .ignored)
-            for row in history.dropFirst() {
+            for row in history.dropFirst() where row.from != row.to {  // from == to: a note, not a step
                 let event = Self.event(from: row, machine: machine)
                 #expect(throws: Never.self, "\(ulid): \(row.from?.rawValue ?? "-") -> \(row.to)", sourceLocation: sourceLocation) {
                     _ = try machine.handle(event)
@@ -133,6 +133,7 @@ struct ShippingWorld {
         case (.failed, .cleaned): .cleaned
         case (.failed, _): .retry
         case (.ignored, .discovered): .eligible
+        case (.committed, .discovered): .reship
         default: .retry
         }
     }

@@ -99,6 +99,80 @@ import Testing
             #expect(metrics.contains("thanos_objstore_bucket_operations_total{"), "\(metrics)")
             #expect(metrics.contains(#"check="ready""#), "\(metrics)")
             #expect(metrics.contains("skiff_ledger_blocks{state=\"committed\"} \(world.localBlocks.count)"), "\(metrics)")
+            // The start-up reconcile ran after the first pass, and found everything in sync.
+            #expect(metrics.contains("skiff_reconcile_blocks{status=\"in_sync\"} \(world.localBlocks.count)"), "\(metrics)")
+            #expect(metrics.contains("skiff_reconcile_blocks{status=\"missing_from_bucket\"} 0"), "\(metrics)")
+        } catch {
+            await world.finish()
+            throw error
+        }
+        await world.finish()
+    }
+
+    /// With --reconcile.repair, a meta.json deleted from the bucket behind the sidecar's back is
+    /// noticed by the periodic reconcile and the block shipped again.
+    @Test func periodicReconcileRepairsDrift() async throws {
+        let world = try await World.make()
+        do {
+            let args = world.arguments(["--reconcile.interval", "1s", "--reconcile.repair"])
+            let (_, result) = try await Self.withSidecar(args) { running in
+                let deadline = ContinuousClock.now + .seconds(60)
+                while world.shipped().count < world.localBlocks.count && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(world.shipped() == world.localBlocks, "\(running.stderrSoFar)")
+                let victim = world.localBlocks[0]
+                try FileManager.default.removeItem(atPath: "\(world.bucket)/\(victim)/meta.json")
+                let back = ContinuousClock.now + .seconds(60)
+                while !FileManager.default.fileExists(atPath: "\(world.bucket)/\(victim)/meta.json") && ContinuousClock.now < back {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(FileManager.default.fileExists(atPath: "\(world.bucket)/\(victim)/meta.json"), "\(running.stderrSoFar)")
+                #expect(running.stderrSoFar.contains("reconcile found drift"), "\(running.stderrSoFar)")
+                let metrics = HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
+                #expect(metrics.contains("skiff_reconcile_repairs_total 1"), "\(metrics)")
+            }
+            #expect(result.status == 0, "\(result)")
+            let ledger = try Ledger.open(path: world.tsdb + "/thanos/skiff-ledger.db", readOnly: true)
+            let history = try await ledger.history(world.localBlocks[0])
+            #expect(history.contains { ($0.detail ?? "").contains("re-ship by reconcile") })
+            #expect(history.last?.to == .committed)
+        } catch {
+            await world.finish()
+            throw error
+        }
+        await world.finish()
+    }
+
+    /// A ledger that fails SQLite's integrity check stops the sidecar before it ships anything,
+    /// with the command that fixes it.
+    @Test func damagedLedgerRefusesToStartAndNamesTheFix() async throws {
+        let world = try await World.make()
+        do {
+            let ledgerPath = world.tsdb + "/thanos/skiff-ledger.db"
+            let ship = try await SkiffProcess.run(
+                ["ship", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label", "cluster=eu1"])
+            #expect(ship.status == 0, "\(ship)")
+            // Scribble over the b-tree page of one index: the file still opens, the check fails.
+            let root = try Ledger.query(path: ledgerPath, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'transitions_by_block'")
+            guard case .integer(let page) = try #require(root.rows.first?.first) else { Issue.record("no root page"); return }
+            let handle = try #require(FileHandle(forUpdatingAtPath: ledgerPath))
+            try handle.seek(toOffset: UInt64(page - 1) * 4096)
+            try handle.write(contentsOf: Data(repeating: 0xFF, count: 256))
+            try handle.close()
+            let check = try await SkiffProcess.run(["ledger", "check", "--tsdb.path", world.tsdb])
+            #expect(check.status != 0 && check.stderr.contains("skiff ledger rebuild"), "\(check)")
+            let result = try await SkiffProcess.start(world.arguments()).wait(timeout: .seconds(30))
+            #expect(result.status != 0, "\(result)")
+            #expect(result.stderr.contains("is damaged") && result.stderr.contains("skiff ledger rebuild"), "\(result)")
+            #expect(world.shipped().count == world.localBlocks.count, "the earlier ship stays as it was")
+            // The named fix works: the damaged file is kept aside and every shipped block is recorded again.
+            let rebuild = try await SkiffProcess.run(
+                ["ledger", "rebuild", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label", "cluster=eu1"])
+            #expect(rebuild.status == 0 && rebuild.stdout.contains("previous ledger kept as \(ledgerPath).broken-"), "\(rebuild)")
+            #expect(rebuild.stdout.contains("\(world.localBlocks.count) committed block(s) recorded"), "\(rebuild)")
+            let again = try await SkiffProcess.run(["ledger", "check", "--tsdb.path", world.tsdb])
+            #expect(again.status == 0, "\(again)")
         } catch {
             await world.finish()
             throw error

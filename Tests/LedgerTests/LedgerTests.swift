@@ -114,7 +114,7 @@ import Testing
             try Ledger.open(path: path)
         } throws: { error in
             let message = (error as? SkiffError)?.message ?? ""
-            return message.contains("not a usable SQLite database") && message.contains("move it aside")
+            return message.contains("is damaged") && message.contains("skiff ledger rebuild")
         }
         // Nothing was lost: the file is untouched.
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(repeating: 0x41, count: 4096))

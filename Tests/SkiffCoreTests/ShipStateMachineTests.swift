@@ -51,10 +51,17 @@ import Testing
         #expect(m.state == .cleaned)
     }
 
-    @Test(arguments: [ShipState.discovered, .hashed, .chunksUploaded, .indexUploaded, .failed])
+    @Test(arguments: [ShipState.discovered, .hashed, .chunksUploaded, .indexUploaded, .failed, .cleaned])
     func adoptionCommitsFromAnyUnfinishedState(_ state: ShipState) throws {
         var m = ShipStateMachine(state: state, resumeState: state == .failed ? .discovered : nil)
         #expect(try m.handle(.adopted) == ShipTransition(from: state, to: .committed))
+    }
+
+    @Test func reshipStartsACommittedBlockOver() throws {
+        var m = ShipStateMachine(state: .committed, failures: 2)
+        #expect(try m.handle(.reship) == ShipTransition(from: .committed, to: .discovered))
+        #expect(m.nextAction == .stageAndHash)
+        #expect(m.failures == 0)
     }
 
     @Test func failedBlockWithAResumeStateCannotBeCleaned() {
@@ -73,11 +80,12 @@ import Testing
     @Test func everyOtherPairIsInvalid() {
         let events: [ShipEvent] = [
             .hashed, .chunksUploaded, .indexUploaded, .committed, .adopted, .failed(quarantine: false),
-            .failed(quarantine: true), .vanished, .retry, .cleaned, .eligible,
+            .failed(quarantine: true), .vanished, .retry, .cleaned, .eligible, .reship,
         ]
         let valid: Set<String> = [
             "discovered/hashed", "hashed/chunksUploaded", "chunksUploaded/indexUploaded", "indexUploaded/committed",
             "discovered/adopted", "hashed/adopted", "chunksUploaded/adopted", "indexUploaded/adopted", "failed/adopted",
+            "cleaned/adopted", "committed/reship",
             "discovered/failed", "hashed/failed", "chunksUploaded/failed", "indexUploaded/failed",
             "discovered/vanished", "hashed/vanished", "chunksUploaded/vanished", "indexUploaded/vanished",
             "failed/vanished", "failed/retry", "ignored/eligible",

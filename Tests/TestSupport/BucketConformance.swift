@@ -39,6 +39,7 @@ public enum BucketConformance {
         Check(name: "missing object", body: missingObject),
         Check(name: "list", body: listing),
         Check(name: "list many keys", body: listManyKeys),
+        Check(name: "walk with sizes", body: walk),
         Check(name: "delete", body: delete),
         Check(name: "keys needing percent-encoding", body: awkwardKeys),
         Check(name: "invalid keys rejected", body: invalidKeysRejected),
@@ -252,6 +253,29 @@ public enum BucketConformance {
         #expect(try await bucket.list(prefix: "many/", recursive: false) == ["many/0/", "many/1/", "many/2/"])
         #expect(try await bucket.list(prefix: "many/1/", recursive: false) == sorted.filter { $0.hasPrefix("many/1/") })
         #expect(try await bucket.list(prefix: "many/1/", recursive: false).count == 100)
+        #expect(try await walked(bucket, prefix: "many/") == sorted.map { ObjectEntry(key: $0, size: 1) })
+    }
+
+    static func walk(_ bucket: any Bucket) async throws {
+        for key in ["a/b/c", "a/b/d", "a/e", "a.txt", "b", "ab/x"] {
+            try await bucket.upload(key: key, bytes: Array(key.utf8))
+        }
+        let all = ["a.txt", "a/b/c", "a/b/d", "a/e", "ab/x", "b"].map { ObjectEntry(key: $0, size: Int64($0.utf8.count)) }
+        #expect(try await walked(bucket, prefix: "") == all)
+        #expect(try await walked(bucket, prefix: "a/") == all.filter { $0.key.hasPrefix("a/") })
+        #expect(try await walked(bucket, prefix: "a/b/") == all.filter { $0.key.hasPrefix("a/b/") })
+        #expect(try await walked(bucket, prefix: "zzz/") == [])
+        #expect(try await bucket.incompleteUploads(prefix: "") == [])
+    }
+
+    /// Every page of a walk, concatenated; each page must be non-empty.
+    static func walked(_ bucket: any Bucket, prefix: String) async throws -> [ObjectEntry] {
+        var entries: [ObjectEntry] = []
+        try await bucket.walk(prefix: prefix) { (page: [ObjectEntry]) throws(SkiffError) in
+            #expect(!page.isEmpty)
+            entries += page
+        }
+        return entries
     }
 
     // MARK: - Deletes

@@ -200,7 +200,19 @@ extension S3Bucket {
 
     public func abortIncompleteUploads(prefix: String) async throws(SkiffError) -> Int {
         try ObjectKey.validatePrefix(prefix, op: "abort uploads under")
-        var aborted = 0
+        let uploads = try await listUploads(prefix: prefix)
+        for upload in uploads { try await abort(key: upload.key, uploadID: upload.id) }
+        return uploads.count
+    }
+
+    public func incompleteUploads(prefix: String) async throws(SkiffError) -> [String] {
+        try ObjectKey.validatePrefix(prefix, op: "list uploads under")
+        return Array(Set(try await listUploads(prefix: prefix).map(\.key))).sorted(by: ObjectKey.precedes)
+    }
+
+    /// ListMultipartUploads, every page.
+    private func listUploads(prefix: String) async throws(SkiffError) -> [(key: String, id: String)] {
+        var uploads: [(key: String, id: String)] = []
         var markers: (key: String, id: String)?
         repeat {
             var query: [(name: String, value: String)] = [("uploads", ""), ("prefix", prefix)]
@@ -211,8 +223,7 @@ extension S3Bucket {
             }
             for upload in root.all("Upload") {
                 guard let key = upload.value("Key"), let id = upload.value("UploadId") else { continue }
-                try await abort(key: key, uploadID: id)
-                aborted += 1
+                uploads.append((key, id))
             }
             markers = nil
             if root.value("IsTruncated") == "true", let key = root.value("NextKeyMarker"),
@@ -221,7 +232,7 @@ extension S3Bucket {
                 markers = (key, id)
             }
         } while markers != nil
-        return aborted
+        return uploads
     }
 
     private func unquoted(_ etag: String) -> String {

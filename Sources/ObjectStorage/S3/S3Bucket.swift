@@ -142,8 +142,29 @@ public final class S3Bucket: Bucket {
     // MARK: - Listing
 
     public func list(prefix: String, recursive: Bool) async throws(SkiffError) -> [String] {
-        try ObjectKey.validatePrefix(prefix, op: "list")
         var keys: [String] = []
+        try await listPages(prefix: prefix, recursive: recursive) { (root: S3XMLNode) throws(SkiffError) in
+            keys += root.all("Contents").compactMap { $0.value("Key") } + root.all("CommonPrefixes").compactMap { $0.value("Prefix") }
+        }
+        // Our own temp names never exist on S3, but a "directory" placeholder object might.
+        return Array(Set(keys)).filter { $0 != prefix || !$0.hasSuffix("/") }.sorted(by: ObjectKey.precedes)
+    }
+
+    public func walk(prefix: String, page: ([ObjectEntry]) async throws(SkiffError) -> Void) async throws(SkiffError) {
+        try await listPages(prefix: prefix, recursive: true) { (root: S3XMLNode) throws(SkiffError) in
+            let entries = root.all("Contents").compactMap { node -> ObjectEntry? in
+                guard let key = node.value("Key"), !key.hasSuffix("/") else { return nil }  // skip "directory" placeholders
+                return ObjectEntry(key: key, size: node.value("Size").flatMap { Int64($0) } ?? 0)
+            }
+            if !entries.isEmpty { try await page(entries) }
+        }
+    }
+
+    /// Sends ListObjects (v2 or v1, as configured) page by page; S3 returns keys in byte order.
+    private func listPages(
+        prefix: String, recursive: Bool, page: (S3XMLNode) async throws(SkiffError) -> Void
+    ) async throws(SkiffError) {
+        try ObjectKey.validatePrefix(prefix, op: "list")
         var token: String?
         repeat {
             var query: [(name: String, value: String)] = [("prefix", prefix)]
@@ -160,22 +181,20 @@ public final class S3Bucket: Bucket {
             guard let root = S3XMLNode.parse(response.body), root.name == "ListBucketResult" else {
                 throw SkiffError(.bucket, "list \(client.location(prefix)): the server's answer is not a ListBucketResult")
             }
-            let page = root.all("Contents").compactMap { $0.value("Key") }
-                + root.all("CommonPrefixes").compactMap { $0.value("Prefix") }
-            keys += page
+            try await page(root)
             token = nil
             if root.value("IsTruncated") == "true" {
                 switch config.listObjectsVersion {
                 case .v2: token = root.value("NextContinuationToken")
-                case .v1: token = root.value("NextMarker") ?? page.max(by: ObjectKey.precedes)
+                case .v1:
+                    let keys = root.all("Contents").compactMap { $0.value("Key") } + root.all("CommonPrefixes").compactMap { $0.value("Prefix") }
+                    token = root.value("NextMarker") ?? keys.max(by: ObjectKey.precedes)
                 }
                 guard token?.isEmpty == false else {
                     throw SkiffError(.bucket, "list \(client.location(prefix)): truncated listing without a continuation")
                 }
             }
         } while token != nil
-        // Our own temp names never exist on S3, but a "directory" placeholder object might.
-        return Array(Set(keys)).filter { $0 != prefix || !$0.hasSuffix("/") }.sorted(by: ObjectKey.precedes)
     }
 
     // MARK: - Deletes

@@ -55,6 +55,12 @@ struct Sidecar: AsyncParsableCommand {
     @Option(name: .customLong("shipper.sync-interval"), help: "How often to look for new blocks.")
     var syncInterval = "30s"
 
+    @Option(name: .customLong("reconcile.interval"), help: "How often to compare local dirs, ledger and bucket (0 disables).")
+    var reconcileInterval = "10m"
+
+    @Flag(name: .customLong("reconcile.repair"), help: "Let the periodic reconcile repair drift (as `skiff reconcile --repair`).")
+    var reconcileRepair = false
+
     @Option(name: .customLong("min-time"), help: "Oldest data served: RFC3339 or a duration such as -2d (for the StoreAPI).")
     var minTime = "0000-01-01T00:00:00Z"
 
@@ -78,6 +84,7 @@ struct Sidecar: AsyncParsableCommand {
             let readyWait = try duration(readyTimeout, "--prometheus.ready_timeout")
             let grace = try duration(httpGracePeriod, "--http-grace-period")
             let syncEvery = try GoDuration.parseMillis(syncInterval)
+            let reconcileEvery = try GoDuration.parseMillis(reconcileInterval)
             _ = try SidecarHTTPServer.parseAddress(httpAddress)
             try MinTime.validate(minTime)
             let clientConfig = try loadHTTPClientConfig()
@@ -99,7 +106,8 @@ struct Sidecar: AsyncParsableCommand {
             do {
                 try await serve(
                     client: client, bucket: bucket, probe: probe, registry: registry, state: state, logger: logger,
-                    interval: interval, timeout: timeout, readyWait: readyWait, grace: grace, syncEvery: syncEvery)
+                    interval: interval, timeout: timeout, readyWait: readyWait, grace: grace, syncEvery: syncEvery,
+                    reconcileEvery: reconcileEvery)
             } catch {
                 await bucket?.shutdown()
                 await client.shutdown()
@@ -113,7 +121,7 @@ struct Sidecar: AsyncParsableCommand {
     private func serve(
         client: PrometheusClient, bucket: (any Bucket)?, probe: StatusProbe, registry: PrometheusCollectorRegistry,
         state: SidecarState, logger: Logger, interval: Duration, timeout: Duration, readyWait: Duration,
-        grace: Duration, syncEvery: Int64
+        grace: Duration, syncEvery: Int64, reconcileEvery: Int64
     ) async throws {
         let http = SidecarHTTPServer(
             address: httpAddress, probe: probe, registry: registry, gracePeriod: grace, logger: logger,
@@ -124,7 +132,11 @@ struct Sidecar: AsyncParsableCommand {
             ignoreUnequalBlockSize: ignoreUnequalBlockSize, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: http), .init(service: heartbeat)]
         if let bucket {
-            services.append(.init(service: try makeShipperService(bucket: bucket, state: state, readyWait: readyWait, syncEvery: syncEvery, logger: logger)))
+            services.append(
+                .init(
+                    service: try await makeShipperService(
+                        bucket: bucket, state: state, readyWait: readyWait, syncEvery: syncEvery, reconcileEvery: reconcileEvery,
+                        logger: logger)))
         }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -134,8 +146,8 @@ struct Sidecar: AsyncParsableCommand {
     /// The shipping loop: waits for the external labels (up to --prometheus.ready_timeout, then
     /// ends the process with Thanos' message), and ships with the labels current at each pass.
     private func makeShipperService(
-        bucket: any Bucket, state: SidecarState, readyWait: Duration, syncEvery: Int64, logger: Logger
-    ) throws -> ShipperService {
+        bucket: any Bucket, state: SidecarState, readyWait: Duration, syncEvery: Int64, reconcileEvery: Int64, logger: Logger
+    ) async throws -> ShipperService {
         _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)
         if !FileManager.default.fileExists(atPath: ledgerOptions.tsdbPath + "/wal") {
             logger.error(
@@ -144,11 +156,22 @@ struct Sidecar: AsyncParsableCommand {
         }
         let lock = try DataDirLock(tsdbPath: ledgerOptions.tsdbPath)
         let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath)
+        // A damaged ledger could make the shipper re-upload or skip blocks: refuse to start.
+        let problems = try await ledger.integrityProblems()
+        guard problems.isEmpty else {
+            throw SkiffError(.ledger, Ledger.corruptMessage(ledger.path, problems.joined(separator: "; ")), transient: false)
+        }
         let gauges = LedgerGauges(ledger: ledger)
+        let reconcile = PeriodicReconcile(
+            ledger: ledger, bucket: bucket, tsdbPath: ledgerOptions.tsdbPath, intervalMillis: reconcileEvery,
+            repair: reconcileRepair, logger: logger)
         let tsdbPath = ledgerOptions.tsdbPath
         let uploadCompacted = self.uploadCompacted
         let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
-        return ShipperService(intervalMillis: max(syncEvery, 1), logger: logger, afterPass: { await gauges.refresh() }) {
+        return ShipperService(intervalMillis: max(syncEvery, 1), logger: logger, afterPass: {
+            await reconcile.runIfDue(labels: state.labels)
+            await gauges.refresh()
+        }) {
             withExtendedLifetime(lock) {}
             let labels = try await Self.waitForLabels(state, upTo: readyWait, logger: logger)
             let config = ShipperConfig(tsdbPath: tsdbPath, labels: labels, uploadCompacted: uploadCompacted)

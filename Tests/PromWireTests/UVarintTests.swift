@@ -1,0 +1,63 @@
+import Testing
+
+@testable import PromWire
+
+@Suite struct UVarintTests {
+    static let known: [(UInt64, [UInt8])] = [
+        (0, [0x00]), (127, [0x7f]), (128, [0x80, 0x01]), (300, [0xac, 0x02]), (16384, [0x80, 0x80, 0x01]),
+        (UInt64.max, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+    ]
+
+    @Test(arguments: known)
+    func encodesLikeGo(_ value: UInt64, _ expected: [UInt8]) throws {
+        #expect(UVarint.encode(value) == expected)
+        var offset = 0
+        #expect(try UVarint.read(expected, at: &offset) == value)
+        #expect(offset == expected.count)
+    }
+
+    @Test func randomValuesOfEveryWidthRoundtrip() throws {
+        var random = SeededGenerator(seed: 1)
+        var stream: [UInt8] = []
+        let values = (0..<2000).map { i in UInt64.random(in: 0...UInt64.max, using: &random) >> (i % 64) }
+        for value in values { UVarint.append(value, to: &stream) }
+        var offset = 0
+        for value in values { #expect(try UVarint.read(stream, at: &offset) == value) }
+        #expect(offset == stream.count)
+    }
+
+    @Test func everyStrictPrefixIsIncomplete() {
+        let encoded = UVarint.encode(UInt64.max)
+        for length in 0..<encoded.count {
+            let parsed = Array(encoded[..<length]).withUnsafeBytes { UVarint.parse($0, at: 0) }
+            #expect(parsed == .incomplete)
+        }
+    }
+
+    @Test func overflowIsMalformed() {
+        let elevenBytes = [UInt8](repeating: 0xff, count: 10) + [0x01]
+        let tenthByteTooBig = [UInt8](repeating: 0xff, count: 9) + [0x02]
+        for bytes in [elevenBytes, tenthByteTooBig] {
+            #expect(bytes.withUnsafeBytes { UVarint.parse($0, at: 0) } == .overflow)
+            var offset = 0
+            #expect(throws: PromWireError.self) { try UVarint.read(bytes, at: &offset) }
+        }
+    }
+
+    @Test func readsAtAnOffsetAndThrowsWhenShort() {
+        var offset = 1
+        #expect((try? UVarint.read([0xff, 0xac, 0x02], at: &offset)) == 300)
+        offset = 0
+        #expect(throws: PromWireError(.truncated, "varint: input ends inside a varint at byte 0")) {
+            try UVarint.read([0x80], at: &offset)
+        }
+    }
+
+    static let zigZagPairs: [(Int64, UInt64)] = [(0, 0), (-1, 1), (1, 2), (-2, 3), (2, 4), (.max, .max - 1), (.min, .max)]
+
+    @Test(arguments: zigZagPairs)
+    func zigZagMapsLikeGo(_ signed: Int64, _ unsigned: UInt64) {
+        #expect(UVarint.zigZag(signed) == unsigned)
+        #expect(UVarint.unZigZag(unsigned) == signed)
+    }
+}
