@@ -32,6 +32,8 @@ let package = Package(
         // Prometheus wire formats, pure and dependency-free: snappy blocks, CRC32C, streamed
         // remote-read frames, XOR chunks.
         .target(name: "PromWire", swiftSettings: settings),
+        // Pure StoreAPI logic: labels, matchers, external-label rules, the streaming re-sorter.
+        .target(name: "StoreLogic", swiftSettings: settings),
         // The SQLite ledger: migrations, block and file rows, the append-only transition log.
         .target(
             name: "Ledger",
@@ -123,6 +125,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: settings),
+        .testTarget(name: "StoreLogicTests", dependencies: ["StoreLogic"], swiftSettings: settings),
         .testTarget(name: "PromWireTests", dependencies: ["PromWire"], swiftSettings: settings),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], swiftSettings: settings),
         .testTarget(

@@ -71,7 +71,7 @@ extension PrometheusClient {
     }
 
     /// Prometheus' API envelope: `{"status":"success","data":...}`.
-    private struct Envelope<Data: Decodable>: Decodable {
+    struct Envelope<Data: Decodable>: Decodable {
         let status: String
         let data: Data?
         let error: String?

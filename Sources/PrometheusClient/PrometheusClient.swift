@@ -14,10 +14,10 @@ import SkiffCore
 public final class PrometheusClient: Sendable {
     /// The base URL without a trailing slash; a path prefix (`/prom`) is kept for every call.
     public let url: String
-    private let http: HTTPClient
+    let http: HTTPClient
     /// The `Authorization` header value, or nil. Never logged or put in a message.
-    private let authorization: String?
-    private let logger: Logger
+    let authorization: String?
+    let logger: Logger
 
     /// Builds the client. Credential files are read here (Thanos re-reads them per request; Skiff
     /// reads once so a missing file fails at start, where the operator is looking).
@@ -181,7 +181,7 @@ public final class PrometheusClient: Sendable {
     }
 
     /// Transport failures: TLS ones are configuration problems; the rest may pass on retry.
-    private static func classify(_ error: any Error, target: String, timeout: Duration) -> SkiffError {
+    static func classify(_ error: any Error, target: String, timeout: Duration) -> SkiffError {
         switch error {
         case is NIOSSLError, is NIOSSLExtraError:
             return SkiffError(
