@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRPCRuntime
 import HTTPServer
 import Ledger
 import Logging
@@ -18,8 +19,9 @@ struct Sidecar: AsyncParsableCommand {
         abstract: "Run next to Prometheus: ship its blocks with its external labels, serve probes and metrics.",
         discussion: """
             Reads the external labels from Prometheus (global.external_labels), ships every new block to the \
-            bucket with them, and serves /-/healthy, /-/ready and /metrics on --http-address. Without a bucket \
-            config nothing is uploaded, as in Thanos. Stops on SIGTERM/SIGINT; an upload in flight resumes on \
+            bucket with them, serves /-/healthy, /-/ready and /metrics on --http-address, and the Thanos StoreAPI \
+            (Store, Info, health) on --grpc-address once the labels are known. Without a bucket config nothing is \
+            uploaded, as in Thanos. Stops on SIGTERM/SIGINT; an upload in flight resumes on \
             the next start.
             """)
 
@@ -70,11 +72,20 @@ struct Sidecar: AsyncParsableCommand {
     @Option(name: .customLong("http-grace-period"), help: "Time to finish HTTP requests on shutdown.")
     var httpGracePeriod = "2m"
 
-    @Option(name: .customLong("grpc-address"), help: "StoreAPI listen address (accepted; the StoreAPI is not served yet).")
+    @Option(name: .customLong("grpc-address"), help: "Listen address of the StoreAPI (gRPC): host:port, :port or [::1]:port.")
     var grpcAddress = "0.0.0.0:10901"
 
-    @Option(name: .customLong("grpc-grace-period"), help: "Time to finish gRPC calls on shutdown (accepted for the StoreAPI).")
+    @Option(name: .customLong("grpc-grace-period"), help: "Time to finish gRPC calls on shutdown.")
     var grpcGracePeriod = "2m"
+
+    @Option(name: .customLong("grpc-server-tls-cert"), help: "TLS certificate (PEM) for the gRPC server; empty: plaintext.")
+    var grpcTLSCert = ""
+
+    @Option(name: .customLong("grpc-server-tls-key"), help: "TLS private key (PEM) for the gRPC server.")
+    var grpcTLSKey = ""
+
+    @Option(name: .customLong("grpc-server-tls-client-ca"), help: "CA (PEM) client certificates must chain to; empty: no client certificates.")
+    var grpcTLSClientCA = ""
 
     func run() async throws {
         try await runReportingErrors {
@@ -86,7 +97,16 @@ struct Sidecar: AsyncParsableCommand {
             let syncEvery = try GoDuration.parseMillis(syncInterval)
             let reconcileEvery = try GoDuration.parseMillis(reconcileInterval)
             _ = try SidecarHTTPServer.parseAddress(httpAddress)
-            try MinTime.validate(minTime)
+            let minTimeMillis = try MinTime.millis(minTime)
+            let grpcListen: GRPCListenAddress
+            do { grpcListen = try GRPCListenAddress(parsing: grpcAddress) } catch {
+                throw SkiffError(.invalidArgument, "--grpc-address: \(error)")
+            }
+            let grpcTLS: GRPCServerTLS?
+            do { grpcTLS = try GRPCServerTLS.fromFlags(certificate: grpcTLSCert, key: grpcTLSKey, clientCA: grpcTLSClientCA) } catch {
+                throw SkiffError(.invalidArgument, "\(error)")
+            }
+            let grpcGrace = try duration(grpcGracePeriod, "--grpc-grace-period")
             let clientConfig = try loadHTTPClientConfig()
             let bucketConfig = try objstore.loadIfSet()
 
@@ -107,7 +127,10 @@ struct Sidecar: AsyncParsableCommand {
                 try await serve(
                     client: client, bucket: bucket, probe: probe, registry: registry, state: state, logger: logger,
                     interval: interval, timeout: timeout, readyWait: readyWait, grace: grace, syncEvery: syncEvery,
-                    reconcileEvery: reconcileEvery)
+                    reconcileEvery: reconcileEvery,
+                    grpc: StoreAPIServer.make(
+                        address: grpcListen, tls: grpcTLS, gracePeriod: grpcGrace, client: client, state: state,
+                        minTimeFlagMillis: minTimeMillis, logger: logger))
             } catch {
                 await bucket?.shutdown()
                 await client.shutdown()
@@ -121,7 +144,7 @@ struct Sidecar: AsyncParsableCommand {
     private func serve(
         client: PrometheusClient, bucket: (any Bucket)?, probe: StatusProbe, registry: PrometheusCollectorRegistry,
         state: SidecarState, logger: Logger, interval: Duration, timeout: Duration, readyWait: Duration,
-        grace: Duration, syncEvery: Int64, reconcileEvery: Int64
+        grace: Duration, syncEvery: Int64, reconcileEvery: Int64, grpc: GRPCServerService
     ) async throws {
         let http = SidecarHTTPServer(
             address: httpAddress, probe: probe, registry: registry, gracePeriod: grace, logger: logger,
@@ -130,7 +153,9 @@ struct Sidecar: AsyncParsableCommand {
             client: client, state: state, probe: probe, interval: interval, timeout: timeout,
             validateFlags: bucket != nil, shipperFilePath: ledgerOptions.tsdbPath + "/thanos.shipper.json",
             ignoreUnequalBlockSize: ignoreUnequalBlockSize, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: http), .init(service: heartbeat)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: http), .init(service: heartbeat), .init(service: grpc),
+        ]
         if let bucket {
             services.append(
                 .init(
@@ -221,10 +246,21 @@ struct Sidecar: AsyncParsableCommand {
 
 /// `--min-time`: RFC3339, or a duration relative to now (`-2d`, `2h45m`), as Thanos takes it.
 enum MinTime {
-    static func validate(_ text: String) throws(SkiffError) {
-        if (try? GoDuration.parseMillis(text.hasPrefix("-") ? String(text.dropFirst()) : text)) != nil { return }
+    /// Thanos' default, 0000-01-01T00:00:00Z, in Unix milliseconds.
+    static let yearZeroMillis: Int64 = -62_167_219_200_000
+
+    static func validate(_ text: String) throws(SkiffError) { _ = try millis(text) }
+
+    static func millis(_ text: String, nowMillis: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) throws(SkiffError) -> Int64 {
+        let negative = text.hasPrefix("-")
+        if let duration = try? GoDuration.parseMillis(negative ? String(text.dropFirst()) : text) {
+            return nowMillis + (negative ? -duration : duration)
+        }
+        if text == "0000-01-01T00:00:00Z" { return yearZeroMillis }
         let formatter = ISO8601DateFormatter()
-        if formatter.date(from: text) != nil || text == "0000-01-01T00:00:00Z" { return }
+        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
         throw SkiffError(.invalidArgument, "--min-time \"\(text)\" is neither RFC3339 (2024-01-01T00:00:00Z) nor a duration (-2d)")
     }
 }

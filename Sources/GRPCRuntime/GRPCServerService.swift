@@ -1,0 +1,133 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import ServiceLifecycle
+
+/// The sidecar's gRPC server (Thanos `pkg/server/grpc`) as a ServiceLifecycle `Service`.
+///
+/// Lifecycle, as in Thanos:
+/// 1. `run()` first awaits `waitUntilReady`. Thanos opens the gRPC port only once it knows
+///    Prometheus' external labels; until then the port refuses connections, while the other
+///    services of the group carry on. Graceful shutdown during the wait returns without listening.
+/// 2. It listens on `address` (TLS if given) and logs the bound address, which `boundAddress()` returns.
+/// 3. On graceful shutdown: the health service (if any) turns NOT_SERVING and ends its Watch
+///    streams, the server stops accepting and lets in-flight RPCs finish, and after `gracePeriod`
+///    whatever is left is cut off (Go's GracefulStop, then Stop).
+///
+/// Request messages may be up to `Int32.max` bytes, as in Thanos; responses are not limited.
+public final class GRPCServerService: Service, Sendable {
+    /// Thanos' `--grpc-grace-period` default.
+    public static let defaultGracePeriod: Duration = .seconds(120)
+
+    private let address: GRPCListenAddress
+    private let tls: GRPCServerTLS?
+    private let services: [any RegistrableRPCService]
+    private let interceptors: [any ServerInterceptor]
+    private let health: HealthService?
+    private let gracePeriod: Duration
+    private let logger: Logger
+    private let waitUntilReady: @Sendable () async throws -> Void
+    private let bound = BoundAddress()
+
+    /// - Parameters:
+    ///   - tls: nil serves plaintext.
+    ///   - services: the RPC services to serve; `health` is added to them when given.
+    ///   - health: also told to shut down when graceful shutdown begins.
+    ///   - waitUntilReady: the server listens only after this returns; if it throws, `run()` throws.
+    public init(
+        address: GRPCListenAddress, tls: GRPCServerTLS? = nil, services: [any RegistrableRPCService],
+        interceptors: [any ServerInterceptor] = [], health: HealthService? = nil,
+        gracePeriod: Duration = GRPCServerService.defaultGracePeriod, logger: Logger,
+        waitUntilReady: @escaping @Sendable () async throws -> Void = {}
+    ) {
+        self.address = address
+        self.tls = tls
+        self.services = services + (health.map { [$0] } ?? [])
+        self.interceptors = interceptors
+        self.health = health
+        self.gracePeriod = gracePeriod
+        self.logger = logger
+        self.waitUntilReady = waitUntilReady
+    }
+
+    /// The address the server listens on, with the real port when port 0 was asked for. Waits
+    /// until the server listens; throws if `run()` ends first without having listened.
+    public func boundAddress() async throws -> GRPCListenAddress {
+        try await bound.value()
+    }
+
+    public func run() async throws {
+        defer { bound.close() }
+        let socketAddress = try address.socketAddress()
+
+        do {
+            try await cancelWhenGracefulShutdown(waitUntilReady)
+        } catch is CancellationError where Task.isShuttingDownGracefully {
+            // The wait was cut short by the shutdown; handled below.
+        }
+        if Task.isShuttingDownGracefully {
+            logger.info("shutting down before the gRPC server started")
+            return
+        }
+
+        let server = GRPCServer(transport: makeTransport(socketAddress), services: services, interceptors: interceptors)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serve() }
+            group.addTask { try await self.superviseServer(server) }
+            // serve() returns once a graceful shutdown completes; the supervisor returns when the
+            // grace period runs out. Either way the other task is no longer needed, and cancelling
+            // serve() closes every connection that is still open.
+            _ = try await group.next()
+            group.cancelAll()
+        }
+        logger.info("gRPC server stopped")
+    }
+
+    private func makeTransport(_ socketAddress: SocketAddress) -> HTTP2ServerTransport.Posix {
+        var config = HTTP2ServerTransport.Posix.Config.defaults
+        config.rpc.maxRequestPayloadSize = Int(Int32.max)
+        if tls != nil {
+            config.channelDebuggingCallbacks.onAcceptTCPConnection = { [logger] channel in
+                MinimumTLSVersionHandler.install(on: channel, logger: logger)
+            }
+        }
+        return HTTP2ServerTransport.Posix(
+            address: socketAddress, transportSecurity: tls?.transportSecurity ?? .plaintext, config: config)
+    }
+
+    /// Publishes the bound address, then waits for graceful shutdown and runs it.
+    private func superviseServer(_ server: GRPCServer<HTTP2ServerTransport.Posix>) async throws {
+        // A failure to bind is reported by serve(), with a better message than this would give.
+        if let socketAddress = try? await server.transport.listeningAddress {
+            let listening = GRPCListenAddress(socketAddress) ?? address
+            bound.set(listening)
+            logger.info(
+                "listening for gRPC", metadata: ["address": "\(listening)", "tls": "\(tlsMode)"])
+        }
+
+        try await gracefulShutdown()
+        health?.shutDown()
+        logger.info("gRPC server shutting down gracefully", metadata: ["grace_period": "\(gracePeriod)"])
+        server.beginGracefulShutdown()
+        try await Task.sleep(for: gracePeriod)
+        logger.warning("gRPC grace period is over; closing the remaining connections")
+    }
+
+    private var tlsMode: String {
+        guard let tls else { return "off" }
+        return tls.clientCAPath == nil ? "on" : "mutual"
+    }
+}
+
+extension GRPCListenAddress {
+    /// The transport's view of a bound IP address; nil for Unix and vsock addresses.
+    init?(_ address: SocketAddress) {
+        if let ipv4 = address.ipv4 {
+            self.init(host: ipv4.host, port: ipv4.port)
+        } else if let ipv6 = address.ipv6 {
+            self.init(host: ipv6.host, port: ipv6.port)
+        } else {
+            return nil
+        }
+    }
+}

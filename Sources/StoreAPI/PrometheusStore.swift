@@ -1,0 +1,183 @@
+import Foundation
+import GRPCCore
+import Logging
+import PrometheusClient
+import StoreLogic
+import StoreProto
+
+/// Thanos' `thanos.Store` service over one Prometheus: Info, Series (remote read), LabelNames and
+/// LabelValues (Prometheus' HTTP API), with Thanos' external-label rules.
+public struct PrometheusStore: Thanos_Store.SimpleServiceProtocol {
+    let client: PrometheusClient
+    let state: StoreState
+    let reader: RemoteReader
+    let logger: Logger
+    /// Ask Prometheus for raw samples instead of streamed chunks (tests exercise that path).
+    let forceSamples: Bool
+    /// Timeout of the label and series API calls.
+    let apiTimeout: Duration
+
+    public init(
+        client: PrometheusClient, state: StoreState, logger: Logger, forceSamples: Bool = false,
+        apiTimeout: Duration = .seconds(120)
+    ) {
+        self.client = client
+        self.state = state
+        self.reader = RemoteReader(client: client)
+        self.logger = logger
+        self.forceSamples = forceSamples
+        self.apiTimeout = apiTimeout
+    }
+
+    /// The deprecated Store/Info, still called by queriers older than v0.37.
+    public func info(request: Thanos_InfoRequest, context: ServerContext) async throws -> Thanos_InfoResponse {
+        guard let external = state.externalLabels() else { throw RPCErrors.notReady }
+        var response = Thanos_InfoResponse()
+        response.labels = ProtoConversions.thanosLabels(external)
+        if !external.isEmpty {
+            var set = Thanos_ZLabelSet()
+            set.labels = response.labels
+            response.labelSets = [set]
+        }
+        response.minTime = state.minTimeMillis()
+        response.maxTime = Int64.max
+        response.storeType = .sidecar
+        return response
+    }
+
+    public func series(
+        request: Thanos_SeriesRequest, response: RPCWriter<Thanos_SeriesResponse>, context: ServerContext
+    ) async throws {
+        guard let external = state.externalLabels() else { throw RPCErrors.notReady }
+        let matchers = try ProtoConversions.matchers(request.matchers)
+        guard case .matchers(let kept) = ExternalLabelFilter.apply(matchers: matchers, external: external) else { return }
+        guard !kept.isEmpty else {
+            throw RPCError(code: .invalidArgument, message: "no matchers specified (excluding external labels)")
+        }
+        let applied = Self.applied(external, without: request.withoutReplicaLabels)
+        let start = max(request.minTime, state.minTimeMillis())
+        if request.skipChunks {
+            try await seriesLabels(kept, start: start, end: request.maxTime, limit: request.limit, applied: applied, response)
+            return
+        }
+        // Prometheus sorts by the series' own labels; Thanos' querier needs the order after the
+        // external labels are added. The re-sorter holds back only series that can move.
+        var resorter = StreamingResorter<[Thanos_AggrChunk]>(external: applied)
+        let stats = try await reader.read(start: start, end: request.maxTime, matchers: kept, forceSamples: forceSamples) {
+            received, chunks in
+            let ready: [ResortedSeries<[Thanos_AggrChunk]>]
+            do throws(ResortError) {
+                ready = applied == external
+                    ? try resorter.push(received: received, payload: chunks)
+                    : try resorter.push(internalLabels: received.removingNames(of: external), payload: chunks)
+            } catch {
+                throw RPCError(code: .internalError, message: "Prometheus' series came out of order: \(error)")
+            }
+            for series in ready { try await response.write(Self.message(series)) }
+        }
+        for series in resorter.finish() { try await response.write(Self.message(series)) }
+        if resorter.clashingInputs > 0 || resorter.unsortedInputs > 0 {
+            logger.warning(
+                "series labels clash with external labels (or came unsorted): the response was buffered to sort it",
+                metadata: ["clashing": "\(resorter.clashingInputs)", "unsorted": "\(resorter.unsortedInputs)"])
+        }
+        logger.debug(
+            "series served",
+            metadata: [
+                "frames": "\(stats.frames)", "series": "\(stats.series)", "chunks": "\(stats.chunks)",
+                "max_held": "\(resorter.maxBuffered)", "samples_response": "\(stats.samplesResponse)",
+            ])
+    }
+
+    /// `skip_chunks`: label sets only, from `/api/v1/series` (an answer Prometheus builds whole).
+    private func seriesLabels(
+        _ matchers: [Matcher], start: Int64, end: Int64, limit: Int64, applied: LabelSet,
+        _ response: RPCWriter<Thanos_SeriesResponse>
+    ) async throws {
+        var query = [("match[]", MatchSelector.format(matchers)), ("start", ProtoConversions.seconds(start)),
+                     ("end", ProtoConversions.seconds(end))]
+        if limit > 0 { query.append(("limit", "\(limit)")) }
+        let found = try await api("/api/v1/series", query, as: [[String: String]].self) ?? []
+        for labels in found.map({ LabelSet($0).withExternal(applied) }).sorted() {
+            var series = Thanos_Series()
+            series.labels = ProtoConversions.thanosLabels(labels)
+            var message = Thanos_SeriesResponse()
+            message.series = series
+            try await response.write(message)
+        }
+    }
+
+    public func labelNames(request: Thanos_LabelNamesRequest, context: ServerContext) async throws -> Thanos_LabelNamesResponse {
+        guard let external = state.externalLabels() else { throw RPCErrors.notReady }
+        var answer = Thanos_LabelNamesResponse()
+        let matchers = try ProtoConversions.matchers(request.matchers)
+        guard case .matchers(let kept) = ExternalLabelFilter.apply(matchers: matchers, external: external) else { return answer }
+        var query = timeRange(request.start, request.end, limit: request.limit)
+        if !kept.isEmpty { query.insert(("match[]", MatchSelector.format(kept)), at: 0) }
+        let names = try await api("/api/v1/labels", query, as: [String].self) ?? []
+        answer.names = ExternalLabelFilter.labelNames(
+            fromPrometheus: names, external: Self.applied(external, without: request.withoutReplicaLabels))
+        return answer
+    }
+
+    public func labelValues(request: Thanos_LabelValuesRequest, context: ServerContext) async throws -> Thanos_LabelValuesResponse {
+        guard let external = state.externalLabels() else { throw RPCErrors.notReady }
+        guard !request.label.isEmpty else {
+            throw RPCError(code: .invalidArgument, message: "label name parameter cannot be empty")
+        }
+        var answer = Thanos_LabelValuesResponse()
+        let matchers = try ProtoConversions.matchers(request.matchers)
+        let applied = Self.applied(external, without: request.withoutReplicaLabels)
+        switch ExternalLabelFilter.valuesPlan(
+            label: request.label, matchers: matchers, external: applied, withoutReplicaLabels: request.withoutReplicaLabels)
+        {
+        case .empty:
+            break
+        case .externalValue(let value):
+            answer.values = [value]
+        case .externalValueIfAnySeries(let value, let kept):
+            let query = [("match[]", MatchSelector.format(kept))] + timeRange(request.start, request.end, limit: 1)
+            if try await !(api("/api/v1/series", query, as: [[String: String]].self) ?? []).isEmpty { answer.values = [value] }
+        case .askPrometheus(let kept):
+            var query = timeRange(request.start, request.end, limit: request.limit)
+            if !kept.isEmpty { query.insert(("match[]", MatchSelector.format(kept)), at: 0) }
+            let path = "/api/v1/label/\(Self.pathEscaped(request.label))/values"
+            answer.values = (try await api(path, query, as: [String].self) ?? []).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }
+        return answer
+    }
+
+    // MARK: - Helpers
+
+    /// The external labels to add: without the request's `without_replica_labels`.
+    static func applied(_ external: LabelSet, without names: [String]) -> LabelSet {
+        names.isEmpty ? external : LabelSet(external.filter { !names.contains($0.name) })
+    }
+
+    static func message(_ series: ResortedSeries<[Thanos_AggrChunk]>) -> Thanos_SeriesResponse {
+        var s = Thanos_Series()
+        s.labels = ProtoConversions.thanosLabels(series.labels)
+        s.chunks = series.payload
+        var message = Thanos_SeriesResponse()
+        message.series = s
+        return message
+    }
+
+    private func timeRange(_ start: Int64, _ end: Int64, limit: Int64) -> [(String, String)] {
+        var query = [("start", ProtoConversions.seconds(start)), ("end", ProtoConversions.seconds(end))]
+        if limit > 0 { query.append(("limit", "\(limit)")) }
+        return query
+    }
+
+    private func api<T: Decodable & Sendable>(_ path: String, _ query: [(String, String)], as type: T.Type) async throws -> T? {
+        do throws(PrometheusAPIError) {
+            return try await client.apiData(path, query: query.map { (name: $0.0, value: $0.1) }, as: type, timeout: apiTimeout)
+        } catch {
+            throw RPCErrors.from(error)
+        }
+    }
+
+    private static func pathEscaped(_ name: String) -> String {
+        name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "_-.~"))) ?? name
+    }
+}

@@ -1,0 +1,130 @@
+import AsyncHTTPClient
+import Foundation
+import GRPCCore
+import NIOCore
+import PromWire
+import PrometheusClient
+import StoreLogic
+import StoreProto
+import SwiftProtobuf
+
+/// Prometheus' remote read (`POST /api/v1/read`) as the sidecar uses it: one query, streamed XOR
+/// chunks preferred, raw samples accepted from a Prometheus that only answers that way.
+///
+/// Memory: the streamed answer is read frame by frame as it arrives; the only series held is the
+/// one being assembled (a long series comes split over consecutive frames, each repeating its
+/// labels). The SAMPLES answer is a single snappy block, so it is read whole, as in Thanos.
+struct RemoteReader: Sendable {
+    let client: PrometheusClient
+    /// Prometheus' own limit on a frame (`DefaultChunkedReadLimit`).
+    var maxFrameBytes = ChunkedFrameReader.defaultMaxFrameLength
+    /// A SAMPLES answer larger than this (compressed) is refused rather than buffered.
+    var maxSamplesResponseBytes = 1 << 30
+
+    struct Stats: Sendable {
+        var frames = 0
+        var series = 0
+        var chunks = 0
+        var samplesResponse = false
+    }
+
+    static let streamedContentType = "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse"
+
+    /// Reads [start, end] for `matchers` and hands each whole series (labels as Prometheus sent
+    /// them, chunks translated to Thanos') to `onSeries`, in Prometheus' order.
+    func read(
+        start: Int64, end: Int64, matchers: [Matcher], forceSamples: Bool = false,
+        onSeries: (LabelSet, [Thanos_AggrChunk]) async throws -> Void
+    ) async throws -> Stats {
+        var query = Prometheus_Query()
+        query.startTimestampMs = start
+        query.endTimestampMs = end
+        query.matchers = ProtoConversions.prometheusMatchers(matchers)
+        var request = Prometheus_ReadRequest()
+        request.queries = [query]
+        request.acceptedResponseTypes = forceSamples ? [.samples] : [.streamedXorChunks, .samples]
+        let body = Snappy.encodeLiteral(try request.serializedBytes() as [UInt8])
+        let headers = [
+            ("Content-Encoding", "snappy"), ("Content-Type", "application/x-protobuf"),
+            ("X-Prometheus-Remote-Read-Version", "0.1.0"),
+        ]
+        return try await client.postStreaming("/api/v1/read", body: body, headers: headers, headTimeout: .seconds(120)) { answer in
+            guard (200..<300).contains(answer.status) else {
+                let text = String(decoding: Array(buffer: (try? await answer.body.collect(upTo: 4096)) ?? ByteBuffer()), as: UTF8.self)
+                throw RPCError(code: .unknown, message: "request failed with code \(answer.status); msg \(text)")
+            }
+            if answer.contentType.hasPrefix("application/x-streamed-protobuf") {
+                guard answer.contentType.hasPrefix(Self.streamedContentType) else {
+                    throw RPCError(code: .unknown, message: "not supported remote read content type: \(answer.contentType)")
+                }
+                return try await readStreamed(answer.body, onSeries: onSeries)
+            }
+            if answer.contentType.hasPrefix("application/x-protobuf") {
+                return try await readSamples(answer.body, onSeries: onSeries)
+            }
+            throw RPCError(code: .unknown, message: "not supported remote read content type: \(answer.contentType)")
+        }
+    }
+
+    private func readStreamed(
+        _ body: HTTPClientResponse.Body, onSeries: (LabelSet, [Thanos_AggrChunk]) async throws -> Void
+    ) async throws -> Stats {
+        var reader = ChunkedFrameReader(maxFrameLength: maxFrameBytes)
+        var stats = Stats()
+        var pending: (labels: LabelSet, chunks: [Thanos_AggrChunk])?
+        for try await piece in body {
+            piece.withUnsafeReadableBytes { reader.append(contentsOf: $0) }
+            while let frame = try Self.nextFrame(&reader) {
+                stats.frames += 1
+                let message = try Prometheus_ChunkedReadResponse(serializedBytes: frame)
+                for series in message.chunkedSeries {
+                    let labels = ProtoConversions.labelSet(series.labels)
+                    let chunks = series.chunks.compactMap(ProtoConversions.aggrChunk)
+                    stats.chunks += chunks.count
+                    // A series bigger than Prometheus' frame size continues in the next frame.
+                    if let current = pending, current.labels == labels {
+                        pending?.chunks += chunks
+                        continue
+                    }
+                    if let done = pending {
+                        stats.series += 1
+                        try await onSeries(done.labels, done.chunks)
+                    }
+                    pending = (labels, chunks)
+                }
+            }
+        }
+        do throws(PromWireError) { try reader.finish() } catch { throw RPCError(code: .unknown, message: error.message) }
+        if let done = pending {
+            stats.series += 1
+            try await onSeries(done.labels, done.chunks)
+        }
+        return stats
+    }
+
+    private static func nextFrame(_ reader: inout ChunkedFrameReader) throws(RPCError) -> [UInt8]? {
+        do throws(PromWireError) { return try reader.nextFrame() } catch { throw RPCError(code: .unknown, message: error.message) }
+    }
+
+    private func readSamples(
+        _ body: HTTPClientResponse.Body, onSeries: (LabelSet, [Thanos_AggrChunk]) async throws -> Void
+    ) async throws -> Stats {
+        let compressed = Array(buffer: try await body.collect(upTo: maxSamplesResponseBytes))
+        let bytes: [UInt8]
+        do throws(PromWireError) { bytes = try Snappy.decode(compressed) } catch {
+            throw RPCError(code: .unknown, message: "decompress remote read response: \(error.message)")
+        }
+        let response = try Prometheus_ReadResponse(serializedBytes: bytes)
+        guard response.results.count == 1 else {
+            throw RPCError(code: .unknown, message: "unexpected result size \(response.results.count)")
+        }
+        var stats = Stats(samplesResponse: true)
+        for series in response.results[0].timeseries where !series.samples.isEmpty {
+            let chunks = ProtoConversions.aggrChunks(series.samples)
+            stats.series += 1
+            stats.chunks += chunks.count
+            try await onSeries(ProtoConversions.labelSet(series.labels), chunks)
+        }
+        return stats
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import GRPCRuntime
+import Logging
+import PrometheusClient
+import StoreAPI
+import StoreLogic
+
+/// The sidecar's gRPC server: Thanos' Store and Info services over Prometheus, plus health. It
+/// starts listening only once Prometheus' external labels are known (as Thanos does since
+/// v0.36), without holding up the HTTP server or the shipper, which run as their own services.
+enum StoreAPIServer {
+    static func make(
+        address: GRPCListenAddress, tls: GRPCServerTLS?, gracePeriod: Duration, client: PrometheusClient,
+        state: SidecarState, minTimeFlagMillis: Int64, logger: Logger
+    ) -> GRPCServerService {
+        let storeState = StoreState(
+            externalLabels: { state.labels.map { LabelSet($0.dictionary) } },
+            // Thanos: max(--min-time, Prometheus' lowest timestamp); MinInt64 for an empty TSDB.
+            minTimeMillis: { max(minTimeFlagMillis, state.lowestTimestampMillis ?? minTimeFlagMillis) })
+        let forceSamples = ProcessInfo.processInfo.environment["SKIFF_REMOTE_READ_RESPONSE"] == "samples"
+        let health = HealthService()
+        return GRPCServerService(
+            address: address, tls: tls,
+            services: [
+                PrometheusStore(client: client, state: storeState, logger: logger, forceSamples: forceSamples),
+                InfoService(state: storeState),
+            ],
+            health: health, gracePeriod: gracePeriod, logger: logger,
+            waitUntilReady: {
+                var logged = false
+                while state.labels == nil {
+                    if !logged {
+                        logger.info("gRPC server waits for Prometheus' external labels before listening")
+                        logged = true
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                health.setServing(true)
+            })
+    }
+}
