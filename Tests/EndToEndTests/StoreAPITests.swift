@@ -224,6 +224,13 @@ import Testing
                 await #expect {
                     _ = try await store.labelValues(.with { $0.label = "" })
                 } throws: { ($0 as? RPCError)?.code == .invalidArgument }
+                // Prometheus' 400 (a bad label name) becomes InvalidArgument carrying its body, as in Thanos.
+                await #expect {
+                    _ = try await store.labelValues(.with { $0.label = "bad-name"; $0.start = Self.start; $0.end = Self.end })
+                } throws: { error in
+                    let rpc = error as? RPCError
+                    return rpc?.code == .invalidArgument && rpc?.message.contains("expected 2xx response, got 400") == true
+                }
                 // skip_chunks: label sets from /api/v1/series, sorted, external labels applied.
                 let labelsOnly = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "up")], skipChunks: true)
                 #expect(labelsOnly.map(\.labels) == [
