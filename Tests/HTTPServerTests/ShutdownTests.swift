@@ -83,7 +83,7 @@ struct ShutdownTests {
     func idleShutdown() async throws {
         let registry = PrometheusCollectorRegistry()
         let probe = StatusProbe(registry: registry, logger: quietLogger)
-        let grace = Duration.seconds(5)
+        let grace = Duration.seconds(15)
         let observed = try await Self.observeShutdown(
             grace: grace, holdRequestOpen: false, probe: probe, registry: registry)
         #expect(observed.elapsed < grace, "took \(observed.elapsed)")  // typically a few milliseconds
@@ -112,7 +112,7 @@ struct ShutdownTests {
     func inFlightScrapeCompletes() async throws {
         let registry = PrometheusCollectorRegistry()
         let probe = StatusProbe(registry: registry, logger: quietLogger)
-        let grace = Duration.seconds(5)
+        let grace = Duration.seconds(15)
         let observed = try await Self.observeShutdown(
             grace: grace, holdRequestOpen: true, drainAfterTrigger: true, probe: probe, registry: registry)
         #expect(observed.elapsed < grace, "took \(observed.elapsed)")

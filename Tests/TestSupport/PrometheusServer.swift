@@ -130,7 +130,7 @@ public final class PrometheusServer: Sendable {
     private func launch() async throws {
         let child = try Self.spawn(Self.binary("prometheus"), arguments, logPath: logPath)
         pid.withLock { $0 = child }
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             var status: Int32 = 0
             if waitpid(child, &status, WNOHANG) == child {
@@ -140,7 +140,7 @@ public final class PrometheusServer: Sendable {
             if let (code, _) = try? Self.http("GET", port: port, path: routePrefix + "/-/ready"), code == 200 { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw Failure(description: "prometheus was not ready within 15 s on port \(port):\n\(logTail())")
+        throw Failure(description: "prometheus was not ready within 60 s on port \(port):\n\(logTail())")
     }
 
     private func terminate() async {

@@ -104,7 +104,7 @@ import Testing
         let message = error?.description ?? ""
         #expect(message.contains("moto_server exited (status 2) before it was ready"), "\(message)")
         #expect(message.contains("127.0.0.1': No such file or directory"), "the log tail: \(message)")
-        #expect(ContinuousClock.now - began < .seconds(10))
+        #expect(ContinuousClock.now - began < .seconds(28))  // the readiness deadline is 30 s: an exit is noticed before it
     }
 
     @Test func juicefsFormatFailureShowsItsStatus() async throws {
