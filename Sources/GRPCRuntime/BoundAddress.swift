@@ -61,8 +61,3 @@ final class BoundAddress: Sendable {
         }
     }
 }
-
-/// `GRPCServerService.boundAddress()` was asked about a server that stopped without listening.
-public struct GRPCServerNotListeningError: Error, CustomStringConvertible {
-    public var description: String { "the gRPC server stopped without listening" }
-}

@@ -71,14 +71,18 @@ public final class GRPCServerService: Service, Sendable {
         }
 
         let server = GRPCServer(transport: makeTransport(socketAddress), services: services, interceptors: interceptors)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.serve() }
-            group.addTask { try await self.superviseServer(server) }
-            // serve() returns once a graceful shutdown completes; the supervisor returns when the
-            // grace period runs out. Either way the other task is no longer needed, and cancelling
-            // serve() closes every connection that is still open.
-            _ = try await group.next()
-            group.cancelAll()
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.serve() }
+                group.addTask { try await self.superviseServer(server) }
+                // serve() returns once a graceful shutdown completes; the supervisor returns when the
+                // grace period runs out. Either way the other task is no longer needed, and cancelling
+                // serve() closes every connection that is still open.
+                _ = try await group.next()
+                group.cancelAll()
+            }
+        } catch where !(error is CancellationError) {
+            throw GRPCServerFailure(address: address, underlying: error)  // the transport's errors omit it
         }
         logger.info("gRPC server stopped")
     }

@@ -68,7 +68,9 @@ struct RunningGRPCServer: Sendable {
             gracePeriod: gracePeriod, logger: quietLogger)
         let group = ServiceGroup(configuration: .init(services: [service], logger: quietLogger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                try await withTimeout(gracePeriod + .seconds(60), "server run") { try await group.run() }
+            }
             let address = try await withTimeout(.seconds(20), "server start") { try await service.boundAddress() }
             let result: T
             do {
@@ -103,15 +105,6 @@ func checkHealth(
     try await withHealthClient(port: port, security: security) { health in
         try await health.check(.with { $0.service = service }, options: testCallOptions).status
     }
-}
-
-/// A port that was free a moment ago: bound on 127.0.0.1:0 and released.
-func reserveFreePort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: 0).get()
-    let port = try #require(channel.localAddress?.port)
-    try await channel.close()
-    return port
 }
 
 /// Whether a plain TCP connection to 127.0.0.1:`port` is accepted.

@@ -19,7 +19,7 @@ struct LifecycleTests {
             logger: quietLogger, waitUntilReady: { try await gate.wait() })
         let group = ServiceGroup(configuration: .init(services: [service], logger: quietLogger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+            tasks.addTask { try await withTimeout(.seconds(60), "server run") { try await group.run() } }
             // Listening before the gate opens would be the bug under test.
             await #expect(throws: TestTimeout.self) {
                 _ = try await withTimeout(.milliseconds(500), "listening before the gate") { try await service.boundAddress() }
@@ -52,6 +52,20 @@ struct LifecycleTests {
         await #expect(throws: GRPCServerNotListeningError.self) { try await service.boundAddress() }
     }
 
+    @Test("boundAddress() gives up when its caller is cancelled")
+    func boundAddressCancelled() async throws {
+        let service = GRPCServerService(
+            address: GRPCListenAddress(host: "127.0.0.1", port: 0), services: [], logger: quietLogger)  // never run
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await #expect(throws: CancellationError.self) { try await service.boundAddress() }
+            }
+            // Cancelling before or after the wait begins must both end it; the pause makes "after" likely.
+            try? await Task.sleep(for: .milliseconds(50))
+            group.cancelAll()
+        }
+    }
+
     @Test("a port already in use makes run() throw")
     func portInUse() async throws {
         let taken = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -59,9 +73,11 @@ struct LifecycleTests {
         let port = try #require(taken.localAddress?.port)
         let service = GRPCServerService(
             address: GRPCListenAddress(host: "127.0.0.1", port: port), services: [], logger: quietLogger)
-        await #expect(throws: (any Error).self) {
+        let error = await #expect(throws: GRPCServerFailure.self) {
             try await withTimeout(.seconds(20), "run() failing") { try await service.run() }
         }
+        #expect(error.map { "\($0)" }?.contains("127.0.0.1:\(port)") == true)
+        #expect(error.map { "\($0)" }?.contains("Address already in use") == true)
         await #expect(throws: GRPCServerNotListeningError.self) { try await service.boundAddress() }
         try await taken.close()
     }
