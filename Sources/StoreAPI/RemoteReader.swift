@@ -30,11 +30,15 @@ struct RemoteReader: Sendable {
 
     static let streamedContentType = "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse"
 
-    /// Reads [start, end] for `matchers` and hands each whole series (labels as Prometheus sent
-    /// them, chunks translated to Thanos') to `onSeries`, in Prometheus' order.
+    /// A whole series: labels as Prometheus sent them, chunks translated to Thanos'.
+    typealias Series = (labels: LabelSet, chunks: [Thanos_AggrChunk])
+
+    /// Reads [start, end] for `matchers` and hands the whole series, in Prometheus' order, to
+    /// `onSeries` in batches: those completed by one piece of the HTTP body (so a few frames' worth
+    /// at most), which saves an await per series on the way to the gRPC stream.
     func read(
         start: Int64, end: Int64, matchers: [Matcher], forceSamples: Bool = false,
-        onSeries: (LabelSet, [Thanos_AggrChunk]) async throws -> Void
+        onSeries: ([Series]) async throws -> Void
     ) async throws -> Stats {
         var query = Prometheus_Query()
         query.startTimestampMs = start
@@ -67,11 +71,12 @@ struct RemoteReader: Sendable {
     }
 
     private func readStreamed(
-        _ body: HTTPClientResponse.Body, onSeries: (LabelSet, [Thanos_AggrChunk]) async throws -> Void
+        _ body: HTTPClientResponse.Body, onSeries: ([Series]) async throws -> Void
     ) async throws -> Stats {
         var reader = ChunkedFrameReader(maxFrameLength: maxFrameBytes)
         var stats = Stats()
-        var pending: (labels: LabelSet, chunks: [Thanos_AggrChunk])?
+        var pending: Series?
+        var done: [Series] = []
         for try await piece in body {
             piece.withUnsafeReadableBytes { reader.append(contentsOf: $0) }
             while let frame = try Self.nextFrame(&reader) {
@@ -86,18 +91,20 @@ struct RemoteReader: Sendable {
                         pending?.chunks += chunks
                         continue
                     }
-                    if let done = pending {
-                        stats.series += 1
-                        try await onSeries(done.labels, done.chunks)
-                    }
+                    if let complete = pending { done.append(complete) }
                     pending = (labels, chunks)
                 }
             }
+            if !done.isEmpty {
+                stats.series += done.count
+                try await onSeries(done)
+                done.removeAll(keepingCapacity: true)
+            }
         }
         do throws(PromWireError) { try reader.finish() } catch { throw RPCError(code: .unknown, message: error.message) }
-        if let done = pending {
+        if let complete = pending {
             stats.series += 1
-            try await onSeries(done.labels, done.chunks)
+            try await onSeries([complete])
         }
         return stats
     }
@@ -107,7 +114,7 @@ struct RemoteReader: Sendable {
     }
 
     private func readSamples(
-        _ body: HTTPClientResponse.Body, onSeries: (LabelSet, [Thanos_AggrChunk]) async throws -> Void
+        _ body: HTTPClientResponse.Body, onSeries: ([Series]) async throws -> Void
     ) async throws -> Stats {
         let compressed = Array(buffer: try await body.collect(upTo: maxSamplesResponseBytes))
         let bytes: [UInt8]
@@ -119,12 +126,18 @@ struct RemoteReader: Sendable {
             throw RPCError(code: .unknown, message: "unexpected result size \(response.results.count)")
         }
         var stats = Stats(samplesResponse: true)
+        var batch: [Series] = []
         for series in response.results[0].timeseries where !series.samples.isEmpty {
             let chunks = ProtoConversions.aggrChunks(series.samples)
             stats.series += 1
             stats.chunks += chunks.count
-            try await onSeries(ProtoConversions.labelSet(series.labels), chunks)
+            batch.append((ProtoConversions.labelSet(series.labels), chunks))
+            if batch.count == 256 {
+                try await onSeries(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
         }
+        if !batch.isEmpty { try await onSeries(batch) }
         return stats
     }
 }
