@@ -102,7 +102,8 @@ struct PrometheusClientHTTPTests {
             } catch let error as SkiffError {
                 #expect(error.transient && error.message.contains("within"), "\(error.message)")
             }
-            #expect(ContinuousClock.now - started < .seconds(20), "the 500 ms call timeout did not end a stalled body")
+            // Generous: on 2 cores, CPU-bound suites running alongside can hold the cooperative pool for seconds.
+            #expect(ContinuousClock.now - started < .seconds(60), "the 500 ms call timeout did not end a stalled body")
         }
     }
 }
