@@ -49,10 +49,6 @@ struct LogOptions: ParsableArguments {
     }
 }
 
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json
-}
-
 /// Runs a command body, turning a SkiffError into a clean message and exit code 1.
 func runReportingErrors(_ body: () async throws -> Void) async throws {
     do {

@@ -9,8 +9,8 @@ struct Blocks: AsyncParsableCommand {
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
-    @Option(name: .long, help: "Output format: table or json.")
-    var output: OutputFormat = .table
+    @Option(name: .long, help: "Output format: table, json or csv.")
+    var output: TabularFormat = .table
 
     func run() async throws {
         try await runReportingErrors {
@@ -19,6 +19,8 @@ struct Blocks: AsyncParsableCommand {
             switch output {
             case .json:
                 print(String(decoding: JSONValue.array(blocks.map(Self.json)).encodedIndented(), as: UTF8.self), terminator: "")
+            case .csv:
+                print(Tabular.render(Tabular.result(blocks.map(Self.json)), as: .csv), terminator: "")
             case .table:
                 var table = TextTable(
                     ["ULID", "STATE", "MIN TIME", "MAX TIME", "LEVEL", "SAMPLES", "SIZE", "UPLOADED", "ATTEMPTS", "LAST ERROR"])
@@ -61,8 +63,8 @@ struct History: AsyncParsableCommand {
     @Argument(help: "The block's ULID.")
     var ulid: String
 
-    @Option(name: .long, help: "Output format: table or json.")
-    var output: OutputFormat = .table
+    @Option(name: .long, help: "Output format: table, json or csv.")
+    var output: TabularFormat = .table
 
     func run() async throws {
         try await runReportingErrors {
@@ -74,24 +76,29 @@ struct History: AsyncParsableCommand {
             guard !rows.isEmpty else {
                 throw SkiffError(.invalidArgument, "block \(id) is not in the ledger \(ledger.path): see `skiff blocks`")
             }
+            // How long each step took: the time since the previous transition.
+            let took = zip(rows, [nil] + rows.dropLast().map(\.at)).map { row, previous in previous.map { row.at - $0 } }
+            let items: [JSONValue] = zip(rows, took).map { r, took in
+                .object([
+                    .init("id", .int(r.id)), .init("ulid", .string(r.ulid)),
+                    .init("from", r.from.map { .string($0.rawValue) } ?? .null), .init("to", .string(r.to.rawValue)),
+                    .init("at", .string(RFC3339.format(millis: r.at))), .init("took_ms", took.map { .int($0) } ?? .null),
+                    .init("attempt", .int(Int64(r.attempt))), .init("bytes", r.bytes.map { .int($0) } ?? .null),
+                    .init("detail", r.detail.map { .string($0) } ?? .null),
+                ])
+            }
             switch output {
             case .json:
-                let items: [JSONValue] = rows.map { r in
-                    .object([
-                        .init("id", .int(r.id)), .init("ulid", .string(r.ulid)),
-                        .init("from", r.from.map { .string($0.rawValue) } ?? .null), .init("to", .string(r.to.rawValue)),
-                        .init("at", .string(RFC3339.format(millis: r.at))), .init("attempt", .int(Int64(r.attempt))),
-                        .init("bytes", r.bytes.map { .int($0) } ?? .null),
-                        .init("detail", r.detail.map { .string($0) } ?? .null),
-                    ])
-                }
                 print(String(decoding: JSONValue.array(items).encodedIndented(), as: UTF8.self), terminator: "")
+            case .csv:
+                print(Tabular.render(Tabular.result(items), as: .csv), terminator: "")
             case .table:
-                var table = TextTable(["AT", "FROM", "TO", "ATTEMPT", "BYTES", "DETAIL"])
-                for r in rows {
+                var table = TextTable(["AT", "TOOK", "FROM", "TO", "ATTEMPT", "BYTES", "DETAIL"])
+                for (r, took) in zip(rows, took) {
                     table.add([
-                        RFC3339.format(millis: r.at), r.from?.rawValue ?? "-", r.to.rawValue, "\(r.attempt)",
-                        r.bytes.map(ByteCount.format) ?? "", r.detail ?? "",
+                        RFC3339.format(millis: r.at), took.map { String(format: "%.3fs", Double($0) / 1000) } ?? "",
+                        r.from?.rawValue ?? "-", r.to.rawValue, "\(r.attempt)", r.bytes.map(ByteCount.format) ?? "",
+                        r.detail ?? "",
                     ])
                 }
                 print(table.render(), terminator: "")

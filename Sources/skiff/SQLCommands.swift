@@ -124,6 +124,23 @@ struct Report: AsyncParsableCommand {
 
 /// Renders query results as a text table, a JSON array of objects, or RFC 4180 CSV.
 enum Tabular {
+    /// JSON objects with the same keys (as `blocks` and `history` print them) as columns and rows.
+    static func result(_ objects: [JSONValue]) -> SQLResult {
+        let columns = objects.first?.members?.map(\.key) ?? []
+        let rows: [[SQLValue]] = objects.map { object in
+            (object.members ?? []).map { member in
+                switch member.value {
+                case .null: .null
+                case .string(let text): .text(text)
+                case .number(let n): Int64(n).map { .integer($0) } ?? .text(n)
+                case .bool(let b): .integer(b ? 1 : 0)
+                default: .text(String(decoding: member.value.encodedIndented(), as: UTF8.self))
+                }
+            }
+        }
+        return SQLResult(columns: columns, rows: rows)
+    }
+
     static func render(_ result: SQLResult, as format: TabularFormat) -> String {
         switch format {
         case .table:

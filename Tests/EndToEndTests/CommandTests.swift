@@ -30,7 +30,17 @@ import Testing
         #expect(rows.compactMap { $0["to"]?.stringValue } == ["discovered", "hashed", "chunks_uploaded", "index_uploaded", "committed"])
         let text = try await SkiffProcess.run(["history", ulid.string, "--tsdb.path", world.tsdb])
         let last = try #require(text.stdout.split(separator: "\n").last)
-        #expect(last.split(separator: " ", omittingEmptySubsequences: true).dropFirst().prefix(2) == ["index_uploaded", "committed"])
+        // AT, TOOK (time since the previous step), FROM, TO.
+        #expect(last.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).prefix(2) == ["index_uploaded", "committed"])
+        #expect(rows.first?["took_ms"] == .null && rows.dropFirst().allSatisfy { $0["took_ms"]?.int64Value ?? -1 >= 0 })
+
+        // CSV too: a header and one line per block / transition.
+        let blocksCSV = try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb, "--output", "csv"])
+        #expect(blocksCSV.stdout.hasPrefix("ulid,state,"), "\(blocksCSV)")
+        #expect(blocksCSV.stdout.split(separator: "\r\n").count == world.localBlocks.count + 1)
+        let historyCSV = try await SkiffProcess.run(["history", ulid.string, "--tsdb.path", world.tsdb, "--output", "csv"])
+        #expect(historyCSV.stdout.hasPrefix("id,ulid,from,to,at,took_ms,attempt,bytes,detail\r\n"), "\(historyCSV)")
+        #expect(historyCSV.stdout.split(separator: "\r\n").count == rows.count + 1)
     }
 
     @Test func historyShowsFailedAttemptsWithTheirError() async throws {
