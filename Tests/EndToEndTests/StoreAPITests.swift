@@ -41,6 +41,7 @@ import Testing
         let prometheus: PrometheusServer
         let sidecar: SkiffProcess.Running
         let grpcPort: Int
+        let httpPort: Int
         let root: TempDir
 
         static func start(samples: Bool = false, extraPrometheusFlags: [String] = [], sidecarFlags: [String] = []) async throws -> World {
@@ -48,14 +49,14 @@ import Testing
             let prometheus = try await PrometheusServer.start(
                 externalLabels: StoreAPITests.external, extraFlags: ["--storage.remote.read-max-bytes-in-frame=2048"] + extraPrometheusFlags)
             try RemoteWrite.push(StoreAPITests.written, to: prometheus.url)
-            let port = HTTPProbe.freePort()
+            let port = HTTPProbe.freePort(), httpPort = HTTPProbe.freePort()
             let sidecar = try SkiffProcess.start(
                 ["sidecar", "--tsdb.path", prometheus.dataDir, "--prometheus.url", prometheus.url,
-                 "--http-address", "127.0.0.1:\(HTTPProbe.freePort())", "--grpc-address", "127.0.0.1:\(port)",
+                 "--http-address", "127.0.0.1:\(httpPort)", "--grpc-address", "127.0.0.1:\(port)",
                  "--prometheus.get_config_interval", "300ms", "--grpc-grace-period", "1s", "--http-grace-period", "1s",
                  "--log.level", "debug"] + sidecarFlags,
                 environment: samples ? ["SKIFF_REMOTE_READ_RESPONSE": "samples"] : [:])
-            return World(prometheus: prometheus, sidecar: sidecar, grpcPort: port, root: root)
+            return World(prometheus: prometheus, sidecar: sidecar, grpcPort: port, httpPort: httpPort, root: root)
         }
 
         func stop() async {
@@ -241,6 +242,12 @@ import Testing
                 ])
                 #expect(labelsOnly.allSatisfy { $0.samples.isEmpty })
             }
+            // go-grpc-prometheus' metrics, as Thanos' dashboards read them.
+            let metrics = HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
+            #expect(metrics.contains(#"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="OK"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="InvalidArgument"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"grpc_server_started_total{grpc_service="thanos.Store",grpc_method="LabelValues",grpc_type="unary"}"#), "\(metrics)")
+            #expect(metrics.contains("grpc_server_handling_seconds"), "\(metrics)")
         }
     }
 

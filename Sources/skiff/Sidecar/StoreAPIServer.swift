@@ -25,7 +25,7 @@ enum StoreAPIServer {
                 PrometheusStore(client: client, state: storeState, logger: logger, forceSamples: forceSamples),
                 InfoService(state: storeState),
             ],
-            health: health, gracePeriod: gracePeriod, logger: logger,
+            interceptors: [GRPCServerMetrics()], health: health, gracePeriod: gracePeriod, logger: logger,
             waitUntilReady: {
                 var logged = false
                 while state.labels == nil {

@@ -1,0 +1,92 @@
+import CoreMetrics
+import Dispatch
+import GRPCCore
+
+/// go-grpc-prometheus' server metrics, which Thanos' dashboards chart for every component:
+/// `grpc_server_started_total`, `grpc_server_handled_total` (by `grpc_code`, named as grpc-go
+/// names codes) and `grpc_server_handling_seconds`, each by `grpc_service`, `grpc_method` and
+/// `grpc_type` (unary, server_stream, ...). A streaming call counts as handled when its last
+/// message is written, not when the handler returns its response head.
+public struct GRPCServerMetrics: ServerInterceptor {
+    public init() {}
+
+    public func intercept<Input: Sendable, Output: Sendable>(
+        request: StreamingServerRequest<Input>, context: ServerContext,
+        next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+    ) async throws -> StreamingServerResponse<Output> {
+        let dimensions = Self.dimensions(context.descriptor)
+        Counter(label: "grpc_server_started_total", dimensions: dimensions).increment()
+        let started = DispatchTime.now().uptimeNanoseconds
+        let finish: @Sendable (RPCError.Code?) -> Void = { code in
+            Counter(label: "grpc_server_handled_total", dimensions: dimensions + [("grpc_code", Self.name(code))]).increment()
+            Timer(label: "grpc_server_handling_seconds", dimensions: dimensions)
+                .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        }
+        var response: StreamingServerResponse<Output>
+        do {
+            response = try await next(request, context)
+        } catch {
+            finish(Self.code(of: error))
+            throw error
+        }
+        switch response.accepted {
+        case .failure(let error):
+            finish(error.code)
+        case .success(var contents):
+            let producer = contents.producer
+            contents.producer = { writer in
+                do {
+                    let trailers = try await producer(writer)
+                    finish(nil)
+                    return trailers
+                } catch {
+                    finish(Self.code(of: error))
+                    throw error
+                }
+            }
+            response.accepted = .success(contents)
+        }
+        return response
+    }
+
+    static func dimensions(_ method: MethodDescriptor) -> [(String, String)] {
+        let type: String
+        switch method.type {
+        case .serverStreaming: type = "server_stream"
+        case .clientStreaming: type = "client_stream"
+        case .bidirectionalStreaming: type = "bidi_stream"
+        case .unary, nil: type = "unary"
+        }
+        return [("grpc_service", method.service.fullyQualifiedService), ("grpc_method", method.method), ("grpc_type", type)]
+    }
+
+    static func code(of error: any Error) -> RPCError.Code {
+        if let error = error as? RPCError { return error.code }
+        if error is CancellationError { return .cancelled }
+        return .unknown
+    }
+
+    /// grpc-go's names for status codes (nil: OK).
+    static func name(_ code: RPCError.Code?) -> String {
+        guard let code else { return "OK" }
+        switch code {
+        case .cancelled: return "Canceled"
+        case .unknown: return "Unknown"
+        case .invalidArgument: return "InvalidArgument"
+        case .deadlineExceeded: return "DeadlineExceeded"
+        case .notFound: return "NotFound"
+        case .alreadyExists: return "AlreadyExists"
+        case .permissionDenied: return "PermissionDenied"
+        case .resourceExhausted: return "ResourceExhausted"
+        case .failedPrecondition: return "FailedPrecondition"
+        case .aborted: return "Aborted"
+        case .outOfRange: return "OutOfRange"
+        case .unimplemented: return "Unimplemented"
+        case .internalError: return "Internal"
+        case .unavailable: return "Unavailable"
+        case .dataLoss: return "DataLoss"
+        case .unauthenticated: return "Unauthenticated"
+        default: return "\(code)"
+        }
+    }
+}
