@@ -151,6 +151,21 @@ let package = Package(
             ],
             swiftSettings: settings),
 
+        // The Swift clients of Tools/bench-storeapi (remote read straight from Prometheus, and
+        // thanos.Store/Series through skiff), so both sides of its comparison are the same kind of client.
+        .executableTarget(
+            name: "bench-storeapi-client",
+            dependencies: [
+                "StoreProto", "PromWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Benchmarks/StoreAPIClient",
+            swiftSettings: settings),
+
         // Test support: temp dirs, real promtool blocks, running the built binary.
         .target(
             name: "TestSupport",

@@ -45,9 +45,18 @@ public struct PrometheusStore: Thanos_Store.SimpleServiceProtocol {
         return response
     }
 
+    /// The protocol's typed Series, for completeness; the server registers `streamSeries`
+    /// through `registerMethods`, which writes the encoded bytes without decoding them again.
     public func series(
         request: Thanos_SeriesRequest, response: RPCWriter<Thanos_SeriesResponse>, context: ServerContext
     ) async throws {
+        try await streamSeries(request) { batch in
+            for raw in batch { try await response.write(try Thanos_SeriesResponse(serializedBytes: raw.bytes)) }
+        }
+    }
+
+    /// Series, as encoded `SeriesResponse` messages handed to `write` in groups.
+    func streamSeries(_ request: Thanos_SeriesRequest, write: ([RawSeriesResponse]) async throws -> Void) async throws {
         guard let external = state.externalLabels() else { throw RPCErrors.notReady }
         let matchers = try ProtoConversions.matchers(request.matchers)
         guard case .matchers(let kept) = ExternalLabelFilter.apply(matchers: matchers, external: external) else { return }
@@ -57,16 +66,16 @@ public struct PrometheusStore: Thanos_Store.SimpleServiceProtocol {
         let applied = Self.applied(external, without: request.withoutReplicaLabels)
         let start = max(request.minTime, state.minTimeMillis())
         if request.skipChunks {
-            try await seriesLabels(kept, start: start, end: request.maxTime, limit: request.limit, applied: applied, response)
+            try await seriesLabels(kept, start: start, end: request.maxTime, limit: request.limit, applied: applied, write)
             return
         }
         // Prometheus sorts by the series' own labels; Thanos' querier needs the order after the
         // external labels are added. The re-sorter holds back only series that can move.
-        var resorter = StreamingResorter<[Thanos_AggrChunk]>(external: applied)
+        var resorter = StreamingResorter<EncodedChunks>(external: applied)
         // Messages go to the stream in groups of about 64 KiB: each write flushes through NIO's
         // HTTP/2 stack, which costs more than encoding a series, so one write per series (or per
         // HTTP body piece, often just one or two series) would dominate the CPU time.
-        var outgoing: [Thanos_SeriesResponse] = []
+        var outgoing: [RawSeriesResponse] = []
         var outgoingBytes = 0
         let stats = try await reader.read(start: start, end: request.maxTime, matchers: kept, forceSamples: forceSamples) {
             batch in
@@ -76,20 +85,21 @@ public struct PrometheusStore: Thanos_Store.SimpleServiceProtocol {
                         ? try resorter.push(received: received, payload: chunks)
                         : try resorter.push(internalLabels: received.removingNames(of: external), payload: chunks)
                     for series in out {
-                        outgoing.append(Self.message(series))
-                        outgoingBytes += series.payload.reduce(64) { $0 + $1.raw.data.count }
+                        let raw = RawSeriesResponse(series)
+                        outgoingBytes += raw.bytes.count
+                        outgoing.append(raw)
                     }
                 }
             } catch {
                 throw RPCError(code: .internalError, message: "Prometheus' series came out of order: \(error)")
             }
             if outgoingBytes >= Self.writeBatchBytes {
-                try await response.write(contentsOf: outgoing)
+                try await write(outgoing)
                 outgoing.removeAll(keepingCapacity: true)
                 outgoingBytes = 0
             }
         }
-        try await response.write(contentsOf: outgoing + resorter.finish().map(Self.message))
+        try await write(outgoing + resorter.finish().map(RawSeriesResponse.init))
         if resorter.clashingInputs > 0 || resorter.unsortedInputs > 0 {
             logger.warning(
                 "series labels clash with external labels (or came unsorted): the response was buffered to sort it",
@@ -106,19 +116,15 @@ public struct PrometheusStore: Thanos_Store.SimpleServiceProtocol {
     /// `skip_chunks`: label sets only, from `/api/v1/series` (an answer Prometheus builds whole).
     private func seriesLabels(
         _ matchers: [Matcher], start: Int64, end: Int64, limit: Int64, applied: LabelSet,
-        _ response: RPCWriter<Thanos_SeriesResponse>
+        _ write: ([RawSeriesResponse]) async throws -> Void
     ) async throws {
         var query = [("match[]", MatchSelector.format(matchers)), ("start", ProtoConversions.seconds(start)),
                      ("end", ProtoConversions.seconds(end))]
         if limit > 0 { query.append(("limit", "\(limit)")) }
         let found = try await api("/api/v1/series", query, as: [[String: String]].self) ?? []
-        for labels in found.map({ LabelSet($0).withExternal(applied) }).sorted() {
-            var series = Thanos_Series()
-            series.labels = ProtoConversions.thanosLabels(labels)
-            var message = Thanos_SeriesResponse()
-            message.series = series
-            try await response.write(message)
-        }
+        try await write(found.map { LabelSet($0).withExternal(applied) }.sorted().map {
+            RawSeriesResponse(bytes: SeriesTranscoder.seriesResponse(labels: $0, chunks: EncodedChunks()))
+        })
     }
 
     public func labelNames(request: Thanos_LabelNamesRequest, context: ServerContext) async throws -> Thanos_LabelNamesResponse {
@@ -169,15 +175,6 @@ public struct PrometheusStore: Thanos_Store.SimpleServiceProtocol {
     /// The external labels to add: without the request's `without_replica_labels`.
     static func applied(_ external: LabelSet, without names: [String]) -> LabelSet {
         names.isEmpty ? external : LabelSet(external.filter { !names.contains($0.name) })
-    }
-
-    static func message(_ series: ResortedSeries<[Thanos_AggrChunk]>) -> Thanos_SeriesResponse {
-        var s = Thanos_Series()
-        s.labels = ProtoConversions.thanosLabels(series.labels)
-        s.chunks = series.payload
-        var message = Thanos_SeriesResponse()
-        message.series = s
-        return message
     }
 
     private func timeRange(_ start: Int64, _ end: Int64, limit: Int64) -> [(String, String)] {

@@ -43,32 +43,17 @@ enum ProtoConversions {
         LabelSet(labels.map { Label(name: $0.name, value: $0.value) })
     }
 
-    /// A streamed chunk, its bytes passed through: Prometheus numbers encodings from UNKNOWN = 0
-    /// (XOR = 1), Thanos from XOR = 0. Nil for an encoding Thanos has no number for.
-    static func aggrChunk(_ chunk: Prometheus_Chunk) -> Thanos_AggrChunk? {
-        guard let type = Thanos_Chunk.Encoding(rawValue: chunk.type.rawValue - 1), chunk.type.rawValue >= 1 else { return nil }
-        var raw = Thanos_Chunk()
-        raw.type = type
-        raw.data = chunk.data
-        var aggr = Thanos_AggrChunk()
-        aggr.minTime = chunk.minTimeMs
-        aggr.maxTime = chunk.maxTimeMs
-        aggr.raw = raw
-        return aggr
-    }
-
     /// Raw samples (the SAMPLES answer) cut into XOR chunks of at most 120, as Thanos does.
-    static func aggrChunks(_ samples: [Prometheus_Sample]) -> [Thanos_AggrChunk] {
-        XORChunk.encodeSamples(samples.map { XORChunk.Sample(timestamp: $0.timestamp, value: $0.value) }).map { c in
-            var raw = Thanos_Chunk()
-            raw.type = .xor
-            raw.data = Data(c.data)
-            var aggr = Thanos_AggrChunk()
-            aggr.minTime = c.minTime
-            aggr.maxTime = c.maxTime
-            aggr.raw = raw
-            return aggr
+    static func encodedChunks(_ samples: [Prometheus_Sample]) -> EncodedChunks {
+        var out = EncodedChunks()
+        for c in XORChunk.encodeSamples(samples.map { XORChunk.Sample(timestamp: $0.timestamp, value: $0.value) }) {
+            c.data.withUnsafeBytes {
+                SeriesTranscoder.append(
+                    minTime: UInt64(bitPattern: c.minTime), maxTime: UInt64(bitPattern: c.maxTime), thanosType: 0, data: $0,
+                    to: &out)
+            }
         }
+        return out
     }
 
     /// Prometheus' API takes times in (fractional) seconds.

@@ -30,8 +30,8 @@ struct RemoteReader: Sendable {
 
     static let streamedContentType = "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse"
 
-    /// A whole series: labels as Prometheus sent them, chunks translated to Thanos'.
-    typealias Series = (labels: LabelSet, chunks: [Thanos_AggrChunk])
+    /// A whole series: labels as Prometheus sent them, chunks already encoded for Thanos.
+    typealias Series = (labels: LabelSet, chunks: EncodedChunks)
 
     /// Reads [start, end] for `matchers` and hands the whole series, in Prometheus' order, to
     /// `onSeries` in batches: those completed by one piece of the HTTP body (so a few frames' worth
@@ -81,14 +81,16 @@ struct RemoteReader: Sendable {
             piece.withUnsafeReadableBytes { reader.append(contentsOf: $0) }
             while let frame = try Self.nextFrame(&reader) {
                 stats.frames += 1
-                let message = try Prometheus_ChunkedReadResponse(serializedBytes: frame)
-                for series in message.chunkedSeries {
-                    let labels = ProtoConversions.labelSet(series.labels)
-                    let chunks = series.chunks.compactMap(ProtoConversions.aggrChunk)
+                let decoded: [(labels: LabelSet, chunks: EncodedChunks)]
+                do throws(ProtoWire.Malformed) { decoded = try SeriesTranscoder.decodeFrame(frame) } catch {
+                    throw RPCError(code: .unknown, message: "remote read frame \(stats.frames): \(error)")
+                }
+                for (labels, chunks) in decoded {
                     stats.chunks += chunks.count
                     // A series bigger than Prometheus' frame size continues in the next frame.
-                    if let current = pending, current.labels == labels {
-                        pending?.chunks += chunks
+                    if pending?.labels == labels {
+                        pending?.chunks.bytes += chunks.bytes
+                        pending?.chunks.count += chunks.count
                         continue
                     }
                     if let complete = pending { done.append(complete) }
@@ -128,7 +130,7 @@ struct RemoteReader: Sendable {
         var stats = Stats(samplesResponse: true)
         var batch: [Series] = []
         for series in response.results[0].timeseries where !series.samples.isEmpty {
-            let chunks = ProtoConversions.aggrChunks(series.samples)
+            let chunks = ProtoConversions.encodedChunks(series.samples)
             stats.series += 1
             stats.chunks += chunks.count
             batch.append((ProtoConversions.labelSet(series.labels), chunks))

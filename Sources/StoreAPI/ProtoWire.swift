@@ -1,0 +1,102 @@
+/// Just enough of the protobuf wire format to turn Prometheus' `ChunkedSeries` into Thanos'
+/// `Series` without building message objects: the chunk bytes are copied once, from the frame
+/// into the response, and nothing else is allocated per chunk. (Decoding and re-encoding with the
+/// generated types cost more CPU than Prometheus spent producing the data.)
+enum ProtoWire {
+    struct Malformed: Error, CustomStringConvertible {
+        let what: String
+        var description: String { "malformed protobuf: \(what)" }
+    }
+
+    /// Reads fields from a buffer; ranges index the same buffer.
+    struct Reader {
+        let buffer: UnsafeRawBufferPointer
+        var position: Int
+        let end: Int
+
+        init(_ buffer: UnsafeRawBufferPointer, range: Range<Int>? = nil) {
+            self.buffer = buffer
+            position = range?.lowerBound ?? 0
+            end = range?.upperBound ?? buffer.count
+        }
+
+        var atEnd: Bool { position >= end }
+
+        mutating func varint() throws(Malformed) -> UInt64 {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while position < end {
+                let byte = buffer[position]
+                position += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 { return value }
+                shift += 7
+                if shift > 63 { throw Malformed(what: "varint too long") }
+            }
+            throw Malformed(what: "truncated varint")
+        }
+
+        /// The next field's number and wire type.
+        mutating func tag() throws(Malformed) -> (field: Int, wireType: Int) {
+            let key = try varint()
+            return (Int(key >> 3), Int(key & 7))
+        }
+
+        mutating func lengthDelimited() throws(Malformed) -> Range<Int> {
+            let length = try varint()
+            guard length <= UInt64(end - position) else { throw Malformed(what: "length beyond the message") }
+            let range = position..<(position + Int(length))
+            position = range.upperBound
+            return range
+        }
+
+        mutating func skip(wireType: Int) throws(Malformed) {
+            switch wireType {
+            case 0: _ = try varint()
+            case 1: position += 8
+            case 2: _ = try lengthDelimited()
+            case 5: position += 4
+            default: throw Malformed(what: "wire type \(wireType)")
+            }
+            guard position <= end else { throw Malformed(what: "truncated field") }
+        }
+
+        func string(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeRawBufferPointer(rebasing: buffer[range]), as: UTF8.self)
+        }
+    }
+
+    static func varintSize(_ value: UInt64) -> Int {
+        var v = value
+        var n = 1
+        while v >= 0x80 {
+            v >>= 7
+            n += 1
+        }
+        return n
+    }
+
+    static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
+        var v = value
+        while v >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
+    }
+
+    /// A varint field, omitted when zero (proto3).
+    static func varintFieldSize(_ value: UInt64) -> Int { value == 0 ? 0 : 1 + varintSize(value) }
+
+    static func appendVarintField(_ field: UInt8, _ value: UInt64, to out: inout [UInt8]) {
+        guard value != 0 else { return }
+        out.append(field << 3)
+        appendVarint(value, to: &out)
+    }
+
+    static func appendBytesField(_ field: UInt8, _ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(field << 3 | 2)
+        appendVarint(UInt64(bytes.count), to: &out)
+        out.append(contentsOf: bytes)
+    }
+}

@@ -1,0 +1,134 @@
+import StoreLogic
+
+/// A series' chunks already encoded as Thanos `Series.chunks` entries (field 2, each an
+/// `AggrChunk` with only `raw` set), so a series split over frames is joined by appending.
+struct EncodedChunks: Sendable {
+    var bytes: [UInt8] = []
+    var count = 0
+}
+
+/// Prometheus `ChunkedReadResponse` frames in, Thanos `SeriesResponse` bytes out.
+///
+/// Wire layouts (field numbers from Protos/):
+///   prometheus.ChunkedSeries { 1: repeated Label {1: name, 2: value}, 2: repeated Chunk {1: min_time_ms,
+///     2: max_time_ms, 3: type (XOR = 1), 4: data} }
+///   thanos.SeriesResponse { 1: Series { 1: repeated Label {1: name, 2: value}, 2: repeated AggrChunk
+///     {1: min_time, 2: max_time, 3: raw Chunk {1: type (XOR = 0), 2: data}} } }
+enum SeriesTranscoder {
+    /// Every series in one frame (Prometheus sends one; more are accepted), labels as sent.
+    static func decodeFrame(_ frame: [UInt8]) throws(ProtoWire.Malformed) -> [(labels: LabelSet, chunks: EncodedChunks)] {
+        do {
+            return try frame.withUnsafeBytes { buffer in
+                var out: [(LabelSet, EncodedChunks)] = []
+                var reader = ProtoWire.Reader(buffer)
+                while !reader.atEnd {
+                    let (field, wireType) = try reader.tag()
+                    guard field == 1, wireType == 2 else {
+                        try reader.skip(wireType: wireType)  // query_index
+                        continue
+                    }
+                    out.append(try series(buffer, try reader.lengthDelimited()))
+                }
+                return out
+            }
+        } catch let error as ProtoWire.Malformed {
+            throw error
+        } catch {
+            throw ProtoWire.Malformed(what: "\(error)")
+        }
+    }
+
+    private static func series(
+        _ buffer: UnsafeRawBufferPointer, _ range: Range<Int>
+    ) throws(ProtoWire.Malformed) -> (LabelSet, EncodedChunks) {
+        var labels: [Label] = []
+        var chunks = EncodedChunks()
+        var reader = ProtoWire.Reader(buffer, range: range)
+        while !reader.atEnd {
+            let (field, wireType) = try reader.tag()
+            switch (field, wireType) {
+            case (1, 2):
+                var label = ProtoWire.Reader(buffer, range: try reader.lengthDelimited())
+                var name = "", value = ""
+                while !label.atEnd {
+                    let (f, w) = try label.tag()
+                    if f == 1, w == 2 { name = label.string(try label.lengthDelimited()) }
+                    else if f == 2, w == 2 { value = label.string(try label.lengthDelimited()) }
+                    else { try label.skip(wireType: w) }
+                }
+                labels.append(Label(name: name, value: value))
+            case (2, 2):
+                var chunk = ProtoWire.Reader(buffer, range: try reader.lengthDelimited())
+                var minTime: UInt64 = 0, maxTime: UInt64 = 0, type: UInt64 = 0
+                var data: Range<Int> = 0..<0
+                while !chunk.atEnd {
+                    let (f, w) = try chunk.tag()
+                    switch (f, w) {
+                    case (1, 0): minTime = try chunk.varint()
+                    case (2, 0): maxTime = try chunk.varint()
+                    case (3, 0): type = try chunk.varint()
+                    case (4, 2): data = try chunk.lengthDelimited()
+                    default: try chunk.skip(wireType: w)
+                    }
+                }
+                // Prometheus numbers encodings from UNKNOWN = 0 (XOR = 1), Thanos from XOR = 0.
+                guard type >= 1 else { continue }
+                append(
+                    minTime: minTime, maxTime: maxTime, thanosType: type - 1,
+                    data: UnsafeRawBufferPointer(rebasing: buffer[data]), to: &chunks)
+            default:
+                try reader.skip(wireType: wireType)
+            }
+        }
+        return (LabelSet(labels), chunks)
+    }
+
+    /// Appends one `AggrChunk` entry (times as int64 two's complement, as protobuf does).
+    static func append(
+        minTime: UInt64, maxTime: UInt64, thanosType: UInt64, data: UnsafeRawBufferPointer, to chunks: inout EncodedChunks
+    ) {
+        let raw = ProtoWire.varintFieldSize(thanosType) + 1 + ProtoWire.varintSize(UInt64(data.count)) + data.count
+        let aggr = ProtoWire.varintFieldSize(minTime) + ProtoWire.varintFieldSize(maxTime) + 1 + ProtoWire.varintSize(UInt64(raw)) + raw
+        chunks.bytes.reserveCapacity(chunks.bytes.count + aggr + 6)
+        chunks.bytes.append(2 << 3 | 2)
+        ProtoWire.appendVarint(UInt64(aggr), to: &chunks.bytes)
+        ProtoWire.appendVarintField(1, minTime, to: &chunks.bytes)
+        ProtoWire.appendVarintField(2, maxTime, to: &chunks.bytes)
+        chunks.bytes.append(3 << 3 | 2)
+        ProtoWire.appendVarint(UInt64(raw), to: &chunks.bytes)
+        ProtoWire.appendVarintField(1, thanosType, to: &chunks.bytes)
+        ProtoWire.appendBytesField(2, data, to: &chunks.bytes)
+        chunks.count += 1
+    }
+
+    /// A whole `SeriesResponse` carrying `labels` and `chunks`.
+    static func seriesResponse(labels: LabelSet, chunks: EncodedChunks) -> [UInt8] {
+        var series: [UInt8] = []
+        series.reserveCapacity(chunks.bytes.count + labels.count * 32)
+        for label in labels {
+            var name = label.name, value = label.value
+            let entry = stringFieldSize(name) + stringFieldSize(value)
+            series.append(1 << 3 | 2)
+            ProtoWire.appendVarint(UInt64(entry), to: &series)
+            name.withUTF8 { appendStringField(1, $0, to: &series) }
+            value.withUTF8 { appendStringField(2, $0, to: &series) }
+        }
+        series.append(contentsOf: chunks.bytes)
+        var out: [UInt8] = []
+        out.reserveCapacity(series.count + 6)
+        out.append(1 << 3 | 2)
+        ProtoWire.appendVarint(UInt64(series.count), to: &out)
+        out.append(contentsOf: series)
+        return out
+    }
+
+    private static func stringFieldSize(_ text: String) -> Int {
+        let n = text.utf8.count
+        return n == 0 ? 0 : 1 + ProtoWire.varintSize(UInt64(n)) + n
+    }
+
+    private static func appendStringField(_ field: UInt8, _ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        ProtoWire.appendBytesField(field, UnsafeRawBufferPointer(bytes), to: &out)
+    }
+}
