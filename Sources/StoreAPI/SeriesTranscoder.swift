@@ -101,24 +101,28 @@ enum SeriesTranscoder {
         chunks.count += 1
     }
 
-    /// A whole `SeriesResponse` carrying `labels` and `chunks`.
+    /// A whole `SeriesResponse` carrying `labels` and `chunks`, written into one buffer sized
+    /// up front (the chunk bytes are the bulk of a response: they are copied exactly once here).
     static func seriesResponse(labels: LabelSet, chunks: EncodedChunks) -> [UInt8] {
-        var series: [UInt8] = []
-        series.reserveCapacity(chunks.bytes.count + labels.count * 32)
+        var labelsSize = 0
+        for label in labels {
+            let entry = stringFieldSize(label.name) + stringFieldSize(label.value)
+            labelsSize += 1 + ProtoWire.varintSize(UInt64(entry)) + entry
+        }
+        let seriesSize = labelsSize + chunks.bytes.count
+        var out: [UInt8] = []
+        out.reserveCapacity(1 + ProtoWire.varintSize(UInt64(seriesSize)) + seriesSize)
+        out.append(1 << 3 | 2)
+        ProtoWire.appendVarint(UInt64(seriesSize), to: &out)
         for label in labels {
             var name = label.name, value = label.value
             let entry = stringFieldSize(name) + stringFieldSize(value)
-            series.append(1 << 3 | 2)
-            ProtoWire.appendVarint(UInt64(entry), to: &series)
-            name.withUTF8 { appendStringField(1, $0, to: &series) }
-            value.withUTF8 { appendStringField(2, $0, to: &series) }
+            out.append(1 << 3 | 2)
+            ProtoWire.appendVarint(UInt64(entry), to: &out)
+            name.withUTF8 { appendStringField(1, $0, to: &out) }
+            value.withUTF8 { appendStringField(2, $0, to: &out) }
         }
-        series.append(contentsOf: chunks.bytes)
-        var out: [UInt8] = []
-        out.reserveCapacity(series.count + 6)
-        out.append(1 << 3 | 2)
-        ProtoWire.appendVarint(UInt64(series.count), to: &out)
-        out.append(contentsOf: series)
+        out.append(contentsOf: chunks.bytes)
         return out
     }
 
