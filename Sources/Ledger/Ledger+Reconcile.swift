@@ -41,6 +41,19 @@ public struct ReconcileRun: Sendable, Equatable {
 }
 
 extension Ledger {
+    /// Every block's files in one read (the reconciler compares them all; a query per block
+    /// would be thousands of round trips on a big ledger).
+    public func filesByBlock() async throws(SkiffError) -> [ULID: [FileRecord]] {
+        try await read("read every block's files") { db in
+            var out: [ULID: [FileRecord]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM block_files ORDER BY ulid, rel_path") {
+                guard let ulid = ULID(row["ulid"] as String) else { continue }
+                out[ulid, default: []].append(FileRecord(row: row))
+            }
+            return out
+        }
+    }
+
     /// A block found committed in the bucket and unknown to this ledger.
     public struct FoundBlock: Sendable {
         public let summary: BlockSummary

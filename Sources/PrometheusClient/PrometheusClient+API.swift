@@ -37,14 +37,10 @@ extension PrometheusClient {
         // URLComponents leaves "+" alone, which Go's form parser would read as a space.
         let encoded = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
         let target = url + path + (encoded.isEmpty ? "" : "?" + encoded)
-        var request = HTTPClientRequest(url: target)
-        request.headers.add(name: "User-Agent", value: "skiff")
-        request.headers.add(name: "Accept", value: "application/json")
-        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         let response: HTTPClientResponse
         let bytes: [UInt8]
         do {
-            response = try await http.execute(request, timeout: TimeAmount(timeout), logger: logger)
+            response = try await http.execute(request(target, accept: "application/json"), timeout: TimeAmount(timeout), logger: logger)
             bytes = Array(buffer: try await response.body.collect(upTo: Self.apiBodyLimit))
         } catch is NIOTooManyBytesError {
             throw PrometheusAPIError(kind: .decoding, message: "\(path): the answer is larger than \(Self.apiBodyLimit) bytes")
@@ -83,11 +79,9 @@ extension PrometheusClient {
         handle: (StreamedAnswer) async throws -> T
     ) async throws -> T {
         let target = url + path
-        var request = HTTPClientRequest(url: target)
+        var request = request(target)
         request.method = .POST
-        request.headers.add(name: "User-Agent", value: "skiff")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         request.body = .bytes(ByteBuffer(bytes: body))
         let response: HTTPClientResponse
         do {

@@ -146,11 +146,7 @@ public final class PrometheusClient: Sendable {
         handle: @escaping @Sendable (Answer) async throws -> T
     ) async throws(SkiffError) -> T {
         let target = url + path
-        var request = HTTPClientRequest(url: target)
-        request.headers.add(name: "User-Agent", value: "skiff")
-        request.headers.add(name: "Accept", value: accept)
-        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
-        let http = self.http, logger = self.logger, prepared = request
+        let http = self.http, logger = self.logger, prepared = request(target, accept: accept)
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
@@ -175,6 +171,15 @@ public final class PrometheusClient: Sendable {
     }
 
     private struct CallTimedOut: Error {}
+
+    /// A request to `target` with the headers every call carries (and the credentials, if any).
+    func request(_ target: String, accept: String? = nil) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: target)
+        request.headers.add(name: "User-Agent", value: "skiff")
+        if let accept { request.headers.add(name: "Accept", value: accept) }
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+        return request
+    }
 
     static func unreachable(_ target: String, _ what: String) -> SkiffError {
         SkiffError(.io, "Prometheus at \(target): \(what); is it running and reachable?", transient: true)

@@ -52,16 +52,11 @@ public struct LedgerRebuilder: Sendable {
             summary.rebuilt.append(ulid)
             if local.contains(ulid) { summary.withLocalDir += 1 }
         }
-        let at = now()
-        // Batches keep each transaction (and its fsync) reasonable on a bucket of 10,000s of blocks.
-        var start = 0
-        while start < found.count {
-            let batch = Array(found[start..<min(start + 1_000, found.count)])
-            try await ledger.insertCommitted(
-                batch, origin: .rebuilt,
-                detail: "rebuilt by `skiff ledger rebuild` from the bucket's meta.json; earlier history unknown", at: at)
-            start += batch.count
-        }
+        // One transaction: a rebuild killed half way leaves an empty ledger, never a partial one
+        // that would pass for the whole committed set.
+        try await ledger.insertCommitted(
+            found, origin: .rebuilt,
+            detail: "rebuilt by `skiff ledger rebuild` from the bucket's meta.json; earlier history unknown", at: now())
         summary.localOnly = local.subtracting(summary.rebuilt).sorted()
         return summary
     }

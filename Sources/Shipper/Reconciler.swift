@@ -97,9 +97,7 @@ public struct Reconciler: Sendable {
         // The ledger vouches for its committed blocks; every other block's meta.json is read.
         let committed = Set(records.values.filter { $0.state == .committed }.map(\.ulid))
         let inventory = try await BucketInventory.read(bucket) { !committed.contains($0) }
-        var files: [ULID: [FileRecord]] = [:]
-        for ulid in records.keys where inventory.blocks[ulid] != nil { files[ulid] = try await ledger.files(ulid) }
-        let snapshot = Snapshot(local: local, records: records, files: files, bucket: inventory)
+        let snapshot = Snapshot(local: local, records: records, files: try await ledger.filesByBlock(), bucket: inventory)
 
         let merged = Set(inventory.blocks.values.compactMap(\.meta).filter { $0.labels == labels }.flatMap(\.sources))
         var entries: [Entry] = []

@@ -6,8 +6,10 @@ import StoreLogic
 import StoreProto
 
 /// Thanos' `thanos.Store` service over one Prometheus: Info, Series (remote read), LabelNames and
-/// LabelValues (Prometheus' HTTP API), with Thanos' external-label rules.
-public struct PrometheusStore: Thanos_Store.SimpleServiceProtocol {
+/// LabelValues (Prometheus' HTTP API), with Thanos' external-label rules. Registered by hand
+/// (`RawSeries.swift`) rather than through the generated protocol, so Series can write messages
+/// it encoded itself.
+public struct PrometheusStore: RegistrableRPCService {
     let client: PrometheusClient
     let state: StoreState
     let reader: RemoteReader
@@ -45,16 +47,6 @@ public struct PrometheusStore: Thanos_Store.SimpleServiceProtocol {
         return response
     }
 
-    /// The protocol's typed Series, for completeness; the server registers `streamSeries`
-    /// through `registerMethods`, which writes the encoded bytes without decoding them again.
-    public func series(
-        request: Thanos_SeriesRequest, response: RPCWriter<Thanos_SeriesResponse>, context: ServerContext
-    ) async throws {
-        try await streamSeries(request) { batch in
-            for raw in batch { try await response.write(try Thanos_SeriesResponse(serializedBytes: raw.bytes)) }
-        }
-    }
-
     /// Series, as encoded `SeriesResponse` messages handed to `write` in groups.
     func streamSeries(_ request: Thanos_SeriesRequest, write: ([RawSeriesResponse]) async throws -> Void) async throws {
         guard let external = state.externalLabels() else { throw RPCErrors.notReady }
@@ -77,11 +69,14 @@ public struct PrometheusStore: Thanos_Store.SimpleServiceProtocol {
         // HTTP body piece, often just one or two series) would dominate the CPU time.
         var outgoing: [RawSeriesResponse] = []
         var outgoingBytes = 0
+        // Prometheus merged its own external labels in: with nothing removed from them, what it
+        // sent is already the output label set.
+        let receivedIsFinal = applied == external
         let stats = try await reader.read(start: start, end: request.maxTime, matchers: kept, forceSamples: forceSamples) {
             batch in
             do throws(ResortError) {
                 for (received, chunks) in batch {
-                    let out = applied == external
+                    let out = receivedIsFinal
                         ? try resorter.push(received: received, payload: chunks)
                         : try resorter.push(internalLabels: received.removingNames(of: external), payload: chunks)
                     for series in out {

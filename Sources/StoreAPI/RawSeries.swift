@@ -20,13 +20,14 @@ struct RawSeriesSerializer: MessageSerializer {
 }
 
 extension PrometheusStore {
-    /// The generated registration, except that Series writes pre-encoded messages.
+    /// The generated registration's methods and codecs, except that Series writes pre-encoded messages.
     public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         router.registerHandler(
             forMethod: Thanos_Store.Method.Info.descriptor, deserializer: ProtobufDeserializer<Thanos_InfoRequest>(),
             serializer: ProtobufSerializer<Thanos_InfoResponse>(),
             handler: { request, context in
-                StreamingServerResponse(single: try await self.info(request: ServerRequest(stream: request), context: context))
+                let single = try await ServerRequest(stream: request)
+                return StreamingServerResponse(single: ServerResponse(message: try await self.info(request: single.message, context: context)))
             })
         router.registerHandler(
             forMethod: Thanos_Store.Method.Series.descriptor, deserializer: ProtobufDeserializer<Thanos_SeriesRequest>(),
@@ -42,13 +43,17 @@ extension PrometheusStore {
             forMethod: Thanos_Store.Method.LabelNames.descriptor, deserializer: ProtobufDeserializer<Thanos_LabelNamesRequest>(),
             serializer: ProtobufSerializer<Thanos_LabelNamesResponse>(),
             handler: { request, context in
-                StreamingServerResponse(single: try await self.labelNames(request: ServerRequest(stream: request), context: context))
+                let single = try await ServerRequest(stream: request)
+                return StreamingServerResponse(
+                    single: ServerResponse(message: try await self.labelNames(request: single.message, context: context)))
             })
         router.registerHandler(
             forMethod: Thanos_Store.Method.LabelValues.descriptor, deserializer: ProtobufDeserializer<Thanos_LabelValuesRequest>(),
             serializer: ProtobufSerializer<Thanos_LabelValuesResponse>(),
             handler: { request, context in
-                StreamingServerResponse(single: try await self.labelValues(request: ServerRequest(stream: request), context: context))
+                let single = try await ServerRequest(stream: request)
+                return StreamingServerResponse(
+                    single: ServerResponse(message: try await self.labelValues(request: single.message, context: context)))
             })
     }
 }

@@ -19,25 +19,21 @@ struct LedgerCommand: AsyncParsableCommand {
                 Our committed blocks in the bucket (meta.json with our --label set, every file at its listed size) are \
                 recorded as committed with origin 'rebuilt'; their history before the rebuild is unknown and says so. \
                 Local blocks not in the bucket are shipped by the next `skiff ship` or sidecar pass. An existing ledger \
-                is never deleted: it is renamed to <ledger>.broken-<time> (a healthy one only with --force).
+                is never deleted: it is renamed to <ledger>.broken-<time> (a sound one that has blocks only with --force).
                 """)
 
         @OptionGroup var ledgerOptions: LedgerOptions
         @OptionGroup var logOptions: LogOptions
         @OptionGroup var objstore: ObjstoreOptions
 
-        @Option(name: .customLong("label"), help: "Our external label name=value (repeatable), as shipped.")
-        var labels: [String] = []
+        @OptionGroup var ourLabels: OurLabelsOptions
 
         @Flag(name: .long, help: "Replace a ledger that passes the integrity check too.")
         var force = false
 
         func run() async throws {
             try await runReportingErrors {
-                let ours = try Labels.parse(flags: labels)
-                guard !ours.isEmpty else {
-                    throw SkiffError(.invalidArgument, "pass our external labels with --label (as shipped), e.g. --label cluster=eu1")
-                }
+                let ours = try ourLabels.parse()
                 let config = try objstore.load()
                 _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)
                 let lock = try DataDirLock(tsdbPath: ledgerOptions.tsdbPath)
@@ -74,7 +70,11 @@ struct LedgerCommand: AsyncParsableCommand {
         private func moveAside(_ path: String) async throws -> String? {
             let fm = FileManager.default
             guard fm.fileExists(atPath: path) else { return nil }
-            if !force, let healthy = try? Ledger.open(path: path, readOnly: true), (try? await healthy.integrityProblems())?.isEmpty == true {
+            // A sound ledger with history is kept unless forced; an empty one (say, from a rebuild
+            // killed before its one transaction) has nothing to lose.
+            if !force, let healthy = try? Ledger.open(path: path, readOnly: true),
+                (try? await healthy.integrityProblems())?.isEmpty == true, (try? await healthy.blocks())?.isEmpty == false
+            {
                 throw SkiffError(
                     .invalidArgument,
                     "ledger \(path) is readable and passes the integrity check: rebuilding would replace its history; "

@@ -49,6 +49,21 @@ struct LogOptions: ParsableArguments {
     }
 }
 
+/// `--label name=value`, repeated: the external labels our blocks were shipped with, which tell
+/// our blocks in the bucket from other Prometheus servers' (reconcile, ledger rebuild).
+struct OurLabelsOptions: ParsableArguments {
+    @Option(name: .customLong("label"), help: "Our external label name=value (repeatable), as shipped.")
+    var labels: [String] = []
+
+    func parse() throws(SkiffError) -> Labels {
+        let ours = try Labels.parse(flags: labels)
+        guard !ours.isEmpty else {
+            throw SkiffError(.invalidArgument, "pass our external labels with --label (as shipped), e.g. --label cluster=eu1")
+        }
+        return ours
+    }
+}
+
 /// Runs a command body, turning a SkiffError into a clean message and exit code 1.
 func runReportingErrors(_ body: () async throws -> Void) async throws {
     do {

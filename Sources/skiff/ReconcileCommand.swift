@@ -30,8 +30,7 @@ struct Reconcile: AsyncParsableCommand {
     @OptionGroup var logOptions: LogOptions
     @OptionGroup var objstore: ObjstoreOptions
 
-    @Option(name: .customLong("label"), help: "Our external label name=value (repeatable), as shipped.")
-    var labels: [String] = []
+    @OptionGroup var ourLabels: OurLabelsOptions
 
     @Flag(name: .long, help: "Act on the drift found (adopt, re-ship, delete partial uploads, abort stale uploads).")
     var repair = false
@@ -44,10 +43,7 @@ struct Reconcile: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let ours = try Labels.parse(flags: labels)
-            guard !ours.isEmpty else {
-                throw SkiffError(.invalidArgument, "pass our external labels with --label (as shipped), e.g. --label cluster=eu1")
-            }
+            let ours = try ourLabels.parse()
             let mode: Reconciler.Mode = dryRun ? .dryRun : repair ? .repair : .report
             let config = try objstore.load()
             _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)

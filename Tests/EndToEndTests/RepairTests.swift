@@ -128,6 +128,21 @@ import Testing
         #expect(drift.status == 0 && drift.stdout.contains("no drift at the last reconcile"), "\(drift)")
     }
 
+    /// A ledger with no blocks (say, left by a rebuild killed before its one transaction) is
+    /// replaced without --force; the committed set comes back from the bucket.
+    @Test func rebuildReplacesAnEmptyLedgerWithoutForce() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship().status == 0)
+        try FileManager.default.removeItem(atPath: world.ledgerPath)
+        _ = try Ledger.open(path: world.ledgerPath)  // migrated, empty
+        let rebuild = try await SkiffProcess.run(
+            ["ledger", "rebuild", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig] + Self.labels)
+        #expect(rebuild.status == 0 && rebuild.stdout.contains("previous ledger kept as"), "\(rebuild)")
+        let blocks = try await Ledger.open(path: world.ledgerPath, readOnly: true).blocks()
+        #expect(Set(blocks.map(\.ulid)) == Set(world.localBlocks) && blocks.allSatisfy { $0.state == .committed })
+    }
+
     /// `report drift` lists the last run's findings with their planned actions.
     @Test func reportDriftShowsTheLastRun() async throws {
         let world = try ShippingWorld()

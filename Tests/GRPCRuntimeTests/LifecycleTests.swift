@@ -4,6 +4,7 @@ import GRPCRuntime
 import NIOPosix
 import ServiceLifecycle
 import StoreProto
+import TestSupport
 import Testing
 
 @Suite("Readiness gate and graceful shutdown")

@@ -2,6 +2,7 @@ import HTTPServer
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 @Suite("Graceful shutdown")

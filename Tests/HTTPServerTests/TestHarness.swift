@@ -5,30 +5,7 @@ import NIOCore
 import NIOPosix
 import Prometheus
 import ServiceLifecycle
-
-/// A logger that drops everything, so test output stays readable.
-let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-
-struct TestTimeout: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out: \(what)" }
-}
-
-/// Runs `operation`, failing with `TestTimeout` after `limit` so no test can hang the suite.
-func withTimeout<T: Sendable>(
-    _ limit: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let result = try await group.next(), let value = result else { throw TestTimeout(what: what) }
-        return value
-    }
-}
+import TestSupport
 
 /// One HTTP/1.1 response as read off the wire.
 struct RawResponse: Sendable {

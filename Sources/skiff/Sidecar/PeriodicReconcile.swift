@@ -37,8 +37,12 @@ final class PeriodicReconcile: Sendable {
     /// Runs when due. Errors are logged, never fatal: the shipper keeps shipping.
     func runIfDue(labels: Labels?, nowMillis: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) async {
         guard intervalMillis > 0, let labels else { return }
-        guard lastRun.withLock({ $0.map { nowMillis - $0 >= intervalMillis } ?? true }) else { return }
-        lastRun.withLock { $0 = nowMillis }
+        let due = lastRun.withLock { last in
+            guard last.map({ nowMillis - $0 >= intervalMillis }) ?? true else { return false }
+            last = nowMillis
+            return true
+        }
+        guard due else { return }
         let reconciler = Reconciler(ledger: ledger, bucket: bucket, tsdbPath: tsdbPath, labels: labels)
         do {
             let result = try await reconciler.run(repair ? .repair : .report)
