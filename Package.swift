@@ -33,9 +33,11 @@ let package = Package(
     targets: [
         // Pure domain: ULIDs, labels, block meta JSON, the ship state machine. Foundation only.
         .target(name: "SkiffCore", swiftSettings: settings),
-        // Prometheus wire formats, pure and dependency-free: snappy blocks, CRC32C, streamed
+        // Prometheus wire formats, pure (no package dependencies): snappy blocks, CRC32C, streamed
         // remote-read frames, XOR chunks.
-        .target(name: "PromWire", swiftSettings: settings),
+        .target(name: "PromWire", dependencies: ["CRC32CInstructions"], swiftSettings: settings),
+        // The CPU's CRC-32C instruction, which Swift cannot call (C, no dependencies).
+        .target(name: "CRC32CInstructions"),
         // Pure StoreAPI logic: labels, matchers, external-label rules, the streaming re-sorter.
         .target(name: "StoreLogic", swiftSettings: settings),
         // The SQLite ledger: migrations, block and file rows, the append-only transition log.
@@ -160,6 +162,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -184,8 +187,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: settings),
-        .testTarget(name: "StoreLogicTests", dependencies: ["StoreLogic"], swiftSettings: settings),
-        .testTarget(name: "PromWireTests", dependencies: ["PromWire"], swiftSettings: settings),
+        // A seeded random generator for the pure test targets (no dependencies).
+        .target(name: "SeededRandom", path: "Tests/SeededRandom", swiftSettings: settings),
+        .testTarget(name: "StoreLogicTests", dependencies: ["StoreLogic", "SeededRandom"], swiftSettings: settings),
+        .testTarget(name: "PromWireTests", dependencies: ["PromWire", "SeededRandom"], swiftSettings: settings),
+        .testTarget(
+            name: "StoreAPIWireTests",
+            dependencies: [
+                "StoreAPI", "StoreLogic", "StoreProto", "PromWire", "SeededRandom",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: settings),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], swiftSettings: settings),
         .testTarget(
             name: "LedgerTests",

@@ -1,7 +1,11 @@
+import CRC32CInstructions
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every streamed
-/// remote-read frame. Software slicing-by-16: sixteen 256-entry tables (16 KiB, L1-resident) let
-/// one step consume 16 bytes with independent lookups instead of a chain of dependent ones.
-/// About 2.5 GB/s on the project's machines, against 1.9 for slicing-by-8.
+/// remote-read frame. With the CPU's CRC-32C instruction when it has one (x86-64 SSE4.2, ARMv8
+/// CRC32; C in `CRC32CInstructions`), as Go's hash/crc32 does; otherwise in software,
+/// slicing-by-16: sixteen 256-entry tables (16 KiB, L1-resident) let one step consume 16 bytes
+/// with independent lookups instead of a chain of dependent ones (about 2.5 GB/s on the
+/// project's machines, against 1.9 for slicing-by-8).
 ///
 /// Values are finalised checksums, as Go's `crc32.Update` takes and returns them, so
 /// `update(update(0, a), b) == checksum(a + b)`.
@@ -39,6 +43,16 @@ public struct CRC32C: Sendable {
 
     /// Extends the finalised checksum `crc` of earlier bytes with `bytes`.
     public static func update(_ crc: UInt32, with bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
+        if hasInstruction { return ~skiff_crc32c_instructions_update(~crc, base, bytes.count) }
+        return softwareUpdate(crc, with: bytes)
+    }
+
+    /// Whether `update` uses the CPU's instruction.
+    static let hasInstruction = skiff_crc32c_instructions_available() != 0
+
+    /// `update` without the CPU instruction (tests compare the two).
+    static func softwareUpdate(_ crc: UInt32, with bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
         return tables.withUnsafeBufferPointer { table in
             var state = ~crc

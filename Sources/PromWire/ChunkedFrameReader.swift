@@ -45,6 +45,16 @@ public struct ChunkedFrameReader: Sendable {
     /// The next whole frame's data, checksum verified; nil when the buffered bytes do not hold a
     /// whole frame yet.
     public mutating func nextFrame() throws(PromWireError) -> [UInt8]? {
+        do { return try nextFrame { Array($0) } } catch let error as PromWireError { throw error } catch {
+            preconditionFailure("copying a frame cannot throw")
+        }
+    }
+
+    /// Lends the next whole frame's data, checksum verified, to `body` without copying it out of
+    /// the reader (valid only during the call), and returns what `body` returns; nil when the
+    /// buffered bytes do not hold a whole frame yet. Throws `PromWireError` or what `body` throws;
+    /// the frame counts as read only when `body` returns.
+    public mutating func nextFrame<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result? {
         guard let header = try parseHeader() else { return nil }
         let dataEnd = header.dataStart + header.dataLength
         guard dataEnd <= buffer.count else {
@@ -52,16 +62,19 @@ public struct ChunkedFrameReader: Sendable {
             buffer.reserveCapacity(dataEnd)
             return nil
         }
-        let actual = buffer.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[header.dataStart..<dataEnd])) }
-        guard actual == header.checksum else {
-            throw PromWireError(
-                .checksumMismatch,
-                "chunkedReader: corrupted frame; checksum mismatch (frame at byte \(droppedByteCount + readOffset) "
-                    + "says \(hex(header.checksum)), its \(header.dataLength) data bytes have \(hex(actual)))")
+        let result = try buffer.withUnsafeBytes { all in
+            let data = UnsafeRawBufferPointer(rebasing: all[header.dataStart..<dataEnd])
+            let actual = CRC32C.checksum(data)
+            guard actual == header.checksum else {
+                throw PromWireError(
+                    .checksumMismatch,
+                    "chunkedReader: corrupted frame; checksum mismatch (frame at byte \(droppedByteCount + readOffset) "
+                        + "says \(hex(header.checksum)), its \(header.dataLength) data bytes have \(hex(actual)))")
+            }
+            return try body(data)
         }
-        let frame = Array(buffer[header.dataStart..<dataEnd])
         readOffset = dataEnd
-        return frame
+        return result
     }
 
     /// Declares the end of the body: fine when it ended exactly after a frame, an error when a

@@ -64,9 +64,10 @@ public struct PrometheusStore: RegistrableRPCService {
         // Prometheus sorts by the series' own labels; Thanos' querier needs the order after the
         // external labels are added. The re-sorter holds back only series that can move.
         var resorter = StreamingResorter<EncodedChunks>(external: applied)
-        // Messages go to the stream in groups of about 64 KiB: each write flushes through NIO's
-        // HTTP/2 stack, which costs more than encoding a series, so one write per series (or per
-        // HTTP body piece, often just one or two series) would dominate the CPU time.
+        // Messages go to the stream in groups of about 256 KiB: each write hops to the event loop
+        // and flushes through NIO's HTTP/2 stack, which costs more than encoding a series, so one
+        // write per series (or per HTTP body piece, often just one or two series) would dominate
+        // the CPU time. (64 KiB groups measured ~5% slower end to end; 1 MiB no faster.)
         var outgoing: [RawSeriesResponse] = []
         var outgoingBytes = 0
         // Prometheus merged its own external labels in: with nothing removed from them, what it
@@ -81,7 +82,7 @@ public struct PrometheusStore: RegistrableRPCService {
                         : try resorter.push(internalLabels: received.removingNames(of: external), payload: chunks)
                     for series in out {
                         let raw = RawSeriesResponse(series)
-                        outgoingBytes += raw.bytes.count
+                        outgoingBytes += raw.size
                         outgoing.append(raw)
                     }
                 }
@@ -118,7 +119,7 @@ public struct PrometheusStore: RegistrableRPCService {
         if limit > 0 { query.append(("limit", "\(limit)")) }
         let found = try await api("/api/v1/series", query, as: [[String: String]].self) ?? []
         try await write(found.map { LabelSet($0).withExternal(applied) }.sorted().map {
-            RawSeriesResponse(bytes: SeriesTranscoder.seriesResponse(labels: $0, chunks: EncodedChunks()))
+            RawSeriesResponse(labels: $0, chunks: EncodedChunks())
         })
     }
 
@@ -165,7 +166,7 @@ public struct PrometheusStore: RegistrableRPCService {
     // MARK: - Helpers
 
     /// About how many bytes of series are handed to the gRPC stream at once.
-    static let writeBatchBytes = 64 << 10
+    static let writeBatchBytes = 256 << 10
 
     /// The external labels to add: without the request's `without_replica_labels`.
     static func applied(_ external: LabelSet, without names: [String]) -> LabelSet {

@@ -99,4 +99,44 @@ enum ProtoWire {
         appendVarint(UInt64(bytes.count), to: &out)
         out.append(contentsOf: bytes)
     }
+
+    /// Writes fields into a buffer sized beforehand.
+    struct Writer {
+        let buffer: UnsafeMutableRawBufferPointer
+        var position = 0
+
+        init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
+
+        var isFull: Bool { position == buffer.count }
+
+        mutating func append(_ byte: UInt8) {
+            precondition(position < buffer.count, "write beyond the buffer")
+            buffer[position] = byte
+            position += 1
+        }
+
+        mutating func appendVarint(_ value: UInt64) {
+            var v = value
+            while v >= 0x80 {
+                append(UInt8(truncatingIfNeeded: v) | 0x80)
+                v >>= 7
+            }
+            append(UInt8(v))
+        }
+
+        mutating func append(contentsOf bytes: UnsafeRawBufferPointer) {
+            precondition(bytes.count <= buffer.count - position, "write beyond the buffer")
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            (buffer.baseAddress! + position).copyMemory(from: base, byteCount: bytes.count)
+            position += bytes.count
+        }
+
+        /// A bytes or string field, omitted when empty (proto3).
+        mutating func appendNonEmptyBytesField(_ field: UInt8, _ bytes: UnsafeRawBufferPointer) {
+            guard !bytes.isEmpty else { return }
+            append(field << 3 | 2)
+            appendVarint(UInt64(bytes.count))
+            append(contentsOf: bytes)
+        }
+    }
 }

@@ -3,20 +3,33 @@ import GRPCProtobuf
 import StoreLogic
 import StoreProto
 
-/// A `thanos.SeriesResponse` already encoded (by `SeriesTranscoder`).
+/// A `thanos.SeriesResponse` whose chunks are already encoded (by `SeriesTranscoder`); the
+/// serializer writes it straight into the transport's buffer.
 struct RawSeriesResponse: Sendable {
-    let bytes: [UInt8]
+    let labels: LabelSet
+    let chunks: EncodedChunks
+    /// Encoded size in bytes.
+    let size: Int
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(labels: LabelSet, chunks: EncodedChunks) {
+        self.labels = labels
+        self.chunks = chunks
+        size = SeriesTranscoder.responseSize(labels: labels, chunks: chunks)
+    }
 
     init(_ series: ResortedSeries<EncodedChunks>) {
-        bytes = SeriesTranscoder.seriesResponse(labels: series.labels, chunks: series.payload)
+        self.init(labels: series.labels, chunks: series.payload)
     }
 }
 
-/// Hands the encoded bytes to the transport as they are.
+/// Encodes a `RawSeriesResponse` into the transport's bytes in one pass.
 struct RawSeriesSerializer: MessageSerializer {
-    func serialize<Bytes: GRPCContiguousBytes>(_ message: RawSeriesResponse) throws -> Bytes { Bytes(message.bytes) }
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: RawSeriesResponse) throws -> Bytes {
+        // Zero-filling first is the only way into `Bytes` without an intermediate copy.
+        var bytes = Bytes(repeating: 0, count: message.size)
+        bytes.withUnsafeMutableBytes { SeriesTranscoder.writeResponse(labels: message.labels, chunks: message.chunks, into: $0) }
+        return bytes
+    }
 }
 
 extension PrometheusStore {

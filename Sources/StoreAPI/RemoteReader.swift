@@ -79,12 +79,10 @@ struct RemoteReader: Sendable {
         var done: [Series] = []
         for try await piece in body {
             piece.withUnsafeReadableBytes { reader.append(contentsOf: $0) }
-            while let frame = try Self.nextFrame(&reader) {
+            // Each frame is decoded where it lies in the reader's buffer (chunk bytes are copied
+            // once, into the series being assembled).
+            while let decoded = try Self.nextFrame(&reader, number: stats.frames + 1) {
                 stats.frames += 1
-                let decoded: [(labels: LabelSet, chunks: EncodedChunks)]
-                do throws(ProtoWire.Malformed) { decoded = try SeriesTranscoder.decodeFrame(frame) } catch {
-                    throw RPCError(code: .unknown, message: "remote read frame \(stats.frames): \(error)")
-                }
                 for (labels, chunks) in decoded {
                     stats.chunks += chunks.count
                     // A series bigger than Prometheus' frame size continues in the next frame.
@@ -111,8 +109,16 @@ struct RemoteReader: Sendable {
         return stats
     }
 
-    private static func nextFrame(_ reader: inout ChunkedFrameReader) throws(RPCError) -> [UInt8]? {
-        do throws(PromWireError) { return try reader.nextFrame() } catch { throw RPCError(code: .unknown, message: error.message) }
+    private static func nextFrame(
+        _ reader: inout ChunkedFrameReader, number: Int
+    ) throws(RPCError) -> [(labels: LabelSet, chunks: EncodedChunks)]? {
+        do {
+            return try reader.nextFrame { frame throws(ProtoWire.Malformed) in try SeriesTranscoder.decodeFrame(frame) }
+        } catch let error as PromWireError {
+            throw RPCError(code: .unknown, message: error.message)
+        } catch {
+            throw RPCError(code: .unknown, message: "remote read frame \(number): \(error)")
+        }
     }
 
     private func readSamples(

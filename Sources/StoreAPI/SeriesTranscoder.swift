@@ -16,26 +16,18 @@ struct EncodedChunks: Sendable {
 ///     {1: min_time, 2: max_time, 3: raw Chunk {1: type (XOR = 0), 2: data}} } }
 enum SeriesTranscoder {
     /// Every series in one frame (Prometheus sends one; more are accepted), labels as sent.
-    static func decodeFrame(_ frame: [UInt8]) throws(ProtoWire.Malformed) -> [(labels: LabelSet, chunks: EncodedChunks)] {
-        do {
-            return try frame.withUnsafeBytes { buffer in
-                var out: [(LabelSet, EncodedChunks)] = []
-                var reader = ProtoWire.Reader(buffer)
-                while !reader.atEnd {
-                    let (field, wireType) = try reader.tag()
-                    guard field == 1, wireType == 2 else {
-                        try reader.skip(wireType: wireType)  // query_index
-                        continue
-                    }
-                    out.append(try series(buffer, try reader.lengthDelimited()))
-                }
-                return out
+    static func decodeFrame(_ frame: UnsafeRawBufferPointer) throws(ProtoWire.Malformed) -> [(labels: LabelSet, chunks: EncodedChunks)] {
+        var out: [(LabelSet, EncodedChunks)] = []
+        var reader = ProtoWire.Reader(frame)
+        while !reader.atEnd {
+            let (field, wireType) = try reader.tag()
+            guard field == 1, wireType == 2 else {
+                try reader.skip(wireType: wireType)  // query_index
+                continue
             }
-        } catch let error as ProtoWire.Malformed {
-            throw error
-        } catch {
-            throw ProtoWire.Malformed(what: "\(error)")
+            out.append(try series(frame, try reader.lengthDelimited()))
         }
+        return out
     }
 
     private static func series(
@@ -43,6 +35,10 @@ enum SeriesTranscoder {
     ) throws(ProtoWire.Malformed) -> (LabelSet, EncodedChunks) {
         var labels: [Label] = []
         var chunks = EncodedChunks()
+        // Thanos' AggrChunk entry is at most a byte longer than Prometheus' Chunk (it drops the
+        // type field for XOR and adds the raw wrapper's tag and length), and the labels are left
+        // out: the input's size, plus slack for a byte a chunk, holds them all in one allocation.
+        chunks.bytes.reserveCapacity(range.count + range.count / 16 + 16)
         var reader = ProtoWire.Reader(buffer, range: range)
         while !reader.atEnd {
             let (field, wireType) = try reader.tag()
@@ -89,7 +85,6 @@ enum SeriesTranscoder {
     ) {
         let raw = ProtoWire.varintFieldSize(thanosType) + 1 + ProtoWire.varintSize(UInt64(data.count)) + data.count
         let aggr = ProtoWire.varintFieldSize(minTime) + ProtoWire.varintFieldSize(maxTime) + 1 + ProtoWire.varintSize(UInt64(raw)) + raw
-        chunks.bytes.reserveCapacity(chunks.bytes.count + aggr + 6)
         chunks.bytes.append(2 << 3 | 2)
         ProtoWire.appendVarint(UInt64(aggr), to: &chunks.bytes)
         ProtoWire.appendVarintField(1, minTime, to: &chunks.bytes)
@@ -101,38 +96,40 @@ enum SeriesTranscoder {
         chunks.count += 1
     }
 
-    /// A whole `SeriesResponse` carrying `labels` and `chunks`, written into one buffer sized
-    /// up front (the chunk bytes are the bulk of a response: they are copied exactly once here).
-    static func seriesResponse(labels: LabelSet, chunks: EncodedChunks) -> [UInt8] {
-        var labelsSize = 0
-        for label in labels {
-            let entry = stringFieldSize(label.name) + stringFieldSize(label.value)
-            labelsSize += 1 + ProtoWire.varintSize(UInt64(entry)) + entry
-        }
-        let seriesSize = labelsSize + chunks.bytes.count
-        var out: [UInt8] = []
-        out.reserveCapacity(1 + ProtoWire.varintSize(UInt64(seriesSize)) + seriesSize)
-        out.append(1 << 3 | 2)
-        ProtoWire.appendVarint(UInt64(seriesSize), to: &out)
+    /// The size of the `SeriesResponse` carrying `labels` and `chunks`.
+    static func responseSize(labels: LabelSet, chunks: EncodedChunks) -> Int {
+        let series = seriesSize(labels: labels, chunks: chunks)
+        return 1 + ProtoWire.varintSize(UInt64(series)) + series
+    }
+
+    /// Writes the `SeriesResponse` carrying `labels` and `chunks` into `out`, which must be
+    /// exactly `responseSize` bytes (the chunk bytes, the bulk of it, are copied exactly once).
+    static func writeResponse(labels: LabelSet, chunks: EncodedChunks, into out: UnsafeMutableRawBufferPointer) {
+        var writer = ProtoWire.Writer(out)
+        writer.append(1 << 3 | 2)
+        writer.appendVarint(UInt64(seriesSize(labels: labels, chunks: chunks)))
         for label in labels {
             var name = label.name, value = label.value
-            let entry = stringFieldSize(name) + stringFieldSize(value)
-            out.append(1 << 3 | 2)
-            ProtoWire.appendVarint(UInt64(entry), to: &out)
-            name.withUTF8 { appendStringField(1, $0, to: &out) }
-            value.withUTF8 { appendStringField(2, $0, to: &out) }
+            writer.append(1 << 3 | 2)
+            writer.appendVarint(UInt64(stringFieldSize(name) + stringFieldSize(value)))
+            name.withUTF8 { writer.appendNonEmptyBytesField(1, UnsafeRawBufferPointer($0)) }
+            value.withUTF8 { writer.appendNonEmptyBytesField(2, UnsafeRawBufferPointer($0)) }
         }
-        out.append(contentsOf: chunks.bytes)
-        return out
+        chunks.bytes.withUnsafeBytes { writer.append(contentsOf: $0) }
+        precondition(writer.isFull, "SeriesResponse size miscounted")
+    }
+
+    private static func seriesSize(labels: LabelSet, chunks: EncodedChunks) -> Int {
+        var size = chunks.bytes.count
+        for label in labels {
+            let entry = stringFieldSize(label.name) + stringFieldSize(label.value)
+            size += 1 + ProtoWire.varintSize(UInt64(entry)) + entry
+        }
+        return size
     }
 
     private static func stringFieldSize(_ text: String) -> Int {
         let n = text.utf8.count
         return n == 0 ? 0 : 1 + ProtoWire.varintSize(UInt64(n)) + n
-    }
-
-    private static func appendStringField(_ field: UInt8, _ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        ProtoWire.appendBytesField(field, UnsafeRawBufferPointer(bytes), to: &out)
     }
 }

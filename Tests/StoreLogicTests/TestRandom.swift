@@ -1,17 +1,9 @@
+import SeededRandom
+
 @testable import StoreLogic
 
-/// SplitMix64: a tiny seeded generator so every property-test case can be replayed from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The property tests' generator (SplitMix64: every case can be replayed from its seed).
+typealias SplitMix64 = SeededGenerator
 
 /// An order on label sets written independently of `LabelSet.compare`, straight from the
 /// definition of Prometheus' `labels.Compare` on raw bytes, to check the implementation against.
