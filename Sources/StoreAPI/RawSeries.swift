@@ -33,7 +33,8 @@ struct RawSeriesSerializer: MessageSerializer {
 }
 
 extension PrometheusStore {
-    /// The generated registration's methods and codecs, except that Series writes pre-encoded messages.
+    /// The generated registration's methods and codecs, except that Series writes pre-encoded
+    /// messages; the methods that call Prometheus stop when the client cancels.
     public func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         router.registerHandler(
             forMethod: Thanos_Store.Method.Info.descriptor, deserializer: ProtobufDeserializer<Thanos_InfoRequest>(),
@@ -48,7 +49,9 @@ extension PrometheusStore {
             handler: { request, context in
                 let single = try await ServerRequest(stream: request)
                 return StreamingServerResponse<RawSeriesResponse>(metadata: [:]) { writer in
-                    try await self.streamSeries(single.message) { try await writer.write(contentsOf: $0) }
+                    try await RPCCancellation.cancellingWork(when: context) {
+                        try await self.streamSeries(single.message) { try await writer.write(contentsOf: $0) }
+                    }
                     return [:]
                 }
             })
@@ -57,16 +60,20 @@ extension PrometheusStore {
             serializer: ProtobufSerializer<Thanos_LabelNamesResponse>(),
             handler: { request, context in
                 let single = try await ServerRequest(stream: request)
-                return StreamingServerResponse(
-                    single: ServerResponse(message: try await self.labelNames(request: single.message, context: context)))
+                let answer = try await RPCCancellation.cancellingWork(when: context) {
+                    try await self.labelNames(request: single.message, context: context)
+                }
+                return StreamingServerResponse(single: ServerResponse(message: answer))
             })
         router.registerHandler(
             forMethod: Thanos_Store.Method.LabelValues.descriptor, deserializer: ProtobufDeserializer<Thanos_LabelValuesRequest>(),
             serializer: ProtobufSerializer<Thanos_LabelValuesResponse>(),
             handler: { request, context in
                 let single = try await ServerRequest(stream: request)
-                return StreamingServerResponse(
-                    single: ServerResponse(message: try await self.labelValues(request: single.message, context: context)))
+                let answer = try await RPCCancellation.cancellingWork(when: context) {
+                    try await self.labelValues(request: single.message, context: context)
+                }
+                return StreamingServerResponse(single: ServerResponse(message: answer))
             })
     }
 }

@@ -43,32 +43,39 @@ import Testing
         let grpcPort: Int
         let httpPort: Int
         let root: TempDir
+        /// Between the sidecar and Prometheus, when started `proxied`.
+        let proxy: FaultProxy?
 
-        static func start(samples: Bool = false, extraPrometheusFlags: [String] = [], sidecarFlags: [String] = []) async throws -> World {
+        static func start(
+            samples: Bool = false, proxied: Bool = false, extraPrometheusFlags: [String] = [], sidecarFlags: [String] = []
+        ) async throws -> World {
             let root = try TempDir()
             let prometheus = try await PrometheusServer.start(
                 externalLabels: StoreAPITests.external, extraFlags: ["--storage.remote.read-max-bytes-in-frame=2048"] + extraPrometheusFlags)
             try RemoteWrite.push(StoreAPITests.written, to: prometheus.url)
+            let proxy = proxied ? try await FaultProxy.start(upstreamPort: prometheus.port) : nil
             let port = HTTPProbe.freePort(), httpPort = HTTPProbe.freePort()
             let sidecar = try SkiffProcess.start(
-                ["sidecar", "--tsdb.path", prometheus.dataDir, "--prometheus.url", prometheus.url,
+                ["sidecar", "--tsdb.path", prometheus.dataDir,
+                 "--prometheus.url", proxy.map { "http://127.0.0.1:\($0.port)" } ?? prometheus.url,
                  "--http-address", "127.0.0.1:\(httpPort)", "--grpc-address", "127.0.0.1:\(port)",
                  "--prometheus.get_config_interval", "300ms", "--grpc-grace-period", "1s", "--http-grace-period", "1s",
                  "--log.level", "debug"] + sidecarFlags,
                 environment: samples ? ["SKIFF_REMOTE_READ_RESPONSE": "samples"] : [:])
-            return World(prometheus: prometheus, sidecar: sidecar, grpcPort: port, httpPort: httpPort, root: root)
+            return World(prometheus: prometheus, sidecar: sidecar, grpcPort: port, httpPort: httpPort, root: root, proxy: proxy)
         }
 
         func stop() async {
             sidecar.terminate()
             _ = try? await sidecar.wait(timeout: .seconds(20))
+            try? await proxy?.stop()
             await prometheus.stop()
             root.remove()
         }
     }
 
-    static func withWorld(samples: Bool = false, _ body: (World) async throws -> Void) async throws {
-        let world = try await World.start(samples: samples)
+    static func withWorld(samples: Bool = false, proxied: Bool = false, _ body: (World) async throws -> Void) async throws {
+        let world = try await World.start(samples: samples, proxied: proxied)
         do {
             try await body(world)
         } catch {
@@ -252,6 +259,41 @@ import Testing
     }
 
     /// The gRPC server listens only once Prometheus' labels are known; the HTTP server meanwhile answers.
+    /// A querier that gives up stops the remote read behind its call. Prometheus is made to hang
+    /// mid-answer (a proxy stops relaying its body after 4 KiB), so only cancellation can end the
+    /// read: the client cancels, and skiff must drop its connection to Prometheus at once (not when
+    /// some timeout fires), count the call as Canceled, and go on serving.
+    @Test func cancellingSeriesStopsTheRemoteRead() async throws {
+        try await Self.withWorld(proxied: true) { world in
+            let proxy = try #require(world.proxy)
+            _ = try await Self.waitForInfo(port: world.grpcPort)
+            proxy.inject(.stallResponse(afterBytes: 4096), when: .pathContains("/api/v1/read"))
+            let reads = { proxy.stats.requestsSeen(method: "POST", pathPrefix: "/api/v1/read") }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "long")]) }
+                let deadline = ContinuousClock.now + .seconds(30)
+                while reads().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                try #require(reads().count == 1, "the remote read never reached the proxy")
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(reads()[0].connectionClosedByClient == false, "the read should still be waiting for Prometheus")
+                group.cancelAll()
+                await #expect(throws: (any Error).self) { try await group.next() }
+            }
+            let cancelled = ContinuousClock.now
+            while !reads()[0].connectionClosedByClient, ContinuousClock.now - cancelled < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let waited = ContinuousClock.now - cancelled
+            #expect(reads()[0].connectionClosedByClient, "skiff still holds the connection of the abandoned remote read")
+            #expect(waited < .seconds(3), "skiff took \(waited) to drop the abandoned remote read")
+            // Nothing stuck: the next call (no fault now) is answered in full.
+            let long = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "long")])
+            #expect(long == [Self.expected(["__name__": "long"])])
+            let metrics = HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
+            #expect(metrics.contains(#"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="Canceled"} 1"#), "\(metrics)")
+        }
+    }
+
     @Test func notListeningUntilPrometheusIsUp() async throws {
         let prometheus = try await PrometheusServer.start(externalLabels: Self.external)
         await prometheus.halt()

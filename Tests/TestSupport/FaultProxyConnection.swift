@@ -18,7 +18,8 @@ final class FaultProxyConnection: ChannelInboundHandler {
         case relaying
         /// A `.status` fault answered the request; the rest of it is read and dropped, then the connection closes.
         case answeredLocally
-        /// A `.stall` fault holds the connection silent; whatever the client sends is dropped until the timer fires.
+        /// A `.stall` fault holds the connection silent; whatever the client sends is dropped until the timer fires
+        /// (`.stallResponse`, once its bytes are relayed: until the client closes).
         case stalling
         case closed
     }
@@ -43,7 +44,11 @@ final class FaultProxyConnection: ChannelInboundHandler {
     private var upstream: (any Channel)?
     /// For `.truncateResponse`: response bytes that may still reach the client before both sides close.
     private var responseBytesBeforeCut: Int?
+    /// For `.stallResponse`: response bytes that may still reach the client before the relay stops.
+    private var responseBytesBeforeStall: Int?
     private var closeTimer: Scheduled<Void>?
+    /// Every request this connection carried.
+    private var requestIDs: [Int] = []
 
     init(upstreamAddress: SocketAddress, ledger: FaultProxyLedger) {
         self.upstreamAddress = upstreamAddress
@@ -92,11 +97,14 @@ final class FaultProxyConnection: ChannelInboundHandler {
 
     /// While the client reads slowly, stop reading responses from upstream so they do not pile up in memory.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        try? upstream?.syncOptions?.setOption(ChannelOptions.autoRead, value: context.channel.isWritable)
+        if mode == .relaying {
+            try? upstream?.syncOptions?.setOption(ChannelOptions.autoRead, value: context.channel.isWritable)
+        }
         context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if mode != .closed { ledger.connectionClosedByClient(requestIDs: requestIDs) }
         mode = .closed
         closeTimer?.cancel()
         upstream?.close(promise: nil)
@@ -113,7 +121,9 @@ final class FaultProxyConnection: ChannelInboundHandler {
         case .head(let head, let bytes):
             guard mode == .relaying else { return }  // only pipelined leftovers of a faulted exchange get here
             responseBytesBeforeCut = nil  // a truncation that never triggered ends where the next request starts
+            responseBytesBeforeStall = nil
             let (requestID, fault) = ledger.beginRequest(method: head.method, pathAndQuery: head.pathAndQuery)
+            requestIDs.append(requestID)
             exchange = Exchange(requestID: requestID, fault: fault)
             switch fault {
             case .status(let status, let code)?:
@@ -126,6 +136,9 @@ final class FaultProxyConnection: ChannelInboundHandler {
                 forwardToUpstream(bytes, isPayload: false)
             case .truncateResponse(let count)?:
                 responseBytesBeforeCut = max(0, count)
+                forwardToUpstream(bytes, isPayload: false)
+            case .stallResponse(let count)?:
+                responseBytesBeforeStall = max(0, count)
                 forwardToUpstream(bytes, isPayload: false)
             case .corruptRequestBody?, nil:
                 forwardToUpstream(bytes, isPayload: false)
@@ -177,6 +190,16 @@ final class FaultProxyConnection: ChannelInboundHandler {
     /// Called by `UpstreamRelay` with whatever the server sent.
     fileprivate func upstreamSent(_ bytes: ByteBuffer) {
         guard mode == .relaying, let client else { return }
+        if let allowance = responseBytesBeforeStall {
+            let passing = bytes.getSlice(at: bytes.readerIndex, length: min(allowance, bytes.readableBytes))!
+            responseBytesBeforeStall = allowance - passing.readableBytes
+            if passing.readableBytes > 0 { client.writeAndFlush(passing, promise: nil) }
+            if responseBytesBeforeStall == 0 {
+                mode = .stalling  // the client's requests are dropped from now on; only its close ends this
+                try? upstream?.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+            }
+            return
+        }
         guard let allowance = responseBytesBeforeCut else {
             client.writeAndFlush(bytes, promise: nil)
             return

@@ -17,6 +17,10 @@ public enum Fault: Sendable, Equatable {
     /// Forwards the request, relays the first N bytes of what the server sends back from then on (status line and
     /// headers included), then closes both connections: the client gets a short response.
     case truncateResponse(afterBytes: Int)
+    /// Forwards the request, relays the first N bytes of the response, then relays nothing more and stops
+    /// reading from the server (which then blocks on a full socket), keeping both connections open until the
+    /// client gives up and closes its side: a server stuck mid-response.
+    case stallResponse(afterBytes: Int)
     /// Forwards the request with the payload byte at this offset inverted (XOR 0xFF), so the server receives
     /// a body whose checksum or payload hash no longer matches. Offsets count payload bytes, so for a chunked body
     /// the chunk framing is skipped; an offset past the end changes nothing. The connection stays usable.
@@ -57,12 +61,16 @@ extension FaultProxy {
         public let fault: Fault?
         /// Payload bytes of this request that reached the server (see `Stats.requestBodyBytesForwarded`).
         public internal(set) var bodyBytesForwarded: Int64
+        /// Whether the client has closed the connection this request came on.
+        public internal(set) var connectionClosedByClient = false
     }
 
     /// What went through the proxy since it started or since the last `resetCounters()`.
     public struct Stats: Sendable, Equatable {
         /// Client connections accepted: with keep-alive working, a run of sequential requests needs only one.
         public internal(set) var connectionsAccepted = 0
+        /// Client connections the client closed (those the proxy closed itself are not counted).
+        public internal(set) var connectionsClosedByClient = 0
         /// Request payload bytes that reached the server. Counts what follows each request head: the declared
         /// Content-Length bytes, or for a chunked body the chunk data without its framing. Bodies of requests that
         /// a `.status` or `.stall` fault swallowed are not counted; a reset counts only what got through.

@@ -38,6 +38,16 @@ final class FaultProxyLedger: Sendable {
         contents.withLock { $0.stats.connectionsAccepted += 1 }
     }
 
+    /// The client closed a connection that carried these requests.
+    func connectionClosedByClient(requestIDs: [Int]) {
+        contents.withLock { contents in
+            contents.stats.connectionsClosedByClient += 1
+            for id in requestIDs where contents.stats.seen.indices.contains(id - contents.firstIDInSeen) {
+                contents.stats.seen[id - contents.firstIDInSeen].connectionClosedByClient = true
+            }
+        }
+    }
+
     /// Records a new request and takes the first queued fault whose filter matches it.
     /// Returns the request's id (for `bodyBytesForwarded`) and the fault to apply, if any.
     func beginRequest(method: String, pathAndQuery: String) -> (id: Int, fault: Fault?) {

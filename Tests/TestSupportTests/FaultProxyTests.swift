@@ -117,6 +117,24 @@ import FoundationNetworking
         }
     }
 
+    @Test func stalledResponseHoldsTheConnectionUntilTheClientCloses() async throws {
+        try await withProxy { proxy in
+            proxy.inject(.stallResponse(afterBytes: 300))
+            do {
+                let connection = try RawHTTPConnection(port: proxy.port, receiveTimeoutSeconds: 1)
+                try connection.send(RawHTTPConnection.requestBytes("GET", "/bytes/100000"))
+                #expect(throws: RawHTTPConnection.Failure.timedOut) { try connection.readUntilClosed() }
+                #expect(proxy.stats.connectionsClosedByClient == 0)
+            }  // the client closes its socket here
+            let deadline = ContinuousClock.now + .seconds(5)
+            while proxy.stats.connectionsClosedByClient == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(proxy.stats.connectionsClosedByClient == 1)
+            #expect(try RawHTTPConnection(port: proxy.port).request("GET", "/bytes/1000").body.count == 1000)
+        }
+    }
+
     @Test func corruptionFlipsExactlyOneByteAndKeepsTheConnection() async throws {
         try await withProxy { proxy in
             let upload = randomBytes(4096)
