@@ -56,7 +56,7 @@
 /// throws `ResortError.outOfOrder` rather than emit it. So the output is never silently out of
 /// order: the proof only needs the *pushed* sequence sorted, which is checked. An internal label
 /// equal in name and value to an external one is invisible here and gives the same K; it can only
-/// make the stripped sequence look unsorted. `ClashCheck` up front (then `BufferingResorter`)
+/// make the stripped sequence look unsorted. `ClashCheck` up front (then `holdEverything()`)
 /// avoids ever failing a request mid-stream for such series.
 ///
 /// `push` and its helpers are `@inlinable` so that the caller's module specialises them for its
@@ -142,6 +142,14 @@ public struct StreamingResorter<Payload> {
         // p(A) is K(A)'s first |A| + |E<ℓ| labels.
         let pLength = internalLabels.count + external.countNames(below: internalLabels.last?.name)
         return try accept(key: key, pLength: pLength, repeated: repeated, payload: payload)
+    }
+
+    /// Holds every series from now on and sorts them at `finish` (Thanos' behaviour), for a
+    /// response known to contain internal labels named like external ones (`ClashCheck`) before
+    /// the first push.
+    @inlinable
+    public mutating func holdEverything() {
+        counters.bufferingAll = true
     }
 
     /// Ends the stream: everything still held, in order.

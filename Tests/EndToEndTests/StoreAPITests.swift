@@ -34,6 +34,9 @@ import Testing
             RemoteWrite.Series(
                 labels: ["__name__": "long"],
                 samples: stride(from: start, through: end, by: 1000).map { ($0, Double($0 % 86_400_000) / 1000) }),
+            // An internal label equal to an external one, and a series it reorders.
+            series(["__name__": "eq", "region": "eu-west", "z": "1"]) { _ in 1 },
+            series(["__name__": "eq", "x": "1"]) { _ in 2 },
         ]
     }
 
@@ -216,7 +219,7 @@ import Testing
                         && (error as? RPCError)?.message.contains("no matchers specified (excluding external labels)") == true
                 }
                 let names = try await store.labelNames(.with { $0.start = Self.start; $0.end = Self.end })
-                #expect(names.names == ["__name__", "a", "cluster", "instance", "job", "region", "replica"], "\(names.names)")
+                #expect(names.names == ["__name__", "a", "cluster", "instance", "job", "region", "replica", "x", "z"], "\(names.names)")
                 let jobs = try await store.labelValues(.with { $0.label = "job"; $0.start = Self.start; $0.end = Self.end })
                 #expect(jobs.values == ["api", "db"])
                 let filtered = try await store.labelValues(.with {
@@ -259,6 +262,27 @@ import Testing
     }
 
     /// The gRPC server listens only once Prometheus' labels are known; the HTTP server meanwhile answers.
+    /// An internal label equal in name and value to an external one is invisible in what
+    /// Prometheus sends (it merges its external labels in), yet it orders the stream:
+    /// {region="eu-west", z="1"} comes before {x="1"} (region < x), while with the external labels
+    /// added {…, x="1"} sorts first. Skiff learns of such names from the label-names API and sorts
+    /// that answer whole instead of failing it mid-stream.
+    @Test func internalLabelsEqualToExternalOnesStillComeSorted() async throws {
+        try await Self.withWorld { world in
+            _ = try await Self.waitForInfo(port: world.grpcPort)
+            let eq = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "eq")])
+            #expect(eq.map(\.labels) == [
+                ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "x=1"],
+                ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "z=1"],
+            ])
+            #expect(eq.allSatisfy { $0.samples.count == Self.written.last?.samples.count })
+            #expect(world.sidecar.stderrSoFar.contains("internal labels named like external labels"))
+            // Series without such labels still stream (nothing said about sorting whole).
+            _ = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "up")])
+            #expect(world.sidecar.stderrSoFar.components(separatedBy: "internal labels named like external labels").count == 2)
+        }
+    }
+
     /// A querier that gives up stops the remote read behind its call. Prometheus is made to hang
     /// mid-answer (a proxy stops relaying its body after 4 KiB), so only cancellation can end the
     /// read: the client cancels, and skiff must drop its connection to Prometheus at once (not when
