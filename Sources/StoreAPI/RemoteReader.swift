@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GRPCCore
+import Metrics
 import NIOCore
 import PromWire
 import PrometheusClient
@@ -14,7 +15,12 @@ import SwiftProtobuf
 /// Memory: the streamed answer is read frame by frame as it arrives; the only series held is the
 /// one being assembled (a long series comes split over consecutive frames, each repeating its
 /// labels). The SAMPLES answer is a single snappy block, so it is read whole, as in Thanos.
-struct RemoteReader: Sendable {
+public struct RemoteReader: Sendable {
+    /// Thanos' histogram of frames per streamed answer (no `thanos_` prefix, as in Thanos' code),
+    /// and its buckets, which the metrics factory must be given.
+    public static let framesMetric = "prometheus_store_received_frames"
+    public static let framesBuckets: [Double] = [10, 100, 1000, 10000, 100000]
+
     let client: PrometheusClient
     /// Prometheus' own limit on a frame (`DefaultChunkedReadLimit`).
     var maxFrameBytes = ChunkedFrameReader.defaultMaxFrameLength
@@ -75,6 +81,7 @@ struct RemoteReader: Sendable {
     ) async throws -> Stats {
         var reader = ChunkedFrameReader(maxFrameLength: maxFrameBytes)
         var stats = Stats()
+        defer { Recorder(label: Self.framesMetric).record(stats.frames) }  // ended or failed, as Thanos
         var pending: Series?
         var done: [Series] = []
         for try await piece in body {

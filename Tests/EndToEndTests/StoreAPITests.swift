@@ -191,6 +191,18 @@ import Testing
             if !samples {
                 let served = world.sidecar.stderrSoFar.split(separator: "\n").last { $0.contains("series served") } ?? ""
                 #expect(served.contains("series=1") && !served.contains("frames=1 "), "\(served)")
+                // Thanos' frames-per-answer histogram, Thanos' buckets: five streamed reads so far (the
+                // external matcher that matched nothing never reached Prometheus), the long series in
+                // several frames.
+                let metrics = HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
+                let frames = metrics.split(separator: "\n").filter { $0.hasPrefix("prometheus_store_received_frames") }
+                func value(_ series: String) -> Double? {
+                    frames.first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+                }
+                #expect(value("prometheus_store_received_frames_count") == 5, "\(frames)")
+                #expect((value("prometheus_store_received_frames_sum") ?? 0) > 5, "\(frames)")
+                #expect(frames.filter { $0.contains("_bucket{") }.map { $0.split(separator: "\"")[1] }
+                    == ["10.0", "100.0", "1000.0", "10000.0", "100000.0", "+Inf"], "\(frames)")
             }
             // A window inside the range: only those samples (chunks may reach outside it).
             let window = try await Self.series(

@@ -11,6 +11,7 @@ import PrometheusClient
 import ServiceLifecycle
 import Shipper
 import SkiffCore
+import StoreAPI
 import TSDB
 
 /// `skiff sidecar`: runs next to Prometheus as a drop-in for `thanos sidecar`.
@@ -111,7 +112,9 @@ struct Sidecar: AsyncParsableCommand {
             let bucketConfig = try objstore.loadIfSet()
 
             let registry = PrometheusCollectorRegistry()
-            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            var metricsFactory = PrometheusMetricsFactory(registry: registry)
+            metricsFactory.valueHistogramBuckets[RemoteReader.framesMetric] = RemoteReader.framesBuckets
+            MetricsSystem.bootstrap(metricsFactory)
             let probe = StatusProbe(registry: registry, logger: logger)
             let state = SidecarState()
             let client = try PrometheusClient(url: prometheusURL, config: clientConfig)
