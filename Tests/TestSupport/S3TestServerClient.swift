@@ -166,7 +166,11 @@ extension S3TestServer {
             def items(name, field):
                 for page in s3.get_paginator(name).paginate(Bucket=bucket):
                     yield from page.get(field, [])
-            if op == "make-bucket": s3.create_bucket(Bucket=bucket)
+            if op == "make-bucket":
+                # A retried CreateBucket whose first attempt did succeed (a slow, just-started server)
+                # answers BucketAlreadyOwnedByYou: the bucket is ours, which is what was asked.
+                try: s3.create_bucket(Bucket=bucket)
+                except s3.exceptions.BucketAlreadyOwnedByYou: pass
             elif op == "list": return {o["Key"]: o["Size"] for o in items("list_objects_v2", "Contents")}
             elif op == "uploads": return [[u["Key"], u["UploadId"]] for u in items("list_multipart_uploads", "Uploads")]
             elif op == "sha256":
