@@ -46,7 +46,9 @@ struct SeriesSink {
     /// Keeps series until `decide`.
     mutating func hold(_ batch: [RemoteReader.Series]) {
         held.append(contentsOf: batch)
-        heldBytes += batch.reduce(0) { $0 + $1.chunks.bytes.count }
+        // Chunk bytes plus a rough cost of the labels, strings and containers (measured: with
+        // one small chunk a series, these are most of the memory held).
+        heldBytes += batch.reduce(0) { $0 + $1.chunks.bytes.count + 160 * $1.labels.count + 256 }
     }
 
     /// Applies the clash check's answer and sends what was held through the re-sorter.
