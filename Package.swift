@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "StoreAPI",
             dependencies: [
-                "StoreProto", "StoreLogic", "PromWire", "PrometheusClient",
+                "StoreProto", "StoreLogic", "PromWire", "PrometheusClient", "GRPCRuntime",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

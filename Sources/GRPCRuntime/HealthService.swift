@@ -83,12 +83,17 @@ public final class HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol, S
         let id = register(continuation, service: request.service)
         continuation.onTermination = { [self] _ in state.withLock { _ = $0.watchers.removeValue(forKey: id) } }
 
-        var sent: Status?
-        for await status in updates where status != sent {
-            try await response.write(.with { $0.status = status })
-            sent = status
+        try await RPCCancellation.cancellingWork(when: context) {
+            var sent: Status?
+            for await status in updates where status != sent {
+                try await response.write(.with { $0.status = status })
+                sent = status
+            }
         }
     }
+
+    /// Open Watch calls.
+    public var watcherCount: Int { state.withLock { $0.watchers.count } }
 
     /// Records a watcher and queues its first message; after `shutDown()` that message is also the last.
     private func register(_ updates: AsyncStream<Status>.Continuation, service: String) -> Int {

@@ -1,5 +1,6 @@
 import GRPCCore
 import GRPCProtobuf
+import GRPCRuntime
 import StoreLogic
 import StoreProto
 

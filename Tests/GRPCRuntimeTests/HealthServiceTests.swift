@@ -58,6 +58,24 @@ struct HealthServiceTests {
         }
     }
 
+    @Test("a Watch the client abandons ends at once (grpc-swift does not cancel its task)")
+    func abandonedWatchEnds() async throws {
+        let health = HealthService()
+        try await RunningGRPCServer.with(health: health) { server in
+            let first = try await withHealthClient(port: server.port) { client in
+                try await client.watch(.with { $0.service = "thanos.Store" }, options: testCallOptions) {
+                    response -> HealthService.Status? in
+                    for try await message in response.messages { return message.status }  // then the call is cancelled
+                    return nil
+                }
+            }
+            #expect(first == .notServing)
+            let deadline = ContinuousClock.now + .seconds(3)
+            while health.watcherCount > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(health.watcherCount == 0, "the abandoned Watch still waits for a status change")
+        }
+    }
+
     @Test("Watch of an unknown service says SERVICE_UNKNOWN and stays open")
     func watchUnknown() async throws {
         try await RunningGRPCServer.with { server in

@@ -4,8 +4,8 @@ import GRPCCore
 /// connection) only through `ServerContext.cancellation`; the handler's task itself runs on.
 /// Work run through here is cancelled then, so a remote read or an API call to Prometheus stops
 /// at once instead of running to its end for nobody.
-enum RPCCancellation {
-    static func cancellingWork<Result: Sendable>(
+public enum RPCCancellation {
+    public static func cancellingWork<Result: Sendable>(
         when context: ServerContext, _ work: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
         try await withThrowingTaskGroup(of: Result?.self) { group in
