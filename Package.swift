@@ -84,6 +84,7 @@ let package = Package(
         .target(
             name: "HTTPServer",
             dependencies: [
+                "SkiffCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -105,7 +106,7 @@ let package = Package(
         .target(
             name: "GRPCRuntime",
             dependencies: [
-                "StoreProto",
+                "SkiffCore", "StoreProto",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

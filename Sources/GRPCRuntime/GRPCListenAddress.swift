@@ -1,13 +1,9 @@
 import GRPCNIOTransportHTTP2
 import NIOCore
+import SkiffCore
 
-/// Why a `--grpc-address` value was rejected; `description` is the message shown to the user.
-public struct GRPCListenAddressError: Error, Equatable, CustomStringConvertible {
-    public let address: String
-    public let reason: String
-
-    public var description: String { "invalid gRPC address \"\(address)\": \(reason)" }
-}
+/// Why a `--grpc-address` value was rejected.
+public typealias GRPCListenAddressError = ListenAddressError
 
 /// Where the gRPC server listens, from Thanos' `--grpc-address` (default "0.0.0.0:10901").
 public struct GRPCListenAddress: Sendable, Hashable, CustomStringConvertible {
@@ -23,39 +19,10 @@ public struct GRPCListenAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    /// Parses "host:port" as Go's `net.SplitHostPort` does, so that values that work for Thanos work here.
-    ///
-    /// - An IPv6 host is bracketed: "[::1]:10901".
-    /// - An empty host means all interfaces: ":10901" listens on 0.0.0.0, as `--http-address` does.
-    ///   (Go would listen on "::" dual-stack; the IPv4 wildcard also works where IPv6 is disabled.)
-    /// - The port is decimal, 0...65535. Go also accepts service names ("grpc"); Skiff does not.
-    public init(parsing text: String) throws(GRPCListenAddressError) {
-        func fail(_ reason: String) -> GRPCListenAddressError { GRPCListenAddressError(address: text, reason: reason) }
-
-        let host: Substring
-        let portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw fail("missing ']' in address") }
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { throw fail("missing port after ']'") }
-            host = text[text.index(after: text.startIndex)..<close]
-            portText = rest.dropFirst()
-            if host.isEmpty { throw fail("empty IPv6 host in brackets") }
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { throw fail("missing port in address") }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-            if host.contains(":") { throw fail("too many colons in address (bracket IPv6 hosts: \"[::1]:10901\")") }
-        }
-        if host.contains("[") || host.contains("]") { throw fail("unexpected bracket in host") }
-        if host.contains(where: \.isWhitespace) { throw fail("whitespace in host") }
-
-        guard !portText.isEmpty else { throw fail("missing port in address") }
-        guard portText.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-            portText.count <= 5, let port = Int(portText), port <= 65535
-        else { throw fail("invalid port \"\(portText)\" (want 0-65535)") }
-
-        self.init(host: host.isEmpty ? "0.0.0.0" : String(host), port: port)
+    /// Parses `--grpc-address` as Thanos does (`ListenAddress.split`).
+    public init(parsing text: String) throws(ListenAddressError) {
+        let (host, port) = try ListenAddress.split(text, server: "gRPC", defaultPort: 10901)
+        self.init(host: host, port: port)
     }
 
     /// "host:port", with IPv6 hosts bracketed so the result parses back to the same address.
@@ -72,10 +39,10 @@ public struct GRPCListenAddress: Sendable, Hashable, CustomStringConvertible {
                 resolved = try NIOCore.SocketAddress.makeAddressResolvingHost(host, port: port)
             }
         } catch {
-            throw GRPCListenAddressError(address: description, reason: "cannot resolve host \"\(host)\": \(error)")
+            throw ListenAddressError(server: "gRPC", address: description, reason: "cannot resolve host \"\(host)\": \(error)")
         }
         guard let ip = resolved.ipAddress else {
-            throw GRPCListenAddressError(address: description, reason: "host \"\(host)\" is not an IP address")
+            throw ListenAddressError(server: "gRPC", address: description, reason: "host \"\(host)\" is not an IP address")
         }
         switch resolved.protocol {
         case .inet6: return .ipv6(host: ip, port: port)
