@@ -87,7 +87,7 @@ public struct PrometheusStore: RegistrableRPCService {
             }
             if !sink.isDecided {
                 try await Self.wait(for: probe, in: &group)
-                try await sink.decide(probe.current!, logger: logger)
+                try await sink.decide(probe.current ?? .failed("the label-names check ended without an answer"), logger: logger)
             }
             return stats
         }
