@@ -118,7 +118,7 @@ public struct RemoteReader: Sendable {
 
     private static func nextFrame(
         _ reader: inout ChunkedFrameReader, number: Int
-    ) throws(RPCError) -> [(labels: LabelSet, chunks: EncodedChunks)]? {
+    ) throws(RPCError) -> [Series]? {
         do {
             return try reader.nextFrame { frame throws(ProtoWire.Malformed) in try SeriesTranscoder.decodeFrame(frame) }
         } catch let error as PromWireError {

@@ -16,8 +16,8 @@ struct EncodedChunks: Sendable {
 ///     {1: min_time, 2: max_time, 3: raw Chunk {1: type (XOR = 0), 2: data}} } }
 enum SeriesTranscoder {
     /// Every series in one frame (Prometheus sends one; more are accepted), labels as sent.
-    static func decodeFrame(_ frame: UnsafeRawBufferPointer) throws(ProtoWire.Malformed) -> [(labels: LabelSet, chunks: EncodedChunks)] {
-        var out: [(LabelSet, EncodedChunks)] = []
+    static func decodeFrame(_ frame: UnsafeRawBufferPointer) throws(ProtoWire.Malformed) -> [RemoteReader.Series] {
+        var out: [RemoteReader.Series] = []
         var reader = ProtoWire.Reader(frame)
         while !reader.atEnd {
             let (field, wireType) = try reader.tag()

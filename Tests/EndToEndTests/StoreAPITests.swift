@@ -295,6 +295,24 @@ import Testing
         }
     }
 
+    /// When the label-names check itself fails (here Prometheus' /api/v1/labels answers 503 through
+    /// a proxy), Skiff cannot know whether the stream may reorder, so it sorts the answer whole:
+    /// still complete and in order, and the failure is logged.
+    @Test func failedLabelNamesCheckSortsTheAnswerWhole() async throws {
+        try await Self.withWorld(proxied: true) { world in
+            let proxy = try #require(world.proxy)
+            _ = try await Self.waitForInfo(port: world.grpcPort)
+            proxy.inject(.status(503, code: "Unavailable"), when: .pathContains("/api/v1/labels"))
+            let eq = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "eq")])
+            #expect(eq.map(\.labels) == [
+                ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "x=1"],
+                ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "z=1"],
+            ])
+            #expect(proxy.stats.faultsApplied == 1)
+            #expect(world.sidecar.stderrSoFar.contains("label names check failed"), "\(world.sidecar.stderrSoFar)")
+        }
+    }
+
     /// A querier that gives up stops the remote read behind its call. Prometheus is made to hang
     /// mid-answer (a proxy stops relaying its body after 4 KiB), so only cancellation can end the
     /// read: the client cancels, and skiff must drop its connection to Prometheus at once (not when
