@@ -2,9 +2,6 @@ import GRPCNIOTransportHTTP2
 import NIOCore
 import SkiffCore
 
-/// Why a `--grpc-address` value was rejected.
-public typealias GRPCListenAddressError = ListenAddressError
-
 /// Where the gRPC server listens, from Thanos' `--grpc-address` (default "0.0.0.0:10901").
 public struct GRPCListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// An IP literal (IPv6 without brackets) or a host name, resolved when the server starts.

@@ -67,7 +67,7 @@ public final class HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol, S
         request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext
     ) async throws -> Grpc_Health_V1_HealthCheckResponse {
         guard knownServices.contains(request.service) else {
-            throw RPCError(code: .notFound, message: "unknown service \"\(request.service)\"")
+            throw RPCFailure.unknownService(request.service).rpcError
         }
         return .with { $0.status = status }
     }

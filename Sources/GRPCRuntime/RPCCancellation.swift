@@ -12,7 +12,7 @@ public enum RPCCancellation {
             group.addTask { try await work() }
             group.addTask {
                 try await context.cancellation.cancelled  // returns when the RPC is cancelled, throws when this task is
-                throw RPCError(code: .cancelled, message: "the client cancelled the call")
+                throw RPCFailure.cancelled.rpcError
             }
             defer { group.cancelAll() }
             // The work's result, or the first error: a cancelled RPC's (which cancels the work) or the work's own.

@@ -1,8 +1,5 @@
 import SkiffCore
 
-/// Why a `--http-address` value was rejected.
-public typealias HTTPAddressError = ListenAddressError
-
 extension SidecarHTTPServer {
     /// Parses `--http-address` as Thanos does (`ListenAddress.split`).
     public static func parseAddress(_ text: String) throws(ListenAddressError) -> (host: String, port: Int) {

@@ -29,17 +29,6 @@ public struct ReconcileFinding: Sendable, Equatable {
     }
 }
 
-/// A reconcile run's summary row.
-public struct ReconcileRun: Sendable, Equatable {
-    public let id: Int64
-    public let startedAt: Int64
-    public let durationMillis: Int64
-    public let mode: String
-    public let blocks: Int
-    public let drifted: Int
-    public let repaired: Int
-}
-
 extension Ledger {
     /// Every block's files in one read (the reconciler compares them all; a query per block
     /// would be thousands of round trips on a big ledger).
@@ -132,23 +121,6 @@ extension Ledger {
                     arguments: [id, f.ulid.string, f.status, f.detail, f.action, f.outcome])
             }
             return id
-        }
-    }
-
-    /// The latest reconcile run and its findings, or nil when none ran yet.
-    public func lastReconcileRun() async throws(SkiffError) -> (run: ReconcileRun, findings: [ReconcileFinding])? {
-        try await read("read the last reconcile run") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM reconcile_runs ORDER BY id DESC LIMIT 1") else { return nil }
-            let run = ReconcileRun(
-                id: row["id"], startedAt: row["started_at"], durationMillis: row["duration_ms"], mode: row["mode"],
-                blocks: row["blocks"], drifted: row["drifted"], repaired: row["repaired"])
-            let findings = try Row.fetchAll(
-                db, sql: "SELECT * FROM reconcile_findings WHERE run_id = ? ORDER BY ulid", arguments: [run.id]
-            ).compactMap { r -> ReconcileFinding? in
-                guard let ulid = ULID(r["ulid"] as String) else { return nil }
-                return ReconcileFinding(ulid: ulid, status: r["status"], detail: r["detail"], action: r["action"], outcome: r["outcome"])
-            }
-            return (run, findings)
         }
     }
 

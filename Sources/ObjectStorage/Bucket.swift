@@ -89,6 +89,20 @@ extension Bucket {
         try await attributes(key: key) != nil
     }
 
+    /// One cheap request (the attributes of a key that need not exist, which shipping asks for
+    /// every block anyway) that proves the bucket answers and takes these credentials: `skiff
+    /// ship` runs it first, so a wrong endpoint or secret fails at once even with nothing to ship.
+    public func checkAccess() async throws(SkiffError) {
+        do throws(SkiffError) {
+            _ = try await attributes(key: "skiff-access-check")
+        } catch {
+            throw SkiffError(
+                error.code,
+                "bucket \(name) cannot be used: \(error.message); check the endpoint, bucket and credentials "
+                    + "in --objstore.config-file", transient: false)
+        }
+    }
+
     /// Reads a whole (small) object into memory: only for meta.json-sized objects.
     public func readAll(key: String) async throws(SkiffError) -> [UInt8] {
         var out: [UInt8] = []

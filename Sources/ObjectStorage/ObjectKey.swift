@@ -1,22 +1,22 @@
 import SkiffCore
 
 /// Rules for object keys shared by every bucket, so a key that works on one works on all.
-enum ObjectKey {
+package enum ObjectKey {
     /// Names of in-flight uploads start with this; `list` never returns them. The leading dot keeps
     /// them out of Thanos' and promtool's way, which only look at ULID-named entries.
-    static let tempPrefix = ".skiff-tmp-"
+    package static let tempPrefix = ".skiff-tmp-"
 
     /// Checks an object key: relative, "/"-separated, no empty, "." or ".." segment, no NUL, and no
     /// segment that would be mistaken for a temp file. Throws `.invalidArgument` (a caller bug, not
     /// a bucket failure) naming the key.
-    static func validate(_ key: String, op: String) throws(SkiffError) {
+    package static func validate(_ key: String, op: String) throws(SkiffError) {
         if let problem = problem(key, allowTrailingSlash: false) {
             throw SkiffError(.invalidArgument, "\(op) \"\(key)\": invalid object key: \(problem)")
         }
     }
 
     /// Checks a listing prefix: like a key, but it may be empty or end with "/".
-    static func validatePrefix(_ prefix: String, op: String) throws(SkiffError) {
+    package static func validatePrefix(_ prefix: String, op: String) throws(SkiffError) {
         if prefix.isEmpty { return }
         if let problem = problem(prefix, allowTrailingSlash: true) {
             throw SkiffError(.invalidArgument, "\(op) \"\(prefix)\": invalid prefix: \(problem)")
@@ -42,12 +42,12 @@ enum ObjectKey {
 
     /// Byte-wise (UTF-8) order, which is what S3 and Thanos list in; Swift's `<` on `String`
     /// compares Unicode-normalized text and can disagree.
-    static func precedes(_ a: String, _ b: String) -> Bool {
+    package static func precedes(_ a: String, _ b: String) -> Bool {
         a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     /// Byte-wise prefix test (`hasPrefix` works on characters, so "e\u{301}" would not start with "e").
-    static func has(_ key: String, prefix: String) -> Bool {
+    package static func has(_ key: String, prefix: String) -> Bool {
         key.utf8.starts(with: prefix.utf8)
     }
 }

@@ -7,13 +7,13 @@ import SkiffCore
 
 /// A failed system call: its `errno`. Internal; callers turn it into a `SkiffError` that names the
 /// operation and the key, since only they know both.
-struct Errno: Error, Equatable {
+package struct Errno: Error, Equatable {
     let code: Int32
 
     static var current: Errno { Errno(code: errno) }
 
     /// The OS's text for the error ("No space left on device").
-    var reason: String { String(cString: strerror(code)) }
+    package var reason: String { String(cString: strerror(code)) }
 
     /// Whether retrying later may help: a full disk can be freed, an I/O error or a signal can be
     /// momentary, a missing permission or a read-only mount will not fix itself.
@@ -33,7 +33,7 @@ func sys<T: BinaryInteger>(_ call: () -> T) throws(Errno) -> T {
 }
 
 /// Opens `path`; the descriptor is never inherited by child processes (promtool in tests).
-func openFile(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(Errno) -> Int32 {
+package func openFile(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(Errno) -> Int32 {
     try sys { open(path, flags | O_CLOEXEC, mode) }
 }
 
@@ -66,7 +66,6 @@ func fileStatus(_ path: String) throws(Errno) -> stat? {
 }
 
 func isDirectory(_ status: stat) -> Bool { (status.st_mode & S_IFMT) == S_IFDIR }
-func isRegularFile(_ status: stat) -> Bool { (status.st_mode & S_IFMT) == S_IFREG }
 
 /// Modification time in milliseconds since the Unix epoch.
 func modifiedMillis(_ status: stat) -> Int64 {
@@ -80,22 +79,50 @@ func modifiedMillis(_ status: stat) -> Int64 {
 
 /// `mkdir -p`: creates `path` and its missing parents. Each new directory's parent is fsynced so
 /// the new name survives a power loss along with the objects written into it.
+///
+/// A loop, not recursion: it walks up to the first ancestor that exists, then creates downwards.
+/// A filesystem that answers ENOENT for a directory whose parent exists (`/proc`, a path removed
+/// meanwhile) gets that error back instead of an endless retry.
 func makeDirectories(_ path: String) throws(Errno) {
-    if mkdir(path, 0o755) == 0 {
-        try fsyncDirectory(parentPath(path))
-        return
+    var missing: [String] = []
+    var current = path
+    climb: while true {
+        switch try makeDirectory(current) {
+        case .created:
+            try fsyncDirectory(parentPath(current))
+            break climb
+        case .exists:
+            break climb
+        case .parentMissing:
+            let parent = parentPath(current)
+            guard parent != current else { throw Errno(code: ENOENT) }
+            missing.append(current)
+            current = parent
+        }
     }
-    switch errno {
-    case EEXIST:
-        // Something is there: fine when it is a directory (or a symlink to one).
-        guard let status = try fileStatus(path), isDirectory(status) else { throw Errno(code: ENOTDIR) }
-    case ENOENT:
-        try makeDirectories(parentPath(path))
-        try makeDirectories(path)
-    case EINTR:
-        try makeDirectories(path)
-    default:
-        throw .current
+    for directory in missing.reversed() {
+        switch try makeDirectory(directory) {
+        case .created: try fsyncDirectory(parentPath(directory))
+        case .exists: continue  // made by another writer meanwhile
+        case .parentMissing: throw Errno(code: ENOENT)  // its parent exists, yet mkdir says it does not
+        }
+    }
+}
+
+private enum MakeDirectoryOutcome { case created, exists, parentMissing }
+
+/// One `mkdir`: EEXIST is fine when a directory (or a symlink to one) is there.
+private func makeDirectory(_ path: String) throws(Errno) -> MakeDirectoryOutcome {
+    while true {
+        if mkdir(path, 0o755) == 0 { return .created }
+        switch errno {
+        case EINTR: continue  // a signal interrupted the call: nothing was done
+        case EEXIST:
+            guard let status = try fileStatus(path), isDirectory(status) else { throw Errno(code: ENOTDIR) }
+            return .exists
+        case ENOENT: return .parentMissing
+        default: throw .current
+        }
     }
 }
 
@@ -147,6 +174,6 @@ func randomHex(bytes: Int = 8) -> String {
 }
 
 /// Reads up to `buffer.count` bytes; 0 at end of file.
-func readSome(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+package func readSome(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
     try sys { read(fd, buffer.baseAddress, buffer.count) }
 }

@@ -81,7 +81,7 @@ public struct PrefixedBucket: Bucket {
 
 extension StringProtocol {
     /// Without leading and trailing "/".
-    var trimmingSlashes: SubSequence {
+    package var trimmingSlashes: SubSequence {
         guard let first = firstIndex(where: { $0 != "/" }), let last = lastIndex(where: { $0 != "/" }) else {
             return self[endIndex...]
         }

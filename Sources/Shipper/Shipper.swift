@@ -241,7 +241,7 @@ public struct Shipper: Sendable {
 
 extension ShipStateMachine {
     /// An invalid transition is a bug; surface it as a non-retryable error rather than crash.
-    mutating func handleOrThrow(_ event: ShipEvent) throws(SkiffError) -> ShipTransition {
+    package mutating func handleOrThrow(_ event: ShipEvent) throws(SkiffError) -> ShipTransition {
         do { return try handle(event) } catch {
             throw SkiffError(.ledger, "internal error: \(error)", transient: false)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import GRPCRuntime
 import Logging
 import PrometheusClient
 import StoreLogic
@@ -53,7 +54,7 @@ public struct PrometheusStore: RegistrableRPCService {
         let matchers = try ProtoConversions.matchers(request.matchers)
         guard case .matchers(let kept) = ExternalLabelFilter.apply(matchers: matchers, external: external) else { return }
         guard !kept.isEmpty else {
-            throw RPCError(code: .invalidArgument, message: "no matchers specified (excluding external labels)")
+            throw RPCFailure.badRequest("no matchers specified (excluding external labels)").rpcError
         }
         let applied = Self.applied(external, without: request.withoutReplicaLabels)
         let start = max(request.minTime, state.minTimeMillis())
@@ -153,7 +154,7 @@ public struct PrometheusStore: RegistrableRPCService {
     public func labelValues(request: Thanos_LabelValuesRequest, context: ServerContext) async throws -> Thanos_LabelValuesResponse {
         guard let external = state.externalLabels() else { throw RPCErrors.notReady }
         guard !request.label.isEmpty else {
-            throw RPCError(code: .invalidArgument, message: "label name parameter cannot be empty")
+            throw RPCFailure.badRequest("label name parameter cannot be empty").rpcError
         }
         var answer = Thanos_LabelValuesResponse()
         let matchers = try ProtoConversions.matchers(request.matchers)

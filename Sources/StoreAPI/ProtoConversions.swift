@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import GRPCRuntime
 import PromWire
 import StoreLogic
 import StoreProto
@@ -11,10 +12,10 @@ enum ProtoConversions {
         var out: [Matcher] = []
         for m in proto {
             guard let type = MatchType(rawValue: m.type.rawValue) else {
-                throw RPCError(code: .invalidArgument, message: "unrecognized label matcher type \(m.type.rawValue)")
+                throw RPCFailure.badRequest("unrecognized label matcher type \(m.type.rawValue)").rpcError
             }
             do throws(MatcherError) { out.append(try Matcher(type, name: m.name, value: m.value)) } catch {
-                throw RPCError(code: .invalidArgument, message: error.description)
+                throw RPCFailure.badRequest(error.description).rpcError
             }
         }
         return out

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GRPCCore
+import GRPCRuntime
 import Metrics
 import NIOCore
 import PromWire
@@ -61,18 +62,18 @@ public struct RemoteReader: Sendable {
         return try await client.postStreaming("/api/v1/read", body: body, headers: headers, headTimeout: .seconds(120)) { answer in
             guard (200..<300).contains(answer.status) else {
                 let text = String(decoding: Array(buffer: (try? await answer.body.collect(upTo: 4096)) ?? ByteBuffer()), as: UTF8.self)
-                throw RPCError(code: .unknown, message: "request failed with code \(answer.status); msg \(text)")
+                throw RPCFailure.remoteRead("request failed with code \(answer.status); msg \(text)").rpcError
             }
             if answer.contentType.hasPrefix("application/x-streamed-protobuf") {
                 guard answer.contentType.hasPrefix(Self.streamedContentType) else {
-                    throw RPCError(code: .unknown, message: "not supported remote read content type: \(answer.contentType)")
+                    throw RPCFailure.remoteRead("not supported remote read content type: \(answer.contentType)").rpcError
                 }
                 return try await readStreamed(answer.body, onSeries: onSeries)
             }
             if answer.contentType.hasPrefix("application/x-protobuf") {
                 return try await readSamples(answer.body, onSeries: onSeries)
             }
-            throw RPCError(code: .unknown, message: "not supported remote read content type: \(answer.contentType)")
+            throw RPCFailure.remoteRead("not supported remote read content type: \(answer.contentType)").rpcError
         }
     }
 
@@ -108,7 +109,7 @@ public struct RemoteReader: Sendable {
                 done.removeAll(keepingCapacity: true)
             }
         }
-        do throws(PromWireError) { try reader.finish() } catch { throw RPCError(code: .unknown, message: error.message) }
+        do throws(PromWireError) { try reader.finish() } catch { throw RPCFailure.remoteRead(error.message).rpcError }
         if let complete = pending {
             stats.series += 1
             try await onSeries([complete])
@@ -122,9 +123,9 @@ public struct RemoteReader: Sendable {
         do {
             return try reader.nextFrame { frame throws(ProtoWire.Malformed) in try SeriesTranscoder.decodeFrame(frame) }
         } catch let error as PromWireError {
-            throw RPCError(code: .unknown, message: error.message)
+            throw RPCFailure.remoteRead(error.message).rpcError
         } catch {
-            throw RPCError(code: .unknown, message: "remote read frame \(number): \(error)")
+            throw RPCFailure.remoteRead("remote read frame \(number): \(error)").rpcError
         }
     }
 
@@ -134,11 +135,11 @@ public struct RemoteReader: Sendable {
         let compressed = Array(buffer: try await body.collect(upTo: maxSamplesResponseBytes))
         let bytes: [UInt8]
         do throws(PromWireError) { bytes = try Snappy.decode(compressed) } catch {
-            throw RPCError(code: .unknown, message: "decompress remote read response: \(error.message)")
+            throw RPCFailure.remoteRead("decompress remote read response: \(error.message)").rpcError
         }
         let response = try Prometheus_ReadResponse(serializedBytes: bytes)
         guard response.results.count == 1 else {
-            throw RPCError(code: .unknown, message: "unexpected result size \(response.results.count)")
+            throw RPCFailure.remoteRead("unexpected result size \(response.results.count)").rpcError
         }
         var stats = Stats(samplesResponse: true)
         var batch: [Series] = []

@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCRuntime
 import Logging
 import StoreLogic
 import Synchronization
@@ -86,7 +87,7 @@ struct SeriesSink {
                 }
             }
         } catch {
-            throw RPCError(code: .internalError, message: "Prometheus' series came out of order: \(error)")
+            throw RPCFailure.invariant("Prometheus' series came out of order: \(error)").rpcError
         }
         if outgoingBytes >= PrometheusStore.writeBatchBytes {
             try await write(outgoing)

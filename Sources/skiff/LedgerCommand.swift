@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Ledger
 import ObjectStorage
-import Shipper
+import ObjstoreConfig
+import Reconcile
 import SkiffCore
 import TSDB
 

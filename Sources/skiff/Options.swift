@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ObjectStorage
+import ObjstoreConfig
 import SkiffCore
 
 /// Flags shared by every command that reads the ledger.
@@ -55,13 +56,17 @@ struct OurLabelsOptions: ParsableArguments {
     @Option(name: .customLong("label"), help: "Our external label name=value (repeatable), as shipped.")
     var labels: [String] = []
 
+    /// The labels given, which must not be empty (ledger rebuild: the ledger holds nothing yet).
     func parse() throws(SkiffError) -> Labels {
-        let ours = try Labels.parse(flags: labels)
+        let ours = try parseIfGiven()
         guard !ours.isEmpty else {
             throw SkiffError(.invalidArgument, "pass our external labels with --label (as shipped), e.g. --label cluster=eu1")
         }
         return ours
     }
+
+    /// The labels given, empty when none were.
+    func parseIfGiven() throws(SkiffError) -> Labels { try Labels.parse(flags: labels) }
 }
 
 /// Runs a command body, turning a SkiffError into a clean message and exit code 1.

@@ -3,19 +3,23 @@ import Foundation
 import Ledger
 import Logging
 import ObjectStorage
+import ObjstoreConfig
+import Reconcile
 import Shipper
 import SkiffCore
 import TSDB
 
 /// `skiff reconcile`: how local dirs, the ledger and the bucket compare, block by block, and with
 /// `--repair` what it did about it.
-struct Reconcile: AsyncParsableCommand {
+struct ReconcileCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reconcile",
         abstract: "Compare local blocks, the ledger and the bucket; report drift, and repair it with --repair.",
         discussion: """
             Statuses: in_sync, not_shipped, local_only, bucket_only, unrecorded_commit, partial_in_bucket, \
             missing_from_bucket, size_mismatch, merged_by_compactor, marked_for_deletion, stale_upload. Bucket blocks \
-            with other external labels, or written by the Compactor, are not ours and are never touched.
+            with other external labels, or written by the Compactor, are not ours and are never touched. Without \
+            --label, ours are the labels the ledger's blocks were shipped with (when they all carry the same).
 
             --repair: adopt (record a commit found in the bucket, after checking sizes), reship (ship a committed \
             block again from its local dir when it is missing or damaged in the bucket), delete_partial (remove \
@@ -43,7 +47,7 @@ struct Reconcile: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let ours = try ourLabels.parse()
+            let flagged = try ourLabels.parseIfGiven()
             let mode: Reconciler.Mode = dryRun ? .dryRun : repair ? .repair : .report
             let config = try objstore.load()
             _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)
@@ -57,6 +61,9 @@ struct Reconcile: AsyncParsableCommand {
                         + "to recreate it from the bucket")
             }
             let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath)
+            let ours = try await RecordedLabels.resolve(flags: flagged, ledger: ledger) { note in
+                FileHandle.standardError.write(Data("\(note)\n".utf8))
+            }
             let bucket = try config.makeBucket()
             let healthy: Bool
             do {

@@ -3,6 +3,7 @@ import Foundation
 import Ledger
 import Logging
 import ObjectStorage
+import ObjstoreConfig
 import ServiceLifecycle
 import Shipper
 import TSDB
@@ -67,20 +68,17 @@ struct Ship: AsyncParsableCommand {
     }
 
     private func ship(labels labelSet: Labels, bucket: any Bucket, logger: Logger) async throws {
-        let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
-        // Checked before the lock so a wrong --tsdb.path gets its own clear message.
-        _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)
-        let lock = try DataDirLock(tsdbPath: ledgerOptions.tsdbPath)
-        defer { withExtendedLifetime(lock) {} }
-        let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath)
+        try await bucket.checkAccess()
+        let workspace = try await ShipperWorkspace.open(
+            tsdbPath: ledgerOptions.tsdbPath, ledgerPath: ledgerOptions.resolvedLedgerPath)
+        let ledger = workspace.ledger
         let config = ShipperConfig(
             tsdbPath: ledgerOptions.tsdbPath, labels: labelSet, uploadCompacted: uploadCompacted,
             backoff: Backoff(
                 baseMillis: try GoDuration.parseMillis(retryBackoff),
                 capMillis: try GoDuration.parseMillis(retryBackoffMax)),
             attemptsPerPass: max(1, attemptsPerPass))
-        let shipper = try Shipper(
-            config: config, ledger: ledger, bucket: bucket, failpoints: failpoints, logger: logger)
+        let shipper = try workspace.makeShipper(config: config, bucket: bucket, logger: logger)
         logger.info(
             "starting shipper",
             metadata: [

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Ledger
 import ObjectStorage
-import Shipper
+import ObjstoreConfig
+import Reconcile
 import SkiffCore
 
 /// `skiff verify [ULID...]`: re-read shipped blocks from the bucket and check them against the ledger.

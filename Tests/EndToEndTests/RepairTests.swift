@@ -30,6 +30,19 @@ import Testing
         return out
     }
 
+    /// Without --label, reconcile takes the labels the ledger's blocks were shipped with and says so.
+    @Test func withoutLabelTheLedgersLabelsAreUsed() async throws {
+        let world = try ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship().status == 0)
+        let result = try await SkiffProcess.run(
+            ["reconcile", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stderr.contains("using the external labels the ledger's blocks were shipped with"), "\(result)")
+        #expect(result.stderr.contains("cluster=\"eu1\""), "\(result)")
+        #expect(result.stdout.contains("in_sync"), "\(result)")
+    }
+
     @Test func repairsEachKindOfDriftOnceAndDryRunChangesNothing() async throws {
         let world = try ShippingWorld()
         defer { world.root.remove() }

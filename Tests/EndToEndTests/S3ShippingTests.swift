@@ -130,8 +130,25 @@ import Testing
             #expect(!result.stderr.contains("not-the-secret"), "the secret leaked: \(result)")
             #expect(try server.listObjects(bucket: "creds").isEmpty)
             #expect(try PromBlocks.promtoolList(world.tsdb) == before)
-            let ledger = try Ledger.open(path: world.ledgerPath, readOnly: true)
-            #expect(try await ledger.blocks().allSatisfy { $0.state != .committed })
+            // The bucket is checked before any block is looked at.
+            #expect(!FileManager.default.fileExists(atPath: world.ledgerPath), "\(result)")
+        }
+    }
+
+    /// With nothing to ship, `skiff ship` still contacts the bucket once: an operator testing a
+    /// config learns at once that the credentials are refused (it used to exit 0).
+    @Test func wrongCredentialsFailEvenWithNoBlockToShip() async throws {
+        try await S3TestServer.withServer(.juicefs) { server in
+            let world = try await World.make(server, bucket: "creds-empty")
+            defer { world.root.remove() }
+            for block in world.localBlocks { try FileManager.default.removeItem(atPath: world.tsdb + "/\(block)") }
+            try world.writeConfig(secret: "not-the-secret")
+            let refused = try await world.ship()
+            #expect(refused.status == 1, "\(refused)")
+            #expect(refused.stderr.contains("cannot be used") && refused.stderr.contains("SignatureDoesNotMatch"), "\(refused)")
+            try world.writeConfig()
+            let accepted = try await world.ship()
+            #expect(accepted.status == 0, "\(accepted)")
         }
     }
 

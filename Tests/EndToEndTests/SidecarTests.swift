@@ -35,7 +35,7 @@ import Testing
         func arguments(_ extra: [String] = [], bucket: Bool = true) -> [String] {
             ["sidecar", "--tsdb.path", tsdb, "--prometheus.url", prometheus.url, "--http-address", "127.0.0.1:\(httpPort)",
              "--prometheus.get_config_interval", "300ms", "--shipper.sync-interval", "300ms", "--http-grace-period", "1s",
-             "--log.level", "debug"]
+             "--log.level", "debug", "--grpc-address", "127.0.0.1:0"]
                 + (bucket ? ["--objstore.config-file", bucketConfig] : []) + extra
         }
 

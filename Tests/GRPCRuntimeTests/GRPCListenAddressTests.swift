@@ -1,4 +1,5 @@
 import GRPCRuntime
+import SkiffCore
 import Testing
 
 @Suite("--grpc-address parsing")
@@ -49,7 +50,7 @@ struct GRPCListenAddressTests {
         #expect {
             try GRPCListenAddress(parsing: text)
         } throws: { error in
-            let error = error as? GRPCListenAddressError
+            let error = error as? ListenAddressError
             return error?.address == text && error?.reason.contains(reason) == true
                 && error?.description.hasPrefix("invalid gRPC address \"\(text)\": ") == true
         }

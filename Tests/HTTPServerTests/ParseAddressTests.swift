@@ -1,4 +1,5 @@
 import HTTPServer
+import SkiffCore
 import Testing
 
 @Suite("--http-address parsing")
@@ -37,7 +38,7 @@ struct ParseAddressTests {
             ("host:+80", "invalid port \"+80\""),
         ])
     func invalid(text: String, reason: String) {
-        let error = #expect(throws: HTTPAddressError.self) { try SidecarHTTPServer.parseAddress(text) }
+        let error = #expect(throws: ListenAddressError.self) { try SidecarHTTPServer.parseAddress(text) }
         #expect(error?.description.contains(reason) == true, "\(String(describing: error))")
         #expect(error?.description.contains("\"\(text)\"") == true)
     }

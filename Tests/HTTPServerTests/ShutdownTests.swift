@@ -3,6 +3,7 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 import TestSupport
+import SkiffCore
 import Testing
 
 @Suite("Graceful shutdown")
@@ -129,6 +130,6 @@ struct ShutdownTests {
         let server = SidecarHTTPServer(
             address: "localhost", probe: StatusProbe(registry: registry, logger: quietLogger), registry: registry,
             gracePeriod: .zero, logger: quietLogger)
-        await #expect(throws: HTTPAddressError.self) { try await server.run() }
+        await #expect(throws: ListenAddressError.self) { try await server.run() }
     }
 }

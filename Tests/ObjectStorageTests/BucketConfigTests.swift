@@ -1,5 +1,7 @@
 import Foundation
 import ObjectStorage
+import ObjstoreConfig
+import S3
 import SkiffCore
 import TestSupport
 import Testing

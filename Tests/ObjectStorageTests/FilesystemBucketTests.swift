@@ -166,4 +166,21 @@ import Testing
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
     }
+
+    /// /proc answers ENOENT to mkdir of a name whose parent exists: a clear error, not a crash
+    /// (the parent-creating loop once recursed on it until the stack overflowed).
+    @Test func aDirectoryUnderProcIsRefusedWithAMessage() throws {
+        let error = #expect(throws: SkiffError.self) { try FilesystemBucket(directory: "/proc/skiff-bucket/a/b") }
+        #expect(error?.message.contains("bucket directory /proc/skiff-bucket/a/b is not usable") == true)
+    }
+
+    /// Missing parents many levels deep are all created.
+    @Test func missingParentsAreCreated() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let deep = (1...40).map { "d\($0)" }.joined(separator: "/")
+        let bucket = try FilesystemBucket(directory: dir.sub(deep))
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: bucket.directory, isDirectory: &isDirectory) && isDirectory.boolValue)
+    }
 }

@@ -4,6 +4,8 @@ import TestSupport
 import Testing
 
 @testable import ObjectStorage
+@testable import S3
+import ObjstoreConfig
 
 /// The S3 bucket against real S3 servers on loopback: moto (AWS' API as boto models it) and
 /// juicefs gateway (MinIO's S3 code, which verifies signatures and payload hashes).

@@ -3,6 +3,8 @@ import SkiffCore
 import Testing
 
 @testable import ObjectStorage
+@testable import S3
+import ObjstoreConfig
 
 /// The S3 client's pure parts: addressing, error classification, backoff, dates and XML.
 @Suite struct S3ClientUnitTests {

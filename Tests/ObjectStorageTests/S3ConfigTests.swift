@@ -1,4 +1,6 @@
 import ObjectStorage
+import ObjstoreConfig
+import S3
 import SkiffCore
 import Testing
 

@@ -1,10 +1,11 @@
 import AsyncHTTPClient
-import Foundation
 import CoreMetrics
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import ObjectStorage
 import SigV4
 import SkiffCore
 
@@ -247,14 +248,21 @@ final class S3Client: Sendable {
         var text: String
         var operation: String
         var location: String
+        var context = SkiffError.Context()
 
         func error(attempts: Int) -> SkiffError {
             let tries = attempts > 1 ? " after \(attempts) attempts" : ""
-            return SkiffError(code, "\(operation) \(location)\(tries): \(text)", transient: retryable)
+            return SkiffError(code, "\(operation) \(location)\(tries): \(text)", transient: retryable, context: context)
         }
     }
 
     private func classify(_ error: any Error, digest: DigestCheck, request: Request, operation: String) -> Failure {
+        var failure = judge(error, digest: digest, request: request, operation: operation)
+        failure.context.key = failure.context.key ?? request.key
+        return failure
+    }
+
+    private func judge(_ error: any Error, digest: DigestCheck, request: Request, operation: String) -> Failure {
         let here = location(request.key)
         if let mismatch = digest.mismatch {
             // The local bytes differ from the recorded hash: no retry sends the right bytes.
@@ -264,9 +272,13 @@ final class S3Client: Sendable {
         case let error as S3ServiceError:
             let code: SkiffError.Code =
                 error.code == "NoSuchKey" ? .notFound : error.isConfigurationError ? .invalidArgument : .bucket
-            return Failure(retryable: error.isRetryable, code: code, text: error.summary, operation: operation, location: here)
+            return Failure(
+                retryable: error.isRetryable, code: code, text: error.summary, operation: operation, location: here,
+                context: SkiffError.Context(httpStatus: error.status, storeCode: error.code, requestID: error.requestID))
         case let error as SkiffError:
-            return Failure(retryable: error.transient, code: error.code, text: error.message, operation: operation, location: here)
+            return Failure(
+                retryable: error.transient, code: error.code, text: error.message, operation: operation, location: here,
+                context: error.context)
         case is CancellationError:
             return Failure(retryable: false, code: .bucket, text: "cancelled", operation: operation, location: here)
         case is NIOSSLError, is NIOSSLExtraError:
@@ -275,7 +287,9 @@ final class S3Client: Sendable {
             return Failure(retryable: false, code: .invalidArgument, text: text, operation: operation, location: here)
         default:
             // Refused, reset, timed out, closed mid-body: the network or the server hiccuped.
-            return Failure(retryable: true, code: .bucket, text: describeTransport(error), operation: operation, location: here)
+            return Failure(
+                retryable: true, code: .bucket, text: describeTransport(error), operation: operation, location: here,
+                context: SkiffError.Context(cause: "\(type(of: error)): \(error)"))
         }
     }
 

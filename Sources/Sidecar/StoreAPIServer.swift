@@ -27,14 +27,10 @@ enum StoreAPIServer {
             ],
             interceptors: [GRPCServerMetrics()], health: health, gracePeriod: gracePeriod, logger: logger,
             waitUntilReady: {
-                var logged = false
-                while state.labels == nil {
-                    if !logged {
-                        logger.info("gRPC server waits for Prometheus' external labels before listening")
-                        logged = true
-                    }
-                    try await Task.sleep(for: .milliseconds(200))
+                if state.labels == nil {
+                    logger.info("gRPC server waits for Prometheus' external labels before listening")
                 }
+                _ = try await state.labelsKnown()
                 health.setServing(true)
             })
     }

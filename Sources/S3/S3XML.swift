@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStorage
 
 #if canImport(FoundationXML)
     import FoundationXML

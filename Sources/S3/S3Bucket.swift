@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ObjectStorage
 import SkiffCore
 
 /// A bucket on Amazon S3 or an S3-compatible store (MinIO, Ceph, JuiceFS, ...), configured by

@@ -1,5 +1,6 @@
 import Ledger
 import ObjectStorage
+import Shipper
 import SkiffCore
 
 /// `--repair` and `--dry-run`: the planned action of each drifted block, carried out (or only

@@ -1,3 +1,5 @@
+import ConfigYAML
+import ObjectStorage
 import SkiffCore
 import Yams
 
@@ -90,7 +92,7 @@ extension S3Config {
 
     /// Parses the `config:` mapping of a `type: S3` bucket config. Credentials missing from the file
     /// come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
-    static func parse(_ node: Node?, source: String, environment: [String: String]) throws(SkiffError) -> S3Config {
+    package static func parse(_ node: Node?, source: String, environment: [String: String]) throws(SkiffError) -> S3Config {
         let config = try StrictMapping(node, in: source, section: "S3", allowed: keys)
         func fail(_ message: String) -> SkiffError { SkiffError(.invalidArgument, "\(source): \(message)") }
 

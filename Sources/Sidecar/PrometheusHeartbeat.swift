@@ -4,22 +4,6 @@ import Logging
 import PrometheusClient
 import ServiceLifecycle
 import SkiffCore
-import Synchronization
-
-/// What the sidecar knows about its Prometheus: the external labels (nil until first read) and
-/// the lowest timestamp it holds. The heartbeat writes it; the shipper and the StoreAPI read it.
-final class SidecarState: Sendable {
-    private let labelsBox = Mutex<Labels?>(nil)
-    private let lowestBox = Mutex<Int64?>(nil)
-
-    var labels: Labels? { labelsBox.withLock { $0 } }
-    var lowestTimestampMillis: Int64? { lowestBox.withLock { $0 } }
-
-    func update(labels: Labels, lowestTimestampMillis: Int64?) {
-        labelsBox.withLock { $0 = labels }
-        if let lowestTimestampMillis { lowestBox.withLock { $0 = lowestTimestampMillis } }
-    }
-}
 
 /// Thanos' Prometheus actor: checks Prometheus' flags (when uploading), reads its version, then
 /// every `--prometheus.get_config_interval` reads the external labels, flipping readiness and
@@ -52,10 +36,11 @@ struct PrometheusHeartbeat: Service {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do throws(SkiffError) {
                 let labels = try await client.externalLabels(timeout: timeout)
-                // At start-up this ends the process; later, the last known labels are kept.
-                if labels.isEmpty && first { throw Self.noExternalLabels }
+                // At start-up this ends the process (thrown outside this catch); later, the last
+                // known labels are kept.
+                if labels.isEmpty && first { break }
                 if labels.isEmpty {
-                    throw SkiffError(.io, "prometheus now reports no external labels; keeping the last known ones")
+                    throw SkiffError(.prometheus, "prometheus now reports no external labels; keeping the last known ones")
                 }
                 let lowest = try? await client.lowestTimestampMillis(timeout: timeout)
                 if first || labels != state.labels {
@@ -66,7 +51,6 @@ struct PrometheusHeartbeat: Service {
                 probe.setReady()
                 first = false
             } catch {
-                if error == Self.noExternalLabels { throw error }
                 up.record(0)
                 probe.setNotReady(reason: error.message)
                 logger.warning(
@@ -75,6 +59,8 @@ struct PrometheusHeartbeat: Service {
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
+        // The loop ends early only for a Prometheus without external labels at start-up.
+        if first && !Task.isShuttingDownGracefully && !Task.isCancelled { throw Self.noExternalLabels }
     }
 
     static let noExternalLabels = SkiffError(

@@ -1,3 +1,4 @@
+import ObjectStorage
 import SkiffCore
 
 /// An error answer from an S3 server: the status, S3's error code and message, and the request

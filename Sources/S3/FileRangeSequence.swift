@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOCore
+import ObjectStorage
 import SkiffCore
 import Synchronization
 

@@ -3,7 +3,7 @@ import Foundation
 import Ledger
 import Logging
 import ObjectStorage
-import Shipper
+import Reconcile
 import SkiffCore
 import Synchronization
 

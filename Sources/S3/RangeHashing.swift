@@ -1,0 +1,47 @@
+import Crypto
+import Foundation
+import SkiffCore
+
+/// Digests of one byte range of a file.
+struct RangeDigests {
+    var sha256: String
+    var md5: String?
+}
+
+/// The SHA-256 of a whole file, fed range by range in order.
+final class RunningSHA256 {
+    private var hasher = SHA256()
+
+    func update(_ bytes: ArraySlice<UInt8>) { hasher.update(data: bytes) }
+
+    func finalHex() -> String { Hex.lower(hasher.finalize()) }
+}
+
+/// Reads `length` bytes of `path` from `offset` in 1 MiB pieces and hashes them; `whole`, when
+/// given, is fed the same bytes.
+func hashRange(
+    _ path: String, offset: Int64, length: Int64, md5: Bool = false, whole: RunningSHA256? = nil
+) throws(SkiffError) -> RangeDigests {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SkiffError(.blockVanished, "open \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var sha = SHA256()
+    var md = Insecure.MD5()
+    var buffer = [UInt8](repeating: 0, count: FileRangeSequence.pieceBytes)
+    var position = offset
+    let end = offset + length
+    while position < end {
+        let want = Int(min(Int64(buffer.count), end - position))
+        let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position)) }
+        guard got > 0 else {
+            let why = got == 0 ? "the file ended early" : String(cString: strerror(errno))
+            throw SkiffError(.blockVanished, "read \(path) at \(position): \(why)")
+        }
+        let piece = buffer[0..<got]
+        sha.update(data: piece)
+        if md5 { md.update(data: piece) }
+        whole?.update(piece)
+        position += Int64(got)
+    }
+    return RangeDigests(sha256: Hex.lower(sha.finalize()), md5: md5 ? Hex.lower(md.finalize()) : nil)
+}

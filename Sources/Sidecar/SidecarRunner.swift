@@ -1,0 +1,176 @@
+import Foundation
+import GRPCRuntime
+import HTTPServer
+import Logging
+import ObjectStorage
+import Prometheus
+import PrometheusClient
+import ServiceLifecycle
+import Shipper
+import SkiffCore
+
+/// How the sidecar runs; `skiff sidecar` fills it from Thanos' flags.
+public struct SidecarConfiguration: Sendable {
+    public var tsdbPath: String
+    public var ledgerPath: String
+    public var httpAddress: String
+    public var httpGracePeriod: Duration
+    public var grpcAddress: GRPCListenAddress
+    public var grpcTLS: GRPCServerTLS?
+    public var grpcGracePeriod: Duration
+    /// `--prometheus.get_config_interval`: heartbeat and retry interval.
+    public var heartbeatInterval: Duration
+    /// `--prometheus.get_config_timeout`: timeout of each call to Prometheus.
+    public var prometheusTimeout: Duration
+    /// `--prometheus.ready_timeout`: how long the shipper waits for the external labels.
+    public var readyTimeout: Duration
+    public var syncInterval: Duration
+    /// `.zero` disables the periodic reconcile.
+    public var reconcileInterval: Duration
+    public var reconcileRepair: Bool
+    public var uploadCompacted: Bool
+    public var ignoreUnequalBlockSize: Bool
+    /// `--min-time` in Unix milliseconds.
+    public var minTimeMillis: Int64
+
+    public init(
+        tsdbPath: String, ledgerPath: String, httpAddress: String, httpGracePeriod: Duration,
+        grpcAddress: GRPCListenAddress, grpcTLS: GRPCServerTLS?, grpcGracePeriod: Duration, heartbeatInterval: Duration,
+        prometheusTimeout: Duration, readyTimeout: Duration, syncInterval: Duration, reconcileInterval: Duration,
+        reconcileRepair: Bool, uploadCompacted: Bool, ignoreUnequalBlockSize: Bool, minTimeMillis: Int64
+    ) {
+        self.tsdbPath = tsdbPath
+        self.ledgerPath = ledgerPath
+        self.httpAddress = httpAddress
+        self.httpGracePeriod = httpGracePeriod
+        self.grpcAddress = grpcAddress
+        self.grpcTLS = grpcTLS
+        self.grpcGracePeriod = grpcGracePeriod
+        self.heartbeatInterval = heartbeatInterval
+        self.prometheusTimeout = prometheusTimeout
+        self.readyTimeout = readyTimeout
+        self.syncInterval = syncInterval
+        self.reconcileInterval = reconcileInterval
+        self.reconcileRepair = reconcileRepair
+        self.uploadCompacted = uploadCompacted
+        self.ignoreUnequalBlockSize = ignoreUnequalBlockSize
+        self.minTimeMillis = minTimeMillis
+    }
+}
+
+/// The sidecar: one ServiceGroup of the HTTP server (probes, /metrics), the Prometheus heartbeat,
+/// the gRPC StoreAPI server and, with a bucket, the shipper with the periodic reconcile between
+/// its passes. Runs until SIGTERM/SIGINT (or the task's cancellation).
+public struct SidecarRunner: Sendable {
+    public let configuration: SidecarConfiguration
+    public let client: PrometheusClient
+    public let bucket: (any Bucket)?
+    public let registry: PrometheusCollectorRegistry
+    public let state = SidecarState()
+    let logger: Logger
+
+    public init(
+        configuration: SidecarConfiguration, client: PrometheusClient, bucket: (any Bucket)?,
+        registry: PrometheusCollectorRegistry, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.client = client
+        self.bucket = bucket
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// Runs every service until shutdown. `onHTTPListening` is told the HTTP port (tests use it).
+    public func run(onHTTPListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let config = configuration
+        let logger = self.logger
+        if bucket == nil { logger.info("no bucket configured (--objstore.config-file); uploads are disabled") }
+        logger.info(
+            "starting sidecar",
+            metadata: [
+                "prometheus": "\(client.url)", "tsdb": "\(config.tsdbPath)", "http": "\(config.httpAddress)",
+                "bucket": "\(bucket?.name ?? "none")",
+            ])
+        let probe = StatusProbe(registry: registry, logger: logger)
+        let http = SidecarHTTPServer(
+            address: config.httpAddress, probe: probe, registry: registry, gracePeriod: config.httpGracePeriod,
+            logger: logger,
+            onListening: { port in
+                logger.info("listening for probes and metrics", metadata: ["address": "\(config.httpAddress)", "port": "\(port)"])
+                onHTTPListening(port)
+            })
+        let heartbeat = PrometheusHeartbeat(
+            client: client, state: state, probe: probe, interval: config.heartbeatInterval,
+            timeout: config.prometheusTimeout, validateFlags: bucket != nil,
+            shipperFilePath: config.tsdbPath + "/thanos.shipper.json",
+            ignoreUnequalBlockSize: config.ignoreUnequalBlockSize, logger: logger)
+        let grpc = StoreAPIServer.make(
+            address: config.grpcAddress, tls: config.grpcTLS, gracePeriod: config.grpcGracePeriod, client: client,
+            state: state, minTimeFlagMillis: config.minTimeMillis, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: http), .init(service: heartbeat), .init(service: grpc),
+        ]
+        if let bucket { services.append(.init(service: try await makeShipperService(bucket: bucket))) }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// The shipping loop: waits for the external labels (up to `readyTimeout`, then ends the
+    /// process with Thanos' message), and ships with the labels current at each pass.
+    private func makeShipperService(bucket: any Bucket) async throws -> ShipperService {
+        let config = configuration
+        let logger = self.logger
+        let state = self.state
+        if !FileManager.default.fileExists(atPath: config.tsdbPath + "/wal") {
+            logger.error(
+                "WAL dir is not accessible. Is this dir a TSDB directory? If yes it is shared with TSDB?",
+                metadata: ["tsdb": "\(config.tsdbPath)"])
+        }
+        let workspace = try await ShipperWorkspace.open(tsdbPath: config.tsdbPath, ledgerPath: config.ledgerPath)
+        let gauges = LedgerGauges(ledger: workspace.ledger)
+        let reconcile = PeriodicReconcile(
+            ledger: workspace.ledger, bucket: bucket, tsdbPath: config.tsdbPath,
+            intervalMillis: config.reconcileInterval.millis, repair: config.reconcileRepair, logger: logger)
+        return ShipperService(
+            intervalMillis: max(config.syncInterval.millis, 1), logger: logger,
+            afterPass: {
+                await reconcile.runIfDue(labels: state.labels)
+                await gauges.refresh()
+            }
+        ) {
+            let labels = try await Self.labels(of: state, waitingUpTo: config.readyTimeout, logger: logger)
+            let shipperConfig = ShipperConfig(tsdbPath: config.tsdbPath, labels: labels, uploadCompacted: config.uploadCompacted)
+            return try workspace.makeShipper(config: shipperConfig, bucket: bucket, logger: logger)
+        }
+    }
+
+    /// The external labels, waiting for the heartbeat's first read at most `limit`.
+    static func labels(of state: SidecarState, waitingUpTo limit: Duration, logger: Logger) async throws -> Labels {
+        if let labels = state.labels { return labels }
+        logger.info("shipper waiting for prometheus' external labels")
+        return try await withThrowingTaskGroup(of: Labels?.self) { group in
+            group.addTask { try await state.labelsKnown() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let labels = first else {
+                throw SkiffError(
+                    .invalidArgument,
+                    "aborting as no external labels found after waiting \(limit): is Prometheus running at --prometheus.url, "
+                        + "with global.external_labels set?", transient: false)
+            }
+            return labels
+        }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for the APIs that count in them (the ledger's unit).
+    var millis: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

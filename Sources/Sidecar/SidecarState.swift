@@ -1,0 +1,59 @@
+import SkiffCore
+import Synchronization
+
+/// What the sidecar knows about its Prometheus: the external labels (nil until first read) and
+/// the lowest timestamp it holds. The heartbeat writes it; the shipper and the StoreAPI read it,
+/// and wait on `labelsKnown()` rather than polling until the first heartbeat has succeeded.
+public final class SidecarState: Sendable {
+    private struct Inner {
+        var labels: Labels?
+        var lowestTimestampMillis: Int64?
+        /// Callers of `labelsKnown()` suspended until the first labels arrive.
+        var waiters: [Int: CheckedContinuation<Labels, any Error>] = [:]
+        var nextWaiter = 0
+    }
+
+    private let inner = Mutex(Inner())
+
+    public init() {}
+
+    public var labels: Labels? { inner.withLock { $0.labels } }
+    public var lowestTimestampMillis: Int64? { inner.withLock { $0.lowestTimestampMillis } }
+
+    public func update(labels: Labels, lowestTimestampMillis: Int64?) {
+        let waiters = inner.withLock { state in
+            state.labels = labels
+            if let lowestTimestampMillis { state.lowestTimestampMillis = lowestTimestampMillis }
+            defer { state.waiters = [:] }
+            return state.waiters
+        }
+        for waiter in waiters.values { waiter.resume(returning: labels) }
+    }
+
+    /// The external labels, once known: returns at once when they are, else suspends until the
+    /// heartbeat first reads them. Throws `CancellationError` when the calling task is cancelled.
+    public func labelsKnown() async throws -> Labels {
+        let id = inner.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let known: Labels? = inner.withLock { state in
+                    if let labels = state.labels { return labels }
+                    if Task.isCancelled { return nil }
+                    state.waiters[id] = continuation
+                    return nil
+                }
+                if let known {
+                    continuation.resume(returning: known)
+                } else if Task.isCancelled, inner.withLock({ $0.waiters[id] == nil }) {
+                    continuation.resume(throwing: CancellationError())
+                }
+            }
+        } onCancel: {
+            let waiter = inner.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+}
