@@ -277,6 +277,14 @@ let package = Package(
             ],
             swiftSettings: settings),
         .testTarget(
+            name: "StoreAPIServiceTests",
+            dependencies: [
+                "StoreAPI", "StoreLogic", "StoreProto", "PromWire", "PrometheusClient", "TestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+            ],
+            swiftSettings: settings),
+        .testTarget(
             name: "GRPCRuntimeTests",
             dependencies: [
                 "GRPCRuntime", "StoreProto", "TestSupport",

@@ -1,0 +1,123 @@
+import Foundation
+import GRPCCore
+import GRPCInProcessTransport
+import PromWire
+import PrometheusClient
+import StoreAPI
+import StoreLogic
+import StoreProto
+import TestSupport
+import Testing
+
+/// `PrometheusStore`, `RemoteReader` and `SeriesSink` in-process: the services on a gRPC server
+/// over grpc-swift's in-process transport, reading a real Prometheus (no binary, no sockets
+/// between client and server), so a failure points at the StoreAPI code itself.
+@Suite(.serialized) struct PrometheusStoreTests {
+    static let external = ["cluster": "test", "region": "eu-west"]
+    static let end = (Int64(Date().timeIntervalSince1970) / 60 - 1) * 60_000
+    static let start = end - 3_600_000
+
+    static let written: [RemoteWrite.Series] = [
+        // Prometheus sends {up} before {up, a="1"}; with the external labels added {up} sorts last.
+        RemoteWrite.Series(labels: ["__name__": "up"], samples: samples { Double($0 / 15_000 % 7) }),
+        RemoteWrite.Series(labels: ["__name__": "up", "a": "1"], samples: samples { _ in 1 }),
+        RemoteWrite.Series(labels: ["__name__": "up", "region": "local"], samples: samples { _ in 2 }),
+    ]
+
+    static func samples(_ value: (Int64) -> Double) -> [(timestampMillis: Int64, value: Double)] {
+        stride(from: start, through: end, by: 15_000).map { ($0, value($0)) }
+    }
+
+    /// A real Prometheus with `written`, and Store and Info clients of services serving it in-process.
+    static func withStore(
+        labelsKnown: Bool = true,
+        _ body: (Thanos_Store.Client<InProcessTransport.Client>, Thanos_Info_Info.Client<InProcessTransport.Client>) async throws -> Void
+    ) async throws {
+        let prometheus = try await PrometheusServer.start(externalLabels: external)
+        let client = try PrometheusClient(url: prometheus.url)
+        do {
+            try RemoteWrite.push(written, to: prometheus.url)
+            let state = StoreState(
+                externalLabels: { labelsKnown ? LabelSet(external) : nil }, minTimeMillis: { Int64.min })
+            let transport = InProcessTransport()
+            try await withGRPCServer(
+                transport: transport.server,
+                services: [PrometheusStore(client: client, state: state, logger: quietLogger), InfoService(state: state)]
+            ) { _ in
+                try await withGRPCClient(transport: transport.client) { grpc in
+                    try await body(Thanos_Store.Client(wrapping: grpc), Thanos_Info_Info.Client(wrapping: grpc))
+                }
+            }
+        } catch {
+            await client.shutdown()
+            await prometheus.stop()
+            throw error
+        }
+        await client.shutdown()
+        await prometheus.stop()
+    }
+
+    static func request(_ matchers: [(String, Thanos_LabelMatcher.TypeEnum, String)]) -> Thanos_SeriesRequest {
+        .with {
+            $0.minTime = start
+            $0.maxTime = end
+            $0.matchers = matchers.map { m in
+                .with {
+                    $0.name = m.0
+                    $0.type = m.1
+                    $0.value = m.2
+                }
+            }
+        }
+    }
+
+    @Test func seriesAreSortedCarryExternalLabelsAndDecode() async throws {
+        try await Self.withStore { store, _ in
+            let answer = try await store.series(Self.request([("__name__", .eq, "up")])) { response in
+                var out: [(labels: [String], samples: Int)] = []
+                for try await message in response.messages {
+                    guard case .series(let series) = message.result else { continue }
+                    let samples = try series.chunks.reduce(0) { $0 + (try XORChunk.decode([UInt8]($1.raw.data)).count) }
+                    out.append((series.labels.map { "\($0.name)=\($0.value)" }, samples))
+                }
+                return out
+            }
+            #expect(answer.map(\.labels) == [
+                ["__name__=up", "a=1", "cluster=test", "region=eu-west"],
+                // The internal region="local" loses to the external value, as in Thanos.
+                ["__name__=up", "cluster=test", "region=eu-west"],
+                ["__name__=up", "cluster=test", "region=eu-west"],
+            ])
+            #expect(answer.allSatisfy { $0.samples >= 240 }, "\(answer.map(\.samples))")
+        }
+    }
+
+    @Test func labelNamesIncludeTheExternalOnes() async throws {
+        try await Self.withStore { store, _ in
+            let names = try await store.labelNames(.with {
+                $0.start = Self.start
+                $0.end = Self.end
+            }).names
+            #expect(Set(["__name__", "a", "cluster", "region"]).isSubset(of: Set(names)), "\(names)")
+        }
+    }
+
+    @Test func requestsWithoutInternalMatchersAreInvalidArguments() async throws {
+        try await Self.withStore { store, _ in
+            let error = await #expect(throws: RPCError.self) {
+                try await store.series(Self.request([("cluster", .eq, "test")])) { response in
+                    for try await _ in response.messages {}
+                }
+            }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message == "no matchers specified (excluding external labels)")
+        }
+    }
+
+    @Test func infoIsUnavailableUntilTheLabelsAreKnown() async throws {
+        try await Self.withStore(labelsKnown: false) { _, info in
+            let error = await #expect(throws: RPCError.self) { try await info.info(Thanos_Info_InfoRequest()) }
+            #expect(error?.code == .unavailable)
+        }
+    }
+}
