@@ -144,7 +144,7 @@ import Testing
         await world.finish()
     }
 
-    /// A ledger that fails SQLite's integrity check stops the sidecar before it ships anything,
+    /// A ledger that fails SQLite's integrity check stops the sidecar (and `skiff ship`) before it ships anything,
     /// with the command that fixes it.
     @Test func damagedLedgerRefusesToStartAndNamesTheFix() async throws {
         let world = try await World.make()
@@ -166,6 +166,11 @@ import Testing
             #expect(result.status != 0, "\(result)")
             #expect(result.stderr.contains("is damaged") && result.stderr.contains("skiff ledger rebuild"), "\(result)")
             #expect(world.shipped().count == world.localBlocks.count, "the earlier ship stays as it was")
+            // `skiff ship` opens the ledger the same way and refuses it too.
+            let shipAgain = try await SkiffProcess.run(
+                ["ship", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label", "cluster=eu1"])
+            #expect(shipAgain.status != 0, "\(shipAgain)")
+            #expect(shipAgain.stderr.contains("is damaged") && shipAgain.stderr.contains("skiff ledger rebuild"), "\(shipAgain)")
             // The named fix works: the damaged file is kept aside and every shipped block is recorded again.
             let rebuild = try await SkiffProcess.run(
                 ["ledger", "rebuild", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label", "cluster=eu1"])
