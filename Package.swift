@@ -53,6 +53,11 @@ let package = Package(
         // A pure AWS Signature Version 4 signer: request and date in, headers out; no I/O.
         .target(
             name: "SigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: settings),
+        // Blocking work (file I/O, hashing) on NIO's blocking thread pool, off Swift's cooperative pool.
+        .target(
+            name: "BlockingWork",
+            dependencies: ["SkiffCore", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: settings),
         // Thanos' YAML configs read strictly: unknown keys named, values never echoed, $(ENV) substitution.
         .target(
             name: "ConfigYAML",
@@ -71,7 +76,7 @@ let package = Package(
         .target(
             name: "S3",
             dependencies: [
-                "SkiffCore", "ObjectStorage", "ConfigYAML", "SigV4", .product(name: "Crypto", package: "swift-crypto"),
+                "SkiffCore", "ObjectStorage", "ConfigYAML", "SigV4", "BlockingWork", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

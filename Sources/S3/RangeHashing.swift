@@ -1,6 +1,8 @@
+import BlockingWork
 import Crypto
 import Foundation
 import SkiffCore
+import Synchronization
 
 /// Digests of one byte range of a file.
 struct RangeDigests {
@@ -8,13 +10,22 @@ struct RangeDigests {
     var md5: String?
 }
 
-/// The SHA-256 of a whole file, fed range by range in order.
-final class RunningSHA256 {
-    private var hasher = SHA256()
+/// The SHA-256 of a whole file, fed range by range in order (from the blocking pool, one range
+/// at a time; the lock only makes that hand-over safe).
+final class RunningSHA256: Sendable {
+    private let hasher = Mutex(SHA256())
 
-    func update(_ bytes: ArraySlice<UInt8>) { hasher.update(data: bytes) }
+    func update(_ bytes: ArraySlice<UInt8>) { hasher.withLock { $0.update(data: bytes) } }
 
-    func finalHex() -> String { Hex.lower(hasher.finalize()) }
+    func finalHex() -> String { Hex.lower(hasher.withLock { $0.finalize() }) }
+}
+
+/// `hashRange` on the blocking pool: a part is up to gigabytes of reads and hashing, which must not
+/// hold one of the cooperative pool's few threads.
+func hashRangeOffPool(
+    _ path: String, offset: Int64, length: Int64, md5: Bool = false, whole: RunningSHA256? = nil
+) async throws(SkiffError) -> RangeDigests {
+    try await Blocking.run { () throws(SkiffError) in try hashRange(path, offset: offset, length: length, md5: md5, whole: whole) }
 }
 
 /// Reads `length` bytes of `path` from `offset` in 1 MiB pieces and hashes them; `whole`, when

@@ -54,7 +54,7 @@ public final class S3Bucket: Bucket {
                 "upload \(client.location(key)): \(size) bytes is over S3's 5 GiB single-PUT limit; remove disable_multipart")
         }
         var digest: String
-        if let sha256 { digest = sha256 } else { digest = try hashRange(path, offset: 0, length: size).sha256 }
+        if let sha256 { digest = sha256 } else { digest = try await hashRangeOffPool(path, offset: 0, length: size).sha256 }
         var request = S3Client.Request(method: .PUT, key: key)
         request.body = .file(path: path, offset: 0, length: size, sha256: digest, verify: true)
         request.headers = metadataHeaders
