@@ -185,17 +185,15 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Records any other transition. `error` is kept as the block's last error when failing;
-    /// `nextAttemptAt` is when a failed block may be retried.
+    /// Records any other transition. `detail` is kept as the block's last error when failing;
+    /// the machine carries the rest (resume state, quarantine, attempts, next attempt time).
     /// `origin`, when given, says the row now stands for a block this ledger did not upload.
     public func recordTransition(
         _ ulid: ULID, _ transition: ShipTransition, machine: ShipStateMachine, at now: Int64,
-        bytes: Int64? = nil, detail: String? = nil, nextAttemptAt: Int64? = nil, origin: BlockOrigin? = nil
+        bytes: Int64? = nil, detail: String? = nil, origin: BlockOrigin? = nil
     ) async throws(SkiffError) {
         try await write("record \(ulid) \(transition.to.rawValue)") { db in
-            try Self.applyTransition(
-                db, ulid, transition, machine: machine, at: now, bytes: bytes, detail: detail,
-                nextAttemptAt: nextAttemptAt)
+            try Self.applyTransition(db, ulid, transition, machine: machine, at: now, bytes: bytes, detail: detail)
             if let origin {
                 try db.execute(sql: "UPDATE blocks SET origin = ? WHERE ulid = ?", arguments: [origin.rawValue, ulid.string])
             }
@@ -205,9 +203,10 @@ public final class Ledger: Sendable {
     /// Updates the block row if it is still in `t.from`, and appends the transition.
     private static func applyTransition(
         _ db: Database, _ ulid: ULID, _ t: ShipTransition, machine: ShipStateMachine, at now: Int64,
-        bytes: Int64?, detail: String?, nextAttemptAt: Int64? = nil
+        bytes: Int64?, detail: String?
     ) throws {
         precondition(machine.state == t.to, "machine and transition disagree")
+        let row = machine.persisted
         try db.execute(
             sql: """
                 UPDATE blocks SET state = ?, resume_state = ?, quarantined = ?, attempts = ?,
@@ -217,8 +216,8 @@ public final class Ledger: Sendable {
                 WHERE ulid = ? AND state = ?
                 """,
             arguments: [
-                t.to.rawValue, machine.resumeState?.rawValue, machine.quarantined, machine.failures,
-                t.to.rawValue, detail, nextAttemptAt, now, t.to.rawValue, now, ulid.string, t.from.rawValue,
+                row.state.rawValue, row.resumeState?.rawValue, row.quarantined, row.attempts,
+                t.to.rawValue, detail, row.nextAttemptAt, now, t.to.rawValue, now, ulid.string, t.from.rawValue,
             ])
         guard db.changesCount == 1 else {
             throw SkiffError(
@@ -226,7 +225,7 @@ public final class Ledger: Sendable {
                 "block \(ulid) is no longer \(t.from.rawValue) in the ledger: is another skiff shipping the same --tsdb.path?",
                 transient: false)
         }
-        let attempt = t.to == .failed ? machine.failures : machine.failures + 1
+        let attempt = t.to == .failed ? row.attempts : row.attempts + 1
         try appendTransition(db, ulid, from: t.from, to: t.to, at: now, attempt: attempt, bytes: bytes, detail: detail)
     }
 

@@ -57,10 +57,9 @@ public struct BlockRecord: Sendable, Equatable, FetchableRecord {
     public let updatedAt: Int64
     public let committedAt: Int64?
 
-    /// The state machine as persisted for this block.
-    public var machine: ShipStateMachine {
-        ShipStateMachine(state: state, resumeState: resumeState, failures: attempts, quarantined: quarantined)
-    }
+    /// The state machine as persisted for this block, with the default retry policy (the
+    /// shipper sets its own).
+    public let machine: ShipStateMachine
 
     public init(row: Row) throws {
         let text: String = row["ulid"]
@@ -85,6 +84,13 @@ public struct BlockRecord: Sendable, Equatable, FetchableRecord {
         discoveredAt = row["discovered_at"]
         updatedAt = row["updated_at"]
         committedAt = row["committed_at"]
+        let persisted = ShipStateMachine.Persisted(
+            state: state, resumeState: resumeState, quarantined: quarantined, attempts: attempts,
+            nextAttemptAt: nextAttemptAt)
+        guard let machine = ShipStateMachine(persisted) else {
+            throw LedgerError.corruptRow("block \(text) is failed with resume state \(resumeState?.rawValue ?? "-")")
+        }
+        self.machine = machine
     }
 }
 

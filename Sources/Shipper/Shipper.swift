@@ -109,78 +109,83 @@ public struct Shipper: Sendable {
 
     enum Outcome {
         case finished
-        /// Quarantined or waiting out a long backoff: newer blocks may go ahead.
+        /// Quarantined and not due, or shutting down: newer blocks may go ahead.
         case skipped
         /// Failed and out of attempts for this pass: newer blocks must wait.
         case blocked(SkiffError)
     }
 
+    /// Performs what the block's state machine asks for until it is done, skipped or blocked.
+    /// The machine decides every step, wait and retry; this loop only performs them.
     private func drive(_ record: BlockRecord, local: LocalView, summary: inout SyncSummary) async throws(SkiffError)
         -> Outcome
     {
         let ulid = record.ulid
         var machine = record.machine
-        var nextAttemptAt = record.nextAttemptAt ?? 0
+        machine.policy = config.retryPolicy
         var lastError = SkiffError(.io, record.lastError ?? "unknown error")
-        var failuresThisPass = 0
         while true {
             // Shutdown stops at a transition boundary; the next run resumes from the ledger.
             if Task.isCancelled { return .skipped }
-            let action = machine.nextAction
-            let step: StepResult
-            switch action {
-            case .none:
+            let work: () async throws(SkiffError) -> StepResult
+            switch machine.nextAction(now: now()) {
+            case .done:
                 return .finished
-            case .retry:
-                if machine.quarantined {
-                    guard now() >= nextAttemptAt else { return .skipped }
-                } else {
-                    guard failuresThisPass < config.attemptsPerPass else { return .blocked(lastError) }
-                    let wait = nextAttemptAt - now()
-                    if wait > 0 {
-                        log(.info, "waiting to retry block", ulid, ["attempt": "\(machine.failures + 1)", "wait_ms": "\(wait)"])
-                        do { try await sleep(wait) } catch { return .blocked(SkiffError(.io, "shutdown during backoff")) }
-                    }
-                }
-                try await commit(ulid, &machine, .retry, detail: "retrying after \(machine.failures) failed attempt(s)")
+            case .skip:
+                return .skipped
+            case .stopPass:
+                return .blocked(lastError)
+            case .wait(let until):
+                let wait = until - now()
+                log(.info, "waiting to retry block", ulid, ["attempt": "\(machine.attempts + 1)", "wait_ms": "\(wait)"])
+                // The sleep throws only at shutdown; the next run resumes from the ledger.
+                do { try await sleep(wait) } catch { return .skipped }
                 continue
-            default:
-                do {
-                    step = try await perform(action, ulid, local: local, summary: &summary)
-                } catch let error where error.code == .ledger || error.code == .invalidArgument {
-                    throw error
-                } catch {
-                    lastError = error
-                    if error.code == .blockVanished {
-                        try await commit(ulid, &machine, .vanished, detail: error.message)
-                        log(.warning, "block dir vanished before upload finished; abandoning it", ulid, ["err": "\(error)"])
-                        continue
-                    }
-                    let quarantine = error.code == .corruptBlock
-                    let t = try machine.handleOrThrow(.failed(quarantine: quarantine))
-                    let backoff = quarantine ? config.quarantineBackoff : config.backoff
-                    nextAttemptAt = now() + backoff.delayMillis(attempt: machine.failures, jitter: jitter())
-                    try await ledger.recordTransition(
-                        ulid, t, machine: machine, at: now(), detail: error.message, nextAttemptAt: nextAttemptAt)
-                    failuresThisPass += 1
-                    summary.failures += 1
+            case .retry:
+                try await commit(ulid, &machine, .retry, detail: "retrying after \(machine.attempts) failed attempt(s)")
+                continue
+            case .stageAndHash:
+                work = { () async throws(SkiffError) in try await stageAndHash(ulid, local: local) }
+            case .uploadChunks:
+                work = { () async throws(SkiffError) in
+                    let sent = try await uploadPending(ulid, local: local) { $0.hasPrefix("chunks/") }
+                    return StepResult(.chunksUploaded, bytes: sent, sent: sent)
+                }
+            case .uploadIndex:
+                work = { () async throws(SkiffError) in
+                    let sent = try await uploadPending(ulid, local: local) { $0 == "index" }
+                    return StepResult(.indexUploaded, bytes: sent, sent: sent)
+                }
+            case .verifyAndCommit:
+                work = { () async throws(SkiffError) in
+                    let sent = try await verifyAndCommit(ulid, local: local)
+                    return StepResult(.committed, bytes: try await ledger.block(ulid)?.totalBytes, sent: sent)
+                }
+            case .cleanPartialUpload:
+                work = { () async throws(SkiffError) in StepResult(try await cleanPartialUpload(ulid)) }
+            }
+            let step: StepResult
+            do {
+                step = try await work()
+            } catch {
+                // The machine says what the error means for the block; an error that is not the
+                // block's (ledger, usage, a bug) stops the pass.
+                guard let event = ShipEvent.failure(error.code, at: now(), jitter: jitter()) else { throw error }
+                lastError = error
+                try await commit(ulid, &machine, event, detail: error.message)
+                summary.count(event, ulid)
+                if case .failed(let quarantine, _, _) = event {
                     log(
                         .warning, quarantine ? "block quarantined: it cannot be read" : "block upload failed", ulid,
-                        ["attempt": "\(machine.failures)", "err": "\(error)"])
-                    if quarantine {
-                        summary.quarantined.append(ulid)
-                        return .skipped
-                    }
-                    continue
+                        ["attempt": "\(machine.attempts)", "err": "\(error)"])
+                } else {
+                    log(.warning, "block dir vanished before upload finished; abandoning it", ulid, ["err": "\(error)"])
                 }
+                continue
             }
             try await commit(ulid, &machine, step.event, detail: nil, step: step)
-            switch step.event {
-            case .committed: summary.committed.append(ulid)
-            case .adopted: summary.adopted.append(ulid)
-            case .cleaned: summary.cleaned.append(ulid)
-            default: break
-            }
+            summary.uploadedBytes += step.sent
+            summary.count(step.event, ulid)
             if machine.state == .committed {
                 try stager.remove(ulid)
                 try await writeShipperFile(local)
@@ -207,31 +212,6 @@ public struct Shipper: Sendable {
         log(.info, "block \(t.to.rawValue)", ulid, ["state": "\(t.to.rawValue)", "from": "\(t.from.rawValue)"])
     }
 
-    private func perform(_ action: ShipAction, _ ulid: ULID, local: LocalView, summary: inout SyncSummary)
-        async throws(SkiffError) -> StepResult
-    {
-        switch action {
-        case .stageAndHash:
-            return try await stageAndHash(ulid, local: local)
-        case .uploadChunks:
-            let sent = try await uploadPending(ulid, local: local) { $0.hasPrefix("chunks/") }
-            summary.uploadedBytes += sent
-            return StepResult(.chunksUploaded, bytes: sent)
-        case .uploadIndex:
-            let sent = try await uploadPending(ulid, local: local) { $0 == "index" }
-            summary.uploadedBytes += sent
-            return StepResult(.indexUploaded, bytes: sent)
-        case .verifyAndCommit:
-            let sent = try await verifyAndCommit(ulid, local: local)
-            summary.uploadedBytes += sent
-            return StepResult(.committed, bytes: try await ledger.block(ulid)?.totalBytes)
-        case .cleanPartialUpload:
-            return StepResult(try await cleanPartialUpload(ulid))
-        case .retry, .none:
-            preconditionFailure("\(action) is handled by the drive loop")
-        }
-    }
-
     func log(_ level: Logger.Level, _ message: String, _ ulid: ULID, _ extra: Logger.Metadata = [:]) {
         var metadata = extra
         metadata["block"] = "\(ulid)"
@@ -240,10 +220,9 @@ public struct Shipper: Sendable {
 }
 
 extension ShipStateMachine {
-    /// An invalid transition is a bug; surface it as a non-retryable error rather than crash.
+    /// An invalid transition is a bug: it surfaces as a non-retryable `.invalidTransition` error
+    /// that stops the pass, rather than a crash.
     package mutating func handleOrThrow(_ event: ShipEvent) throws(SkiffError) -> ShipTransition {
-        do { return try handle(event) } catch {
-            throw SkiffError(.ledger, "internal error: \(error)", transient: false)
-        }
+        do { return try handle(event) } catch { throw SkiffError(error) }
     }
 }

@@ -8,25 +8,20 @@ public struct ShipperConfig: Sendable {
     public var labels: Labels
     /// Ship blocks with compaction level > 1 too (`--shipper.upload-compacted`).
     public var uploadCompacted: Bool
-    /// Backoff between retries of a failed block.
-    public var backoff: Backoff
-    /// Backoff for quarantined (unreadable) blocks, which do not hold back newer blocks.
-    public var quarantineBackoff: Backoff
-    /// How many failed attempts one sync pass makes on a block before it gives up until the next pass.
-    public var attemptsPerPass: Int
+    /// How failed blocks are retried (backoffs, attempts per pass); the state machine applies it.
+    public var retryPolicy: ShipStateMachine.RetryPolicy
 
     public init(
         tsdbPath: String, labels: Labels, uploadCompacted: Bool = false,
-        backoff: Backoff = Backoff(baseMillis: 1_000, capMillis: 300_000),
-        quarantineBackoff: Backoff = Backoff(baseMillis: 60_000, capMillis: 3_600_000),
-        attemptsPerPass: Int = 5
+        backoff: Backoff = ShipStateMachine.RetryPolicy().backoff,
+        quarantineBackoff: Backoff = ShipStateMachine.RetryPolicy().quarantineBackoff,
+        attemptsPerPass: Int = ShipStateMachine.RetryPolicy().attemptsPerPass
     ) {
         self.tsdbPath = tsdbPath
         self.labels = labels
         self.uploadCompacted = uploadCompacted
-        self.backoff = backoff
-        self.quarantineBackoff = quarantineBackoff
-        self.attemptsPerPass = attemptsPerPass
+        self.retryPolicy = ShipStateMachine.RetryPolicy(
+            backoff: backoff, quarantineBackoff: quarantineBackoff, attemptsPerPass: attemptsPerPass)
     }
 
     /// Why a block is not shipped, or nil when it is eligible.
@@ -54,6 +49,19 @@ public struct SyncSummary: Sendable, Equatable {
     public var blockedBy: (ulid: ULID, error: SkiffError)?
 
     public init() {}
+
+    /// Counts what a committed event did to `ulid`. Every event is named, so a new one must be decided here.
+    mutating func count(_ event: ShipEvent, _ ulid: ULID) {
+        switch event {
+        case .committed: committed.append(ulid)
+        case .adopted: adopted.append(ulid)
+        case .cleaned: cleaned.append(ulid)
+        case .failed(let quarantine, _, _):
+            failures += 1
+            if quarantine { quarantined.append(ulid) }
+        case .hashed, .chunksUploaded, .indexUploaded, .vanished, .retry, .eligible, .reship: break
+        }
+    }
 
     public static func == (a: SyncSummary, b: SyncSummary) -> Bool {
         a.committed == b.committed && a.adopted == b.adopted && a.cleaned == b.cleaned

@@ -1,18 +1,25 @@
-/// The per-block ship state machine: a pure value, no I/O. The shipper asks for `nextAction`,
-/// performs it, feeds the outcome back as an `Event`, and commits the returned `Transition` to
-/// the ledger before doing anything that depends on it.
+/// The per-block ship state machine: a pure value, no I/O. The shipper asks for
+/// `nextAction(now:)`, performs it, feeds the outcome back as a `ShipEvent`, and commits the
+/// returned `ShipTransition` (with the machine's `persisted` columns) to the ledger before doing
+/// anything that depends on it. The machine owns the retry policy: which failures quarantine or
+/// abandon a block (`ShipEvent.failure`), how long it backs off, when the shipper waits, and how
+/// many attempts one sync pass makes.
 ///
 /// ```
 /// discovered -> hashed -> chunks_uploaded -> index_uploaded -> committed
 ///      \           \            \                  \
-///       +-----------+------------+------------------+--> failed --retry--> back to the last durable state
-///                                                          +--> cleaned (dir vanished: partial objects removed)
-/// ignored (empty block, compacted block without --shipper.upload-compacted)
+///       +-----------+------------+------------------+--> failed --retry--> back to the last durable step
+///                                                    \
+///                                                     +--> abandoned (dir vanished) --> cleaned (partial objects removed)
+/// ignored (empty block, compacted block without --shipper.upload-compacted) --eligible--> discovered
 /// adopted: meta.json already in the bucket -> committed, from any unfinished state (or cleaned)
 /// reship: committed, but gone from the bucket with the local dir still there -> discovered
 /// ```
+///
+/// `abandoned` is stored as `failed` with no resume state, so the ledger's state names are
+/// those of `ShipState`.
 
-/// A block's durable lifecycle state, as stored in the ledger.
+/// A block's durable lifecycle state, as stored in the ledger's `state` column.
 public enum ShipState: String, Sendable, CaseIterable, Codable {
     case discovered
     case hashed
@@ -30,169 +37,222 @@ public enum ShipState: String, Sendable, CaseIterable, Codable {
         case .discovered, .hashed, .chunksUploaded, .indexUploaded, .failed: false
         }
     }
-
-    /// The progress states a failed block can return to.
-    public var isProgress: Bool {
-        switch self {
-        case .discovered, .hashed, .chunksUploaded, .indexUploaded: true
-        case .committed, .failed, .cleaned, .ignored: false
-        }
-    }
-}
-
-/// What the shipper must do next for a block.
-public enum ShipAction: Equatable, Sendable {
-    /// Check the bucket for meta.json (adopt), stage by hard links, hash every file, build meta.json.
-    case stageAndHash
-    /// Upload every `chunks/*` file not yet recorded as uploaded.
-    case uploadChunks
-    /// Upload `index` unless recorded as uploaded.
-    case uploadIndex
-    /// Verify every file in the bucket with its recorded size, then upload meta.json last.
-    case verifyAndCommit
-    /// Wait out the backoff for this attempt number, then send `.retry`.
-    case retry(attempt: Int)
-    /// The block dir is gone: remove partial objects (or adopt, if meta.json is in the bucket).
-    case cleanPartialUpload
-    /// Nothing to do.
-    case none
-}
-
-/// What happened when the shipper performed an action.
-public enum ShipEvent: Equatable, Sendable {
-    case hashed
-    case chunksUploaded
-    case indexUploaded
-    case committed
-    /// `<ULID>/meta.json` is already in the bucket: the block is shipped without uploading.
-    case adopted
-    /// The action failed. `quarantine` marks an unreadable block that must not hold back newer ones.
-    case failed(quarantine: Bool)
-    /// The block dir (and any staging copy) is gone before the block could be committed.
-    case vanished
-    /// The backoff after a failure elapsed.
-    case retry
-    /// The partial objects of an abandoned block were removed.
-    case cleaned
-    /// An ignored block became eligible (e.g. `--shipper.upload-compacted` was turned on).
-    case eligible
-    /// The reconciler found a committed block missing or damaged in the bucket while its local
-    /// dir is intact: ship it again from the start.
-    case reship
-}
-
-/// A committed change of state, appended to the ledger's transition log.
-public struct ShipTransition: Equatable, Sendable {
-    public let from: ShipState
-    public let to: ShipState
-}
-
-/// An event that makes no sense in the current state: a bug in the caller, never data-dependent.
-public struct InvalidTransition: Error, Equatable, CustomStringConvertible {
-    public let state: ShipState
-    public let event: ShipEvent
-    public var description: String { "event \(event) is not valid in state \(state.rawValue)" }
 }
 
 public struct ShipStateMachine: Equatable, Sendable {
-    public private(set) var state: ShipState
-    /// In `failed`: the progress state a retry returns to; nil once the block is abandoned.
-    public private(set) var resumeState: ShipState?
-    /// Failed attempts so far.
-    public private(set) var failures: Int
-    /// In `failed`: the block is unreadable and must not hold back newer blocks.
-    public private(set) var quarantined: Bool
+    /// A durable step of an upload in progress: where a block is, and where a retry returns to.
+    public enum Step: CaseIterable, Sendable {
+        case discovered
+        case hashed
+        case chunksUploaded
+        case indexUploaded
 
-    public init(state: ShipState, resumeState: ShipState? = nil, failures: Int = 0, quarantined: Bool = false) {
-        self.state = state
-        self.resumeState = resumeState
-        self.failures = failures
-        self.quarantined = quarantined
+        public var state: ShipState {
+            switch self {
+            case .discovered: .discovered
+            case .hashed: .hashed
+            case .chunksUploaded: .chunksUploaded
+            case .indexUploaded: .indexUploaded
+            }
+        }
+
+        /// The step stored as `state`, or nil for a state that is not a step.
+        public init?(_ state: ShipState) {
+            switch state {
+            case .discovered: self = .discovered
+            case .hashed: self = .hashed
+            case .chunksUploaded: self = .chunksUploaded
+            case .indexUploaded: self = .indexUploaded
+            case .committed, .failed, .cleaned, .ignored: return nil
+            }
+        }
+    }
+
+    /// What a failed block keeps: where a retry resumes, whether it is quarantined, and when it
+    /// may be tried again.
+    public struct Failure: Equatable, Sendable {
+        /// The durable step a retry returns to.
+        public let resume: Step
+        /// The block cannot be read: it is retried on the long backoff, once per pass, and does
+        /// not hold back newer blocks.
+        public let quarantined: Bool
+        /// The earliest time of the next attempt (Unix ms).
+        public let nextAttemptAt: Int64
+
+        public init(resume: Step, quarantined: Bool, nextAttemptAt: Int64) {
+            self.resume = resume
+            self.quarantined = quarantined
+            self.nextAttemptAt = nextAttemptAt
+        }
+    }
+
+    /// Where a block is. Each case carries exactly the data it needs, so no value is illegal.
+    public enum Phase: Equatable, Sendable, CustomStringConvertible {
+        /// Uploading, at this durable step.
+        case progress(Step)
+        case committed
+        /// An action failed; the block is retried from `Failure.resume`.
+        case failed(Failure)
+        /// The block dir vanished before commit: no retry can succeed, and its partial objects
+        /// are to be removed (or the block adopted if its meta.json landed).
+        case abandoned
+        /// An abandoned block's partial objects were removed.
+        case cleaned
+        /// Not shipped (empty, or compacted without `--shipper.upload-compacted`).
+        case ignored
+
+        /// The ledger's name for this phase.
+        public var state: ShipState {
+            switch self {
+            case .progress(let step): step.state
+            case .committed: .committed
+            case .failed, .abandoned: .failed
+            case .cleaned: .cleaned
+            case .ignored: .ignored
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .progress, .committed, .cleaned, .ignored: state.rawValue
+            case .failed(let f): "failed (resumes at \(f.resume.state.rawValue)\(f.quarantined ? ", quarantined" : ""))"
+            case .abandoned: "failed (abandoned)"
+            }
+        }
+    }
+
+    /// How failed blocks are retried; the shipper fills it from its flags.
+    public struct RetryPolicy: Equatable, Sendable {
+        /// Backoff between retries of a failed block.
+        public var backoff: Backoff
+        /// Backoff for quarantined (unreadable) blocks.
+        public var quarantineBackoff: Backoff
+        /// Failed attempts one sync pass makes on a block before it gives up until the next pass.
+        public var attemptsPerPass: Int
+
+        public init(
+            backoff: Backoff = Backoff(baseMillis: 1_000, capMillis: 300_000),
+            quarantineBackoff: Backoff = Backoff(baseMillis: 60_000, capMillis: 3_600_000),
+            attemptsPerPass: Int = 5
+        ) {
+            self.backoff = backoff
+            self.quarantineBackoff = quarantineBackoff
+            self.attemptsPerPass = attemptsPerPass
+        }
+    }
+
+    public private(set) var phase: Phase
+    /// Failed attempts since the block was found (or re-shipped). It outlives the failure, so
+    /// the backoff grows from one failure to the next, and the ledger keeps it on every row.
+    public private(set) var attempts: Int
+    public var policy: RetryPolicy
+    /// Failures since this value was made. The shipper loads the machine from the ledger once per
+    /// sync pass, so this counts the pass's failures against `policy.attemptsPerPass`.
+    public private(set) var failuresThisPass = 0
+
+    public init(_ phase: Phase, attempts: Int = 0, policy: RetryPolicy = RetryPolicy()) {
+        self.phase = phase
+        self.attempts = max(attempts, 0)
+        self.policy = policy
     }
 
     /// The state a newly found block starts in.
     public static func initial(ignored: Bool) -> ShipStateMachine {
-        ShipStateMachine(state: ignored ? .ignored : .discovered)
+        ShipStateMachine(ignored ? .ignored : .progress(.discovered))
     }
 
-    public var nextAction: ShipAction {
-        switch state {
-        case .discovered: .stageAndHash
-        case .hashed: .uploadChunks
-        case .chunksUploaded: .uploadIndex
-        case .indexUploaded: .verifyAndCommit
-        case .failed: resumeState == nil ? .cleanPartialUpload : .retry(attempt: failures)
-        case .committed, .cleaned, .ignored: .none
+    /// The state as the ledger names it.
+    public var state: ShipState { phase.state }
+
+    /// What the shipper must do next, at wall-clock time `now` (Unix ms).
+    public func nextAction(now: Int64) -> ShipAction {
+        switch phase {
+        case .progress(.discovered): .stageAndHash
+        case .progress(.hashed): .uploadChunks
+        case .progress(.chunksUploaded): .uploadIndex
+        case .progress(.indexUploaded): .verifyAndCommit
+        case .failed(let failure): retryAction(failure, now: now)
+        case .abandoned: .cleanPartialUpload
+        case .committed, .cleaned, .ignored: .done
         }
     }
 
-    /// Applies an event; returns the transition to commit to the ledger.
+    private func retryAction(_ failure: Failure, now: Int64) -> ShipAction {
+        if failure.quarantined {
+            // Unreadable: one attempt per pass once due, and never in the way of newer blocks.
+            return failuresThisPass == 0 && now >= failure.nextAttemptAt ? .retry : .skip
+        }
+        // Any other failure holds back newer blocks (commits stay oldest first) until the pass
+        // has spent its attempts.
+        if failuresThisPass >= policy.attemptsPerPass { return .stopPass }
+        return now >= failure.nextAttemptAt ? .retry : .wait(until: failure.nextAttemptAt)
+    }
+
+    /// Applies an event; returns the transition to commit to the ledger. Every (phase, event)
+    /// pair is decided below: a new event or phase does not compile until it is.
     public mutating func handle(_ event: ShipEvent) throws(InvalidTransition) -> ShipTransition {
         let from = state
-        let invalid = InvalidTransition(state: state, event: event)
-        switch (state, event) {
-        case (.discovered, .hashed): state = .hashed
-        case (.hashed, .chunksUploaded): state = .chunksUploaded
-        case (.chunksUploaded, .indexUploaded): state = .indexUploaded
-        case (.indexUploaded, .committed): state = .committed
+        switch (phase, event) {
+        // The upload, one durable step at a time.
+        case (.progress(.discovered), .hashed): phase = .progress(.hashed)
+        case (.progress(.hashed), .chunksUploaded): phase = .progress(.chunksUploaded)
+        case (.progress(.chunksUploaded), .indexUploaded): phase = .progress(.indexUploaded)
+        case (.progress(.indexUploaded), .committed): phase = .committed
 
-        case (.discovered, .adopted), (.hashed, .adopted), (.chunksUploaded, .adopted), (.indexUploaded, .adopted),
-            (.failed, .adopted), (.cleaned, .adopted):
-            state = .committed
-            resumeState = nil
+        // meta.json is already in the bucket: shipped, from anything unfinished.
+        case (.progress, .adopted), (.failed, .adopted), (.abandoned, .adopted), (.cleaned, .adopted):
+            phase = .committed
 
-        case (.discovered, .failed(let quarantine)), (.hashed, .failed(let quarantine)),
-            (.chunksUploaded, .failed(let quarantine)), (.indexUploaded, .failed(let quarantine)):
-            resumeState = state
-            state = .failed
-            failures += 1
-            quarantined = quarantine
+        case (.progress(let step), .failed(let quarantine, let now, let jitter)):
+            attempts += 1
+            failuresThisPass += 1
+            let backoff = quarantine ? policy.quarantineBackoff : policy.backoff
+            let next = now + backoff.delayMillis(attempt: attempts, jitter: jitter)
+            phase = .failed(Failure(resume: step, quarantined: quarantine, nextAttemptAt: next))
 
-        case (.discovered, .vanished), (.hashed, .vanished), (.chunksUploaded, .vanished),
-            (.indexUploaded, .vanished), (.failed, .vanished):
-            state = .failed
-            resumeState = nil
-            quarantined = false
-
-        case (.failed, .retry):
-            guard let resume = resumeState else { throw invalid }
-            state = resume
-            resumeState = nil
-            quarantined = false
-
-        case (.failed, .cleaned):
-            guard resumeState == nil else { throw invalid }
-            state = .cleaned
-
-        case (.ignored, .eligible): state = .discovered
-
+        case (.progress, .vanished), (.failed, .vanished): phase = .abandoned
+        case (.failed(let failure), .retry): phase = .progress(failure.resume)
+        case (.abandoned, .cleaned): phase = .cleaned
+        case (.ignored, .eligible): phase = .progress(.discovered)
         case (.committed, .reship):
-            state = .discovered
-            failures = 0
+            phase = .progress(.discovered)
+            attempts = 0
 
-        case (.discovered, _), (.hashed, _), (.chunksUploaded, _), (.indexUploaded, _), (.failed, _),
-            (.committed, _), (.cleaned, _), (.ignored, _):
-            throw invalid
+        // Every other pair is a bug in the caller. Valid events are named in each comment.
+        // discovered: hashed, adopted, failed, vanished.
+        case (.progress(.discovered), .chunksUploaded), (.progress(.discovered), .indexUploaded),
+            (.progress(.discovered), .committed),
+            // hashed: chunksUploaded, adopted, failed, vanished.
+            (.progress(.hashed), .hashed), (.progress(.hashed), .indexUploaded), (.progress(.hashed), .committed),
+            // chunks_uploaded: indexUploaded, adopted, failed, vanished.
+            (.progress(.chunksUploaded), .hashed), (.progress(.chunksUploaded), .chunksUploaded),
+            (.progress(.chunksUploaded), .committed),
+            // index_uploaded: committed, adopted, failed, vanished.
+            (.progress(.indexUploaded), .hashed), (.progress(.indexUploaded), .chunksUploaded),
+            (.progress(.indexUploaded), .indexUploaded),
+            // any step:
+            (.progress, .retry), (.progress, .cleaned), (.progress, .eligible), (.progress, .reship),
+            // committed: reship.
+            (.committed, .hashed), (.committed, .chunksUploaded), (.committed, .indexUploaded),
+            (.committed, .committed), (.committed, .adopted), (.committed, .failed), (.committed, .vanished),
+            (.committed, .retry), (.committed, .cleaned), (.committed, .eligible),
+            // failed: adopted, vanished, retry.
+            (.failed, .hashed), (.failed, .chunksUploaded), (.failed, .indexUploaded), (.failed, .committed),
+            (.failed, .failed), (.failed, .cleaned), (.failed, .eligible), (.failed, .reship),
+            // abandoned: adopted, cleaned.
+            (.abandoned, .hashed), (.abandoned, .chunksUploaded), (.abandoned, .indexUploaded),
+            (.abandoned, .committed), (.abandoned, .failed), (.abandoned, .vanished), (.abandoned, .retry),
+            (.abandoned, .eligible), (.abandoned, .reship),
+            // cleaned: adopted.
+            (.cleaned, .hashed), (.cleaned, .chunksUploaded), (.cleaned, .indexUploaded), (.cleaned, .committed),
+            (.cleaned, .failed), (.cleaned, .vanished), (.cleaned, .retry), (.cleaned, .cleaned),
+            (.cleaned, .eligible), (.cleaned, .reship),
+            // ignored: eligible.
+            (.ignored, .hashed), (.ignored, .chunksUploaded), (.ignored, .indexUploaded), (.ignored, .committed),
+            (.ignored, .adopted), (.ignored, .failed), (.ignored, .vanished), (.ignored, .retry),
+            (.ignored, .cleaned), (.ignored, .reship):
+            throw InvalidTransition(phase: phase, event: event)
         }
         return ShipTransition(from: from, to: state)
-    }
-}
-
-/// Exponential backoff with full jitter, bounded. Pure: the random fraction is a parameter.
-public struct Backoff: Sendable, Equatable {
-    public var baseMillis: Int64
-    public var capMillis: Int64
-
-    public init(baseMillis: Int64 = 1_000, capMillis: Int64 = 300_000) {
-        self.baseMillis = baseMillis
-        self.capMillis = capMillis
-    }
-
-    /// Delay before retry number `attempt` (1-based). `jitter` in [0, 1) picks a point in the
-    /// upper half of the window, so retries spread out but never collapse to zero.
-    public func delayMillis(attempt: Int, jitter: Double) -> Int64 {
-        let exponent = min(max(attempt - 1, 0), 30)
-        let window = min(capMillis, baseMillis << Int64(exponent))
-        return window / 2 + Int64(Double(window / 2) * min(max(jitter, 0), 0.999_999))
     }
 }

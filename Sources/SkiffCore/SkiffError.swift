@@ -21,6 +21,8 @@ public struct SkiffError: Error, Sendable, CustomStringConvertible, Equatable {
         case injected = "injected"
         /// An object does not exist.
         case notFound = "not_found"
+        /// A bug in skiff: an event the ship state machine does not allow in the block's state.
+        case invalidTransition = "invalid_transition"
     }
 
     /// Where an error happened and what a server said, as fields rather than text.

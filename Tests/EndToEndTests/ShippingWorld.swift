@@ -129,7 +129,7 @@ struct ShippingWorld {
         case (.indexUploaded, .committed): .committed
         case (_, .committed): .adopted
         case (_, .failed) where machine.state == .failed: .vanished
-        case (_, .failed): .failed(quarantine: false)
+        case (_, .failed): .failed(quarantine: false, at: row.at, jitter: 0)
         case (.failed, .cleaned): .cleaned
         case (.failed, _): .retry
         case (.ignored, .discovered): .eligible

@@ -48,12 +48,17 @@ import Testing
         var t = try m.handle(.hashed)
         try await ledger.recordHashed(id, t, machine: m, files: files, metaJSON: [1, 2, 3], at: 2)
         try await ledger.recordFileUploaded(id, relPath: "chunks/000001", at: 3)
-        t = try m.handle(.failed(quarantine: false))
-        try await ledger.recordTransition(id, t, machine: m, at: 4, detail: "boom", nextAttemptAt: 99)
+        t = try m.handle(.failed(quarantine: false, at: 4, jitter: 0))
+        try await ledger.recordTransition(id, t, machine: m, at: 4, detail: "boom")
+        let failed = try #require(try await ledger.block(id))
+        #expect(failed.nextAttemptAt == m.persisted.nextAttemptAt && failed.nextAttemptAt! > 4)
+        #expect(failed.resumeState == .hashed && !failed.quarantined)
+        #expect(failed.machine.phase == m.phase)
         t = try m.handle(.retry)
         try await ledger.recordTransition(id, t, machine: m, at: 5)
 
         let block = try #require(try await ledger.block(id))
+        #expect(block.machine.phase == .progress(.hashed) && block.nextAttemptAt == nil)
         #expect(block.state == .hashed)
         #expect(block.attempts == 1)
         #expect(block.lastError == "boom")
@@ -72,7 +77,7 @@ import Testing
         defer { tmp.remove() }
         let ledger = try Ledger.open(path: tmp.sub("ledger.db"))
         try await ledger.insertBlock(BlockSummary(Self.meta), machine: .initial(ignored: false), reason: nil, at: 1)
-        var stale = ShipStateMachine(state: .hashed)
+        var stale = ShipStateMachine(.progress(.hashed))
         let t = try stale.handle(.chunksUploaded)
         await #expect(throws: SkiffError.self) {
             try await ledger.recordTransition(Self.meta.ulid, t, machine: stale, at: 2)

@@ -3,6 +3,7 @@ import Ledger
 import Logging
 import ObjectStorage
 import SkiffCore
+import Synchronization
 import TSDB
 import TestSupport
 import Testing
@@ -141,6 +142,33 @@ import Testing
         #expect(history[3].detail?.contains("injected") == true)
         #expect(history.last?.attempt == 2)
         #expect(try await f.ledger.block(first)?.attempts == 1)
+    }
+
+    /// The machine says when to retry; the shipper sleeps exactly until then.
+    @Test func aFailedBlockSleepsUntilItsNextAttemptThenRetries() async throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let clock = Mutex<Int64>(1_000_000)
+        let slept = Mutex<[Int64]>([])
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let shipper = try Shipper(
+            config: ShipperConfig(
+                tsdbPath: f.tsdb, labels: Labels(["cluster": "eu1"]), backoff: Backoff(baseMillis: 1_000, capMillis: 1_000)),
+            ledger: f.ledger, bucket: f.bucket, failpoints: try Failpoints.parse("before:upload:index=error@1"),
+            logger: logger, now: { clock.withLock { $0 } },
+            sleep: { ms in
+                slept.withLock { $0.append(ms) }
+                clock.withLock { $0 += ms }
+            },
+            jitter: { 0 })
+        let summary = try await shipper.syncOnce()
+        #expect(Set(summary.committed) == Set(f.blocks))
+        // Attempt 1 of a 1 s backoff with jitter 0: half the window.
+        #expect(slept.withLock { $0 } == [500])
+        let history = try await f.ledger.history(f.blocks[0])
+        let failed = try #require(history.firstIndex { $0.to == .failed })
+        #expect(history[failed + 1].at - history[failed].at == 500)
     }
 
     @Test func aFailingBlockHoldsBackNewerBlocks() async throws {
