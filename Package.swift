@@ -48,7 +48,7 @@ let package = Package(
         // Local Prometheus block dirs: scanning, integrity checks, hashing, staging.
         .target(
             name: "TSDB",
-            dependencies: ["SkiffCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SkiffCore", "PromWire", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings),
         // A pure AWS Signature Version 4 signer: request and date in, headers out; no I/O.
         .target(
@@ -204,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "LedgerTests",
             dependencies: ["Ledger", "SkiffCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
-        .testTarget(name: "TSDBTests", dependencies: ["TSDB", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "TSDBTests", dependencies: ["TSDB", "PromWire", "TestSupport"], swiftSettings: settings),
         .testTarget(
             name: "ObjectStorageTests",
             dependencies: ["ObjectStorage", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")],
