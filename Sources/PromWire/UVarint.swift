@@ -15,6 +15,9 @@ public enum UVarint {
     }
 
     /// Reads the varint starting at `start`. Never reads outside `bytes`.
+    ///
+    /// Inlinable: the StoreAPI's Series transcoder reads every label and chunk field through it.
+    @inlinable
     public static func parse(_ bytes: UnsafeRawBufferPointer, at start: Int) -> Parsed {
         var value: UInt64 = 0
         var shift: UInt64 = 0
@@ -50,7 +53,15 @@ public enum UVarint {
         try bytes.withUnsafeBytesTyped { (raw) throws(PromWireError) in try read(raw, at: &offset) }
     }
 
+    /// How many bytes the encoding of `value` takes (1 to 10).
+    @inlinable
+    public static func length(of value: UInt64) -> Int {
+        // 7 bits a byte; a zero still takes one byte.
+        (64 - (value | 1).leadingZeroBitCount + 6) / 7
+    }
+
     /// Appends the varint encoding of `value`.
+    @inlinable
     public static func append(_ value: UInt64, to bytes: inout [UInt8]) {
         var rest = value
         while rest >= 0x80 {
@@ -58,6 +69,21 @@ public enum UVarint {
             rest >>= 7
         }
         bytes.append(UInt8(rest))
+    }
+
+    /// Writes the varint encoding of `value` at `offset` and moves `offset` past it. Traps when
+    /// the buffer has less than `length(of: value)` bytes left.
+    @inlinable
+    public static func write(_ value: UInt64, into buffer: UnsafeMutableRawBufferPointer, at offset: inout Int) {
+        precondition(offset >= 0 && length(of: value) <= buffer.count - offset, "varint written beyond the buffer")
+        var rest = value
+        while rest >= 0x80 {
+            buffer[offset] = UInt8(truncatingIfNeeded: rest) | 0x80
+            offset += 1
+            rest >>= 7
+        }
+        buffer[offset] = UInt8(rest)
+        offset += 1
     }
 
     /// The varint encoding of `value`.

@@ -27,6 +27,23 @@ import Testing
         #expect(offset == stream.count)
     }
 
+    @Test func lengthAndWriteIntoABufferAgreeWithAppend() {
+        // Every width boundary: 2^(7k) - 1 and 2^(7k), k = 0 ... 9, and the extremes.
+        let values = (0...9).flatMap { k -> [UInt64] in
+            let power: UInt64 = k == 0 ? 1 : 1 << (7 * k)
+            return [power - 1, power, power + 1]
+        } + [UInt64.max - 1, UInt64.max]
+        for value in values {
+            let expected = UVarint.encode(value)
+            #expect(UVarint.length(of: value) == expected.count, "\(value)")
+            var buffer = [UInt8](repeating: 0xAA, count: expected.count + 2)
+            var offset = 1
+            buffer.withUnsafeMutableBytes { UVarint.write(value, into: $0, at: &offset) }
+            #expect(offset == 1 + expected.count)
+            #expect(Array(buffer[1..<offset]) == expected && buffer.first == 0xAA && buffer.last == 0xAA, "\(value)")
+        }
+    }
+
     @Test func everyStrictPrefixIsIncomplete() {
         let encoded = UVarint.encode(UInt64.max)
         for length in 0..<encoded.count {
