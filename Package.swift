@@ -38,8 +38,8 @@ let package = Package(
         .target(name: "PromWire", dependencies: ["CRC32CInstructions"], swiftSettings: settings),
         // The CPU's CRC-32C instruction, which Swift cannot call (C, no dependencies).
         .target(name: "CRC32CInstructions"),
-        // Pure StoreAPI logic: labels, matchers, external-label rules, the streaming re-sorter.
-        .target(name: "StoreLogic", swiftSettings: settings),
+        // Pure StoreAPI logic: matchers, external-label rules, the streaming re-sorter (labels: SkiffCore).
+        .target(name: "StoreLogic", dependencies: ["SkiffCore"], swiftSettings: settings),
         // The SQLite ledger: migrations, block and file rows, the append-only transition log.
         .target(
             name: "Ledger",

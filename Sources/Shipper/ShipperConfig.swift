@@ -5,7 +5,7 @@ public struct ShipperConfig: Sendable {
     /// The Prometheus data dir (`--tsdb.path`).
     public var tsdbPath: String
     /// External labels written into every shipped meta.json.
-    public var labels: Labels
+    public var labels: LabelSet
     /// Ship blocks with compaction level > 1 too (`--shipper.upload-compacted`).
     public var uploadCompacted: Bool
     /// Backoff between retries of a failed block.
@@ -16,7 +16,7 @@ public struct ShipperConfig: Sendable {
     public var attemptsPerPass: Int
 
     public init(
-        tsdbPath: String, labels: Labels, uploadCompacted: Bool = false,
+        tsdbPath: String, labels: LabelSet, uploadCompacted: Bool = false,
         backoff: Backoff = Backoff(baseMillis: 1_000, capMillis: 300_000),
         quarantineBackoff: Backoff = Backoff(baseMillis: 60_000, capMillis: 3_600_000),
         attemptsPerPass: Int = 5

@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import Logging
 import PrometheusClient
+import SkiffCore
 import StoreLogic
 import StoreProto
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import PromWire
+import SkiffCore
 import StoreLogic
 import StoreProto
 

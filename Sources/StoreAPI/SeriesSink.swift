@@ -1,5 +1,6 @@
 import GRPCCore
 import Logging
+import SkiffCore
 import StoreLogic
 import Synchronization
 

@@ -1,4 +1,5 @@
 import PromWire
+import SkiffCore
 import StoreLogic
 
 /// A series' chunks already encoded as Thanos `Series.chunks` entries (field 2, each an

@@ -55,8 +55,8 @@ struct OurLabelsOptions: ParsableArguments {
     @Option(name: .customLong("label"), help: "Our external label name=value (repeatable), as shipped.")
     var labels: [String] = []
 
-    func parse() throws(SkiffError) -> Labels {
-        let ours = try Labels.parse(flags: labels)
+    func parse() throws(SkiffError) -> LabelSet {
+        let ours = try LabelSet.parse(flags: labels)
         guard !ours.isEmpty else {
             throw SkiffError(.invalidArgument, "pass our external labels with --label (as shipped), e.g. --label cluster=eu1")
         }

@@ -46,7 +46,7 @@ struct Ship: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let logger = logOptions.makeLogger("skiff.ship")
-            let labelSet = try Labels.parse(flags: labels)
+            let labelSet = try LabelSet.parse(flags: labels)
             guard !labelSet.isEmpty else {
                 throw SkiffError(
                     .invalidArgument,
@@ -66,7 +66,7 @@ struct Ship: AsyncParsableCommand {
         }
     }
 
-    private func ship(labels labelSet: Labels, bucket: any Bucket, logger: Logger) async throws {
+    private func ship(labels labelSet: LabelSet, bucket: any Bucket, logger: Logger) async throws {
         let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
         // Checked before the lock so a wrong --tsdb.path gets its own clear message.
         _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)

@@ -39,7 +39,7 @@ import Testing
             logger.logLevel = .critical
             return try Shipper(
                 config: ShipperConfig(
-                    tsdbPath: tsdb, labels: Labels(["cluster": "eu1"]), uploadCompacted: uploadCompacted,
+                    tsdbPath: tsdb, labels: LabelSet(["cluster": "eu1"]), uploadCompacted: uploadCompacted,
                     backoff: Backoff(baseMillis: 1, capMillis: 2), attemptsPerPass: attemptsPerPass),
                 ledger: ledger, bucket: bucket, failpoints: try Failpoints.parse(failpoints), logger: logger,
                 sleep: { _ in })

@@ -1,6 +1,7 @@
 import Foundation
 import PromWire
 import SeededRandom
+import SkiffCore
 import StoreLogic
 import StoreProto
 import SwiftProtobuf

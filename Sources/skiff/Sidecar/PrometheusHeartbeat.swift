@@ -9,13 +9,13 @@ import Synchronization
 /// What the sidecar knows about its Prometheus: the external labels (nil until first read) and
 /// the lowest timestamp it holds. The heartbeat writes it; the shipper and the StoreAPI read it.
 final class SidecarState: Sendable {
-    private let labelsBox = Mutex<Labels?>(nil)
+    private let labelsBox = Mutex<LabelSet?>(nil)
     private let lowestBox = Mutex<Int64?>(nil)
 
-    var labels: Labels? { labelsBox.withLock { $0 } }
+    var labels: LabelSet? { labelsBox.withLock { $0 } }
     var lowestTimestampMillis: Int64? { lowestBox.withLock { $0 } }
 
-    func update(labels: Labels, lowestTimestampMillis: Int64?) {
+    func update(labels: LabelSet, lowestTimestampMillis: Int64?) {
         labelsBox.withLock { $0 = labels }
         if let lowestTimestampMillis { lowestBox.withLock { $0 = lowestTimestampMillis } }
     }

@@ -207,7 +207,7 @@ struct Sidecar: AsyncParsableCommand {
         }
     }
 
-    private static func waitForLabels(_ state: SidecarState, upTo limit: Duration, logger: Logger) async throws -> Labels {
+    private static func waitForLabels(_ state: SidecarState, upTo limit: Duration, logger: Logger) async throws -> LabelSet {
         let deadline = ContinuousClock.now + limit
         var logged = false
         while true {
