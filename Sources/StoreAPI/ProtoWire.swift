@@ -26,14 +26,13 @@ enum ProtoWire {
         var atEnd: Bool { position >= end }
 
         mutating func varint() throws(Malformed) -> UInt64 {
-            guard position < end else { throw Malformed(what: "truncated varint") }
-            // The reader's range may end before the buffer does: parse within the range only.
-            switch UVarint.parse(UnsafeRawBufferPointer(rebasing: buffer[position..<end]), at: 0) {
-            case .value(let value, let length):
-                position += length
-                return value
-            case .incomplete: throw Malformed(what: "truncated varint")
-            case .overflow: throw Malformed(what: "varint too long")
+            do {
+                return try UVarint.decode(buffer, at: &position, end: end)
+            } catch {
+                switch error {
+                case .incomplete: throw Malformed(what: "truncated varint")
+                case .overflow: throw Malformed(what: "varint too long")
+                }
             }
         }
 

@@ -62,6 +62,27 @@ import Testing
         }
     }
 
+    /// `decode` over `bytes` from `offset` to `end`: the value or the failure, and where it stopped.
+    static func decode(_ bytes: [UInt8], at offset: Int, end: Int) -> (Result<UInt64, UVarint.Failure>, Int) {
+        bytes.withUnsafeBytes { raw in
+            var position = offset
+            do throws(UVarint.Failure) {
+                return (.success(try UVarint.decode(raw, at: &position, end: end)), position)
+            } catch {
+                return (.failure(error), position)
+            }
+        }
+    }
+
+    @Test func decodeLooksNoFurtherThanItsEnd() {
+        let bytes: [UInt8] = [0xAC, 0x02, 0x80, 0x01]
+        let (first, next) = Self.decode(bytes, at: 0, end: 2)
+        #expect(first == .success(300) && next == 2)
+        #expect(Self.decode(bytes, at: 2, end: 3).0 == .failure(.incomplete))
+        #expect(Self.decode(bytes, at: 2, end: 99).0 == .success(128), "an end past the buffer is the buffer's end")
+        #expect(Self.decode([UInt8](repeating: 0xFF, count: 9) + [0x02], at: 0, end: 10).0 == .failure(.overflow))
+    }
+
     @Test func readsAtAnOffsetAndThrowsWhenShort() {
         var offset = 1
         #expect((try? UVarint.read([0xff, 0xac, 0x02], at: &offset)) == 300)
