@@ -31,15 +31,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
     ],
     targets: [
-        // Pure domain: ULIDs, labels, block meta JSON, the ship state machine. Foundation only.
+        // Pure domain: ULIDs, label sets, block meta JSON, the ship state machine, errors. No imports.
         .target(name: "SkiffCore", swiftSettings: settings),
         // Prometheus wire formats, pure (no package dependencies): snappy blocks, CRC32C, streamed
         // remote-read frames, XOR chunks.
         .target(name: "PromWire", dependencies: ["CRC32CInstructions"], swiftSettings: settings),
         // The CPU's CRC-32C instruction, which Swift cannot call (C, no dependencies).
         .target(name: "CRC32CInstructions"),
-        // Pure StoreAPI logic: labels, matchers, external-label rules, the streaming re-sorter.
-        .target(name: "StoreLogic", swiftSettings: settings),
+        // Pure StoreAPI logic: matchers, external-label rules, the streaming re-sorter (labels: SkiffCore).
+        .target(name: "StoreLogic", dependencies: ["SkiffCore"], swiftSettings: settings),
         // The SQLite ledger: migrations, block and file rows, the append-only transition log.
         .target(
             name: "Ledger",
@@ -48,7 +48,7 @@ let package = Package(
         // Local Prometheus block dirs: scanning, integrity checks, hashing, staging.
         .target(
             name: "TSDB",
-            dependencies: ["SkiffCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SkiffCore", "PromWire", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings),
         // A pure AWS Signature Version 4 signer: request and date in, headers out; no I/O.
         .target(
@@ -235,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "LedgerTests",
             dependencies: ["Ledger", "SkiffCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
-        .testTarget(name: "TSDBTests", dependencies: ["TSDB", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "TSDBTests", dependencies: ["TSDB", "PromWire", "TestSupport"], swiftSettings: settings),
         .testTarget(
             name: "ObjectStorageTests",
             dependencies: [
@@ -274,6 +274,8 @@ let package = Package(
             ],
             swiftSettings: settings),
         .testTarget(
+            name: "ReconcileTests", dependencies: ["Reconcile", "SkiffCore", "TestSupport"], swiftSettings: settings),
+        .testTarget(
             name: "SidecarServiceTests",
             dependencies: [
                 "Sidecar", "SkiffCore", "Ledger", "ObjectStorage", "PrometheusClient", "GRPCRuntime", "TestSupport",
@@ -284,7 +286,7 @@ let package = Package(
         .testTarget(
             name: "StoreAPIServiceTests",
             dependencies: [
-                "StoreAPI", "StoreLogic", "StoreProto", "PromWire", "PrometheusClient", "TestSupport",
+                "StoreAPI", "StoreLogic", "StoreProto", "PromWire", "PrometheusClient", "SkiffCore", "TestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
             ],

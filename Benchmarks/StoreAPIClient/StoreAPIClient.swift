@@ -176,16 +176,7 @@ struct WalkedMessage: Sendable {
     }
 
     private static func varint(_ bytes: UnsafeRawBufferPointer, _ position: inout Int) throws -> UInt64 {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while position < bytes.count, shift < 64 {
-            let byte = bytes[position]
-            position += 1
-            value |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { return value }
-            shift += 7
-        }
-        throw Malformed()
+        try UVarint.read(bytes, at: &position)
     }
 
     private static func tag(_ bytes: UnsafeRawBufferPointer, _ position: inout Int) throws -> (Int, Int) {

@@ -1,7 +1,8 @@
 import CRC32CInstructions
 
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every streamed
-/// remote-read frame. With the CPU's CRC-32C instruction when it has one (x86-64 SSE4.2, ARMv8
+/// remote-read frame and of the TSDB's index, chunk and tombstone files (`TSDB` checks the index's
+/// table of contents with it). With the CPU's CRC-32C instruction when it has one (x86-64 SSE4.2, ARMv8
 /// CRC32; C in `CRC32CInstructions`), as Go's hash/crc32 does; otherwise in software,
 /// slicing-by-16: sixteen 256-entry tables (16 KiB, L1-resident) let one step consume 16 bytes
 /// with independent lookups instead of a chain of dependent ones (about 2.5 GB/s on the

@@ -18,7 +18,7 @@ extension PrometheusClient {
     /// GET `/api/v1/status/config` and read only `global.external_labels` from `data.yaml`. The
     /// rest of the config is not decoded: Thanos' full decode broke on Prometheus 3's new fields.
     /// No `external_labels` gives an empty set.
-    public func externalLabels(timeout: Duration) async throws(SkiffError) -> Labels {
+    public func externalLabels(timeout: Duration) async throws(SkiffError) -> LabelSet {
         let yaml: String = try await get("/api/v1/status/config", timeout: timeout) { answer in
             struct Config: Decodable { let yaml: String }
             return try await Self.decodeSuccess(answer, as: Config.self, what: "config").yaml
@@ -47,7 +47,7 @@ extension PrometheusClient {
     // MARK: - Decoding
 
     /// The `global.external_labels` mapping of a Prometheus config, nothing else.
-    static func externalLabels(fromConfigYAML yaml: String) throws(SkiffError) -> Labels {
+    static func externalLabels(fromConfigYAML yaml: String) throws(SkiffError) -> LabelSet {
         func bad(_ why: String) -> SkiffError {
             SkiffError(.io, "the config Prometheus returned \(why)", transient: true)
         }
@@ -57,17 +57,17 @@ extension PrometheusClient {
         } catch {
             throw bad("is not valid YAML (\(error))")
         }
-        guard let global = root?.mapping?["global"], global.null == nil else { return Labels() }
-        guard let labels = global.mapping?["external_labels"], labels.null == nil else { return Labels() }
+        guard let global = root?.mapping?["global"], global.null == nil else { return LabelSet() }
+        guard let labels = global.mapping?["external_labels"], labels.null == nil else { return LabelSet() }
         guard let mapping = labels.mapping else { throw bad("has global.external_labels that is not a mapping") }
-        var result: [String: String] = [:]
+        var result: [Label] = []
         for (name, value) in mapping {
             guard let name = name.scalar?.string, let value = value.scalar?.string else {
                 throw bad("has a global.external_labels entry that is not a string pair")
             }
-            result[name] = value
+            result.append(Label(name: name, value: value))  // names byte-wise: "é" and "e\u{301}" differ
         }
-        return Labels(result)
+        return LabelSet(result)
     }
 
     /// Prometheus' API envelope: `{"status":"success","data":...}`.

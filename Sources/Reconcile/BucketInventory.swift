@@ -20,7 +20,7 @@ struct BucketInventory: Sendable {
     /// The parts of a bucket block's meta.json the reconciler needs.
     struct Meta: Sendable {
         let bytes: [UInt8]
-        let labels: Labels
+        let labels: LabelSet
         /// `thanos.source`: "sidecar" for shipped blocks, "compactor" for merged or downsampled ones.
         let source: String?
         /// ULIDs this block was compacted from (itself excluded).
@@ -91,17 +91,18 @@ struct BucketInventory: Sendable {
     static func parse(_ ulid: ULID, _ bytes: [UInt8]) -> Meta {
         let doc: JSONValue
         do throws(SkiffError) { doc = try JSONValue.parse(bytes) } catch {
-            return Meta(bytes: bytes, labels: Labels(), source: nil, sources: [], files: [], parseError: error.message)
+            return Meta(bytes: bytes, labels: LabelSet(), source: nil, sources: [], files: [], parseError: error.message)
         }
         let thanos = doc["thanos"]
-        let pairs = (thanos?["labels"]?.members ?? []).compactMap { m in m.value.stringValue.map { (m.key, $0) } }
+        // Byte-wise, as Thanos reads them: a later duplicate name wins, as in Go's JSON decoder.
+        let labels = (thanos?["labels"]?.members ?? []).compactMap { m in m.value.stringValue.map { Label(name: m.key, value: $0) } }
         let files = (thanos?["files"]?.arrayValue ?? []).compactMap { f -> BlockMeta.File? in
             guard let rel = f["rel_path"]?.stringValue, rel != "meta.json", let size = f["size_bytes"]?.int64Value else { return nil }
             let sha = f["hash"]?["hashFunc"]?.stringValue == "SHA256" ? f["hash"]?["value"]?.stringValue ?? "" : ""
             return BlockMeta.File(relPath: rel, sizeBytes: size, sha256: sha)
         }
         return Meta(
-            bytes: bytes, labels: Labels(Dictionary(pairs, uniquingKeysWith: { $1 })), source: thanos?["source"]?.stringValue,
+            bytes: bytes, labels: LabelSet(labels), source: thanos?["source"]?.stringValue,
             sources: (doc["compaction"]?["sources"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(ULID.init) }
                 .filter { $0 != ulid },
             files: files, parseError: nil)

@@ -22,10 +22,10 @@ public struct LedgerRebuilder: Sendable {
     let ledger: Ledger
     let bucket: any Bucket
     let tsdbPath: String
-    let labels: Labels
+    let labels: LabelSet
     let now: @Sendable () -> Int64
 
-    public init(ledger: Ledger, bucket: any Bucket, tsdbPath: String, labels: Labels, now: @escaping @Sendable () -> Int64) {
+    public init(ledger: Ledger, bucket: any Bucket, tsdbPath: String, labels: LabelSet, now: @escaping @Sendable () -> Int64) {
         self.ledger = ledger
         self.bucket = bucket
         self.tsdbPath = tsdbPath

@@ -64,11 +64,11 @@ public struct Reconciler: Sendable {
     let bucket: any Bucket
     let tsdbPath: String
     /// Our external labels: a bucket block with others is not ours.
-    let labels: Labels
+    let labels: LabelSet
     let now: @Sendable () -> Int64
 
     public init(
-        ledger: Ledger, bucket: any Bucket, tsdbPath: String, labels: Labels,
+        ledger: Ledger, bucket: any Bucket, tsdbPath: String, labels: LabelSet,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
         self.ledger = ledger

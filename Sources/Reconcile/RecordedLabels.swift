@@ -5,8 +5,8 @@ import SkiffCore
 /// recorded at `hashed`), so `skiff reconcile` can work without `--label` when they are one set.
 public enum RecordedLabels {
     /// Every distinct label set in the ledger, sorted by its text; empty when no block was hashed.
-    public static func distinct(in ledger: Ledger) async throws(SkiffError) -> [Labels] {
-        var seen: [String: Labels] = [:]
+    public static func distinct(in ledger: Ledger) async throws(SkiffError) -> [LabelSet] {
+        var seen: [String: LabelSet] = [:]
         for block in try await ledger.blocks() {
             guard let bytes = block.metaJSON else { continue }
             let labels = BucketInventory.parse(block.ulid, bytes).labels
@@ -19,8 +19,8 @@ public enum RecordedLabels {
     /// `flags` when given, else the one label set the ledger records (with a note on stderr via
     /// `note`); an error saying what to pass when the ledger has none or several.
     public static func resolve(
-        flags: Labels, ledger: Ledger, note: (String) -> Void
-    ) async throws(SkiffError) -> Labels {
+        flags: LabelSet, ledger: Ledger, note: (String) -> Void
+    ) async throws(SkiffError) -> LabelSet {
         if !flags.isEmpty { return flags }
         let recorded = try await distinct(in: ledger)
         switch recorded.count {

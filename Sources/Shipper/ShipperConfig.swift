@@ -5,14 +5,14 @@ public struct ShipperConfig: Sendable {
     /// The Prometheus data dir (`--tsdb.path`).
     public var tsdbPath: String
     /// External labels written into every shipped meta.json.
-    public var labels: Labels
+    public var labels: LabelSet
     /// Ship blocks with compaction level > 1 too (`--shipper.upload-compacted`).
     public var uploadCompacted: Bool
     /// How failed blocks are retried (backoffs, attempts per pass); the state machine applies it.
     public var retryPolicy: ShipStateMachine.RetryPolicy
 
     public init(
-        tsdbPath: String, labels: Labels, uploadCompacted: Bool = false,
+        tsdbPath: String, labels: LabelSet, uploadCompacted: Bool = false,
         backoff: Backoff = ShipStateMachine.RetryPolicy().backoff,
         quarantineBackoff: Backoff = ShipStateMachine.RetryPolicy().quarantineBackoff,
         attemptsPerPass: Int = ShipStateMachine.RetryPolicy().attemptsPerPass

@@ -146,10 +146,10 @@ public struct SidecarRunner: Sendable {
     }
 
     /// The external labels, waiting for the heartbeat's first read at most `limit`.
-    static func labels(of state: SidecarState, waitingUpTo limit: Duration, logger: Logger) async throws -> Labels {
+    static func labels(of state: SidecarState, waitingUpTo limit: Duration, logger: Logger) async throws -> LabelSet {
         if let labels = state.labels { return labels }
         logger.info("shipper waiting for prometheus' external labels")
-        return try await withThrowingTaskGroup(of: Labels?.self) { group in
+        return try await withThrowingTaskGroup(of: LabelSet?.self) { group in
             group.addTask { try await state.labelsKnown() }
             group.addTask {
                 try await Task.sleep(for: limit)

@@ -6,10 +6,10 @@ import Synchronization
 /// and wait on `labelsKnown()` rather than polling until the first heartbeat has succeeded.
 public final class SidecarState: Sendable {
     private struct Inner {
-        var labels: Labels?
+        var labels: LabelSet?
         var lowestTimestampMillis: Int64?
         /// Callers of `labelsKnown()` suspended until the first labels arrive.
-        var waiters: [Int: CheckedContinuation<Labels, any Error>] = [:]
+        var waiters: [Int: CheckedContinuation<LabelSet, any Error>] = [:]
         var nextWaiter = 0
     }
 
@@ -17,10 +17,10 @@ public final class SidecarState: Sendable {
 
     public init() {}
 
-    public var labels: Labels? { inner.withLock { $0.labels } }
+    public var labels: LabelSet? { inner.withLock { $0.labels } }
     public var lowestTimestampMillis: Int64? { inner.withLock { $0.lowestTimestampMillis } }
 
-    public func update(labels: Labels, lowestTimestampMillis: Int64?) {
+    public func update(labels: LabelSet, lowestTimestampMillis: Int64?) {
         let waiters = inner.withLock { state in
             state.labels = labels
             if let lowestTimestampMillis { state.lowestTimestampMillis = lowestTimestampMillis }
@@ -32,14 +32,14 @@ public final class SidecarState: Sendable {
 
     /// The external labels, once known: returns at once when they are, else suspends until the
     /// heartbeat first reads them. Throws `CancellationError` when the calling task is cancelled.
-    public func labelsKnown() async throws -> Labels {
+    public func labelsKnown() async throws -> LabelSet {
         let id = inner.withLock { state in
             defer { state.nextWaiter += 1 }
             return state.nextWaiter
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let known: Labels? = inner.withLock { state in
+                let known: LabelSet? = inner.withLock { state in
                     if let labels = state.labels { return labels }
                     if Task.isCancelled { return nil }
                     state.waiters[id] = continuation

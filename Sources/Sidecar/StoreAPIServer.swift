@@ -14,7 +14,7 @@ enum StoreAPIServer {
         state: SidecarState, minTimeFlagMillis: Int64, logger: Logger
     ) -> GRPCServerService {
         let storeState = StoreState(
-            externalLabels: { state.labels.map { LabelSet($0.dictionary) } },
+            externalLabels: { state.labels },
             // Thanos: max(--min-time, Prometheus' lowest timestamp); MinInt64 for an empty TSDB.
             minTimeMillis: { max(minTimeFlagMillis, state.lowestTimestampMillis ?? minTimeFlagMillis) })
         let forceSamples = ProcessInfo.processInfo.environment["SKIFF_REMOTE_READ_RESPONSE"] == "samples"

@@ -67,11 +67,12 @@ public struct BlockMeta: Sendable, Equatable {
     /// The meta.json to upload: the Prometheus document with the Thanos section Thanos' sidecar
     /// writes (labels merged over any existing ones, external values winning; source "sidecar";
     /// downsample 0; segment files; files with SHA-256; upload time). Tab-indented, trailing newline.
-    public func thanosDocument(labels: Labels, files: [File], uploadTimeMillis: Int64) -> [UInt8] {
-        var merged = (document["thanos"]?["labels"]?.members ?? []).reduce(into: [String: String]()) {
-            if let v = $1.value.stringValue { $0[$1.key] = v }
+    /// Label names and values are compared and sorted byte-wise, as Go's JSON encoder writes a map.
+    public func thanosDocument(labels: LabelSet, files: [File], uploadTimeMillis: Int64) -> [UInt8] {
+        let existing = (document["thanos"]?["labels"]?.members ?? []).compactMap { member in
+            member.value.stringValue.map { Label(name: member.key, value: $0) }
         }
-        for label in labels { merged[label.name] = label.value }
+        let merged = LabelSet(existing + labels.labels)  // a repeated name: the last, ours, wins
         let sortedFiles = files.sorted { $0.relPath < $1.relPath }
         let segments = sortedFiles.compactMap { f -> JSONValue? in
             f.relPath.hasPrefix("chunks/") ? .string(String(f.relPath.dropFirst("chunks/".count))) : nil
@@ -86,7 +87,7 @@ public struct BlockMeta: Sendable, Equatable {
         fileEntries.append(.object([.init("rel_path", .string("meta.json"))]))
         var thanos: [JSONValue.Member] = [
             .init("version", .int(1)),
-            .init("labels", .object(merged.keys.sorted().map { .init($0, .string(merged[$0]!)) })),
+            .init("labels", .object(merged.map { .init($0.name, .string($0.value)) })),
             .init("downsample", .object([.init("resolution", .int(0))])),
             .init("source", .string("sidecar")),
         ]

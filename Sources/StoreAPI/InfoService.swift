@@ -1,4 +1,5 @@
 import GRPCCore
+import SkiffCore
 import StoreLogic
 import StoreProto
 

@@ -3,6 +3,7 @@ import GRPCCore
 import GRPCRuntime
 import Logging
 import PrometheusClient
+import SkiffCore
 import StoreLogic
 import StoreProto
 

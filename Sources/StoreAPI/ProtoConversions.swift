@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCRuntime
 import PromWire
+import SkiffCore
 import StoreLogic
 import StoreProto
 

@@ -1,7 +1,10 @@
+import PromWire
+
 /// Just enough of the protobuf wire format to turn Prometheus' `ChunkedSeries` into Thanos'
 /// `Series` without building message objects: the chunk bytes are copied once, from the frame
 /// into the response, and nothing else is allocated per chunk. (Decoding and re-encoding with the
-/// generated types cost more CPU than Prometheus spent producing the data.)
+/// generated types cost more CPU than Prometheus spent producing the data.) Varints are
+/// `PromWire.UVarint`'s (inlinable), so a 10th byte above 1 is refused here as in Go.
 enum ProtoWire {
     struct Malformed: Error, CustomStringConvertible {
         let what: String
@@ -23,17 +26,14 @@ enum ProtoWire {
         var atEnd: Bool { position >= end }
 
         mutating func varint() throws(Malformed) -> UInt64 {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while position < end {
-                let byte = buffer[position]
-                position += 1
-                value |= UInt64(byte & 0x7F) << shift
-                if byte < 0x80 { return value }
-                shift += 7
-                if shift > 63 { throw Malformed(what: "varint too long") }
+            do {
+                return try UVarint.decode(buffer, at: &position, end: end)
+            } catch {
+                switch error {
+                case .incomplete: throw Malformed(what: "truncated varint")
+                case .overflow: throw Malformed(what: "varint too long")
+                }
             }
-            throw Malformed(what: "truncated varint")
         }
 
         /// The next field's number and wire type.
@@ -66,37 +66,18 @@ enum ProtoWire {
         }
     }
 
-    static func varintSize(_ value: UInt64) -> Int {
-        var v = value
-        var n = 1
-        while v >= 0x80 {
-            v >>= 7
-            n += 1
-        }
-        return n
-    }
-
-    static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
-        var v = value
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
-    }
-
     /// A varint field, omitted when zero (proto3).
-    static func varintFieldSize(_ value: UInt64) -> Int { value == 0 ? 0 : 1 + varintSize(value) }
+    static func varintFieldSize(_ value: UInt64) -> Int { value == 0 ? 0 : 1 + UVarint.length(of: value) }
 
     static func appendVarintField(_ field: UInt8, _ value: UInt64, to out: inout [UInt8]) {
         guard value != 0 else { return }
         out.append(field << 3)
-        appendVarint(value, to: &out)
+        UVarint.append(value, to: &out)
     }
 
     static func appendBytesField(_ field: UInt8, _ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(field << 3 | 2)
-        appendVarint(UInt64(bytes.count), to: &out)
+        UVarint.append(UInt64(bytes.count), to: &out)
         out.append(contentsOf: bytes)
     }
 
@@ -116,12 +97,7 @@ enum ProtoWire {
         }
 
         mutating func appendVarint(_ value: UInt64) {
-            var v = value
-            while v >= 0x80 {
-                append(UInt8(truncatingIfNeeded: v) | 0x80)
-                v >>= 7
-            }
-            append(UInt8(v))
+            UVarint.write(value, into: buffer, at: &position)
         }
 
         mutating func append(contentsOf bytes: UnsafeRawBufferPointer) {

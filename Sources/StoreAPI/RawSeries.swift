@@ -1,6 +1,7 @@
 import GRPCCore
 import GRPCProtobuf
 import GRPCRuntime
+import SkiffCore
 import StoreLogic
 import StoreProto
 

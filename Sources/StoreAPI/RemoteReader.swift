@@ -6,6 +6,7 @@ import Metrics
 import NIOCore
 import PromWire
 import PrometheusClient
+import SkiffCore
 import StoreLogic
 import StoreProto
 import SwiftProtobuf

@@ -1,6 +1,7 @@
 import GRPCCore
 import GRPCRuntime
 import Logging
+import SkiffCore
 import StoreLogic
 import Synchronization
 

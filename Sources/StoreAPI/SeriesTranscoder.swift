@@ -1,3 +1,5 @@
+import PromWire
+import SkiffCore
 import StoreLogic
 
 /// A series' chunks already encoded as Thanos `Series.chunks` entries (field 2, each an
@@ -83,14 +85,14 @@ enum SeriesTranscoder {
     static func append(
         minTime: UInt64, maxTime: UInt64, thanosType: UInt64, data: UnsafeRawBufferPointer, to chunks: inout EncodedChunks
     ) {
-        let raw = ProtoWire.varintFieldSize(thanosType) + 1 + ProtoWire.varintSize(UInt64(data.count)) + data.count
-        let aggr = ProtoWire.varintFieldSize(minTime) + ProtoWire.varintFieldSize(maxTime) + 1 + ProtoWire.varintSize(UInt64(raw)) + raw
+        let raw = ProtoWire.varintFieldSize(thanosType) + 1 + UVarint.length(of: UInt64(data.count)) + data.count
+        let aggr = ProtoWire.varintFieldSize(minTime) + ProtoWire.varintFieldSize(maxTime) + 1 + UVarint.length(of: UInt64(raw)) + raw
         chunks.bytes.append(2 << 3 | 2)
-        ProtoWire.appendVarint(UInt64(aggr), to: &chunks.bytes)
+        UVarint.append(UInt64(aggr), to: &chunks.bytes)
         ProtoWire.appendVarintField(1, minTime, to: &chunks.bytes)
         ProtoWire.appendVarintField(2, maxTime, to: &chunks.bytes)
         chunks.bytes.append(3 << 3 | 2)
-        ProtoWire.appendVarint(UInt64(raw), to: &chunks.bytes)
+        UVarint.append(UInt64(raw), to: &chunks.bytes)
         ProtoWire.appendVarintField(1, thanosType, to: &chunks.bytes)
         ProtoWire.appendBytesField(2, data, to: &chunks.bytes)
         chunks.count += 1
@@ -99,7 +101,7 @@ enum SeriesTranscoder {
     /// The size of the `SeriesResponse` carrying `labels` and `chunks`.
     static func responseSize(labels: LabelSet, chunks: EncodedChunks) -> Int {
         let series = seriesSize(labels: labels, chunks: chunks)
-        return 1 + ProtoWire.varintSize(UInt64(series)) + series
+        return 1 + UVarint.length(of: UInt64(series)) + series
     }
 
     /// Writes the `SeriesResponse` carrying `labels` and `chunks` into `out`, which must be
@@ -123,13 +125,13 @@ enum SeriesTranscoder {
         var size = chunks.bytes.count
         for label in labels {
             let entry = stringFieldSize(label.name) + stringFieldSize(label.value)
-            size += 1 + ProtoWire.varintSize(UInt64(entry)) + entry
+            size += 1 + UVarint.length(of: UInt64(entry)) + entry
         }
         return size
     }
 
     private static func stringFieldSize(_ text: String) -> Int {
         let n = text.utf8.count
-        return n == 0 ? 0 : 1 + ProtoWire.varintSize(UInt64(n)) + n
+        return n == 0 ? 0 : 1 + UVarint.length(of: UInt64(n)) + n
     }
 }

@@ -1,3 +1,4 @@
+import SkiffCore
 import StoreLogic
 
 /// What the StoreAPI needs to know about the Prometheus it serves, read at each call: the

@@ -1,3 +1,5 @@
+import SkiffCore
+
 /// The fallback when internal labels clash with external ones: hold every series, sort by the
 /// labels with the external labels applied (external wins), emit at the end. Memory grows with
 /// the response, as in Thanos (resortingServer / HEAD's flushable server).

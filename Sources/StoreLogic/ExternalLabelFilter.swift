@@ -1,3 +1,5 @@
+import SkiffCore
+
 /// The sidecar's external-label rules for Series, LabelNames and LabelValues (Thanos
 /// `matchesExternalLabels` and its callers).
 public enum ExternalLabelFilter {

@@ -1,3 +1,5 @@
+import SkiffCore
+
 extension LabelSet {
     /// The union of this set and `external`; on a name clash **the external value wins**.
     ///

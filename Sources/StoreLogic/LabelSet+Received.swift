@@ -1,3 +1,5 @@
+import SkiffCore
+
 extension LabelSet {
     /// For a series as Prometheus sent it: the index just past its last internal label (a label
     /// not named like an external one), which is |A| + |E<ℓ|, the length of p(A) in K(A) = self.

@@ -1,3 +1,5 @@
+import SkiffCore
+
 /// The `match[]` parameter of Prometheus' HTTP API (`/api/v1/series`, `/labels`, `/label/…/values`).
 ///
 /// Thanos joins every matcher's `String()` into one selector: `{name="value", name2!~"re"}`. Each

@@ -1,3 +1,5 @@
+import SkiffCore
+
 /// How a matcher compares. Raw values are the wire values of Thanos' `storepb.LabelMatcher.Type`
 /// and Prometheus' `prompb.LabelMatcher.Type` (EQ, NEQ, RE, NRE).
 public enum MatchType: Int, Sendable, Hashable, CustomStringConvertible {

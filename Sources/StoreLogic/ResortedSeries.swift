@@ -1,3 +1,5 @@
+import SkiffCore
+
 /// A series ready to send: its labels with the external labels applied, and the caller's payload.
 public struct ResortedSeries<Payload> {
     public let labels: LabelSet

@@ -1,3 +1,5 @@
+import SkiffCore
+
 extension StreamingResorter {
     @inlinable
     mutating func noteUnsorted() {

@@ -1,3 +1,5 @@
+import SkiffCore
+
 /// Re-sorts Prometheus' remote-read stream for the StoreAPI in bounded memory.
 ///
 /// Prometheus streams series sorted by their *internal* labels A. The StoreAPI must emit them

@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import PromWire
 import SkiffCore
 
 /// Cheap integrity checks of a block dir, run before staging: the files a Thanos block must have,

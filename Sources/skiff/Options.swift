@@ -57,7 +57,7 @@ struct OurLabelsOptions: ParsableArguments {
     var labels: [String] = []
 
     /// The labels given, which must not be empty (ledger rebuild: the ledger holds nothing yet).
-    func parse() throws(SkiffError) -> Labels {
+    func parse() throws(SkiffError) -> LabelSet {
         let ours = try parseIfGiven()
         guard !ours.isEmpty else {
             throw SkiffError(.invalidArgument, "pass our external labels with --label (as shipped), e.g. --label cluster=eu1")
@@ -66,7 +66,7 @@ struct OurLabelsOptions: ParsableArguments {
     }
 
     /// The labels given, empty when none were.
-    func parseIfGiven() throws(SkiffError) -> Labels { try Labels.parse(flags: labels) }
+    func parseIfGiven() throws(SkiffError) -> LabelSet { try LabelSet.parse(flags: labels) }
 }
 
 /// Runs a command body, turning a SkiffError into a clean message and exit code 1.

@@ -78,7 +78,7 @@ struct ReconcileCommand: AsyncParsableCommand {
     }
 
     /// Runs, prints, and for a repair ships what it moved back; true when nothing needs attention.
-    private func reconcile(mode: Reconciler.Mode, labels: Labels, ledger: Ledger, bucket: any Bucket) async throws -> Bool {
+    private func reconcile(mode: Reconciler.Mode, labels: LabelSet, ledger: Ledger, bucket: any Bucket) async throws -> Bool {
         let reconciler = Reconciler(ledger: ledger, bucket: bucket, tsdbPath: ledgerOptions.tsdbPath, labels: labels)
         let result = try await reconciler.run(mode)
         print(Self.render(result.entries, mode: mode, output: output), terminator: "")

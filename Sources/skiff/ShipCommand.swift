@@ -47,7 +47,7 @@ struct Ship: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let logger = logOptions.makeLogger("skiff.ship")
-            let labelSet = try Labels.parse(flags: labels)
+            let labelSet = try LabelSet.parse(flags: labels)
             guard !labelSet.isEmpty else {
                 throw SkiffError(
                     .invalidArgument,
@@ -67,7 +67,7 @@ struct Ship: AsyncParsableCommand {
         }
     }
 
-    private func ship(labels labelSet: Labels, bucket: any Bucket, logger: Logger) async throws {
+    private func ship(labels labelSet: LabelSet, bucket: any Bucket, logger: Logger) async throws {
         try await bucket.checkAccess()
         let workspace = try await ShipperWorkspace.open(
             tsdbPath: ledgerOptions.tsdbPath, ledgerPath: ledgerOptions.resolvedLedgerPath)

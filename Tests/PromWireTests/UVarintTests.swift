@@ -27,6 +27,23 @@ import Testing
         #expect(offset == stream.count)
     }
 
+    @Test func lengthAndWriteIntoABufferAgreeWithAppend() {
+        // Every width boundary: 2^(7k) - 1 and 2^(7k), k = 0 ... 9, and the extremes.
+        let values = (0...9).flatMap { k -> [UInt64] in
+            let power: UInt64 = k == 0 ? 1 : 1 << (7 * k)
+            return [power - 1, power, power + 1]
+        } + [UInt64.max - 1, UInt64.max]
+        for value in values {
+            let expected = UVarint.encode(value)
+            #expect(UVarint.length(of: value) == expected.count, "\(value)")
+            var buffer = [UInt8](repeating: 0xAA, count: expected.count + 2)
+            var offset = 1
+            buffer.withUnsafeMutableBytes { UVarint.write(value, into: $0, at: &offset) }
+            #expect(offset == 1 + expected.count)
+            #expect(Array(buffer[1..<offset]) == expected && buffer.first == 0xAA && buffer.last == 0xAA, "\(value)")
+        }
+    }
+
     @Test func everyStrictPrefixIsIncomplete() {
         let encoded = UVarint.encode(UInt64.max)
         for length in 0..<encoded.count {
@@ -43,6 +60,27 @@ import Testing
             var offset = 0
             #expect(throws: PromWireError.self) { try UVarint.read(bytes, at: &offset) }
         }
+    }
+
+    /// `decode` over `bytes` from `offset` to `end`: the value or the failure, and where it stopped.
+    static func decode(_ bytes: [UInt8], at offset: Int, end: Int) -> (Result<UInt64, UVarint.Failure>, Int) {
+        bytes.withUnsafeBytes { raw in
+            var position = offset
+            do throws(UVarint.Failure) {
+                return (.success(try UVarint.decode(raw, at: &position, end: end)), position)
+            } catch {
+                return (.failure(error), position)
+            }
+        }
+    }
+
+    @Test func decodeLooksNoFurtherThanItsEnd() {
+        let bytes: [UInt8] = [0xAC, 0x02, 0x80, 0x01]
+        let (first, next) = Self.decode(bytes, at: 0, end: 2)
+        #expect(first == .success(300) && next == 2)
+        #expect(Self.decode(bytes, at: 2, end: 3).0 == .failure(.incomplete))
+        #expect(Self.decode(bytes, at: 2, end: 99).0 == .success(128), "an end past the buffer is the buffer's end")
+        #expect(Self.decode([UInt8](repeating: 0xFF, count: 9) + [0x02], at: 0, end: 10).0 == .failure(.overflow))
     }
 
     @Test func readsAtAnOffsetAndThrowsWhenShort() {

@@ -37,9 +37,9 @@ struct PrometheusClientLiveTests {
     @Test func readsExternalLabelsAndTheirReload() async throws {
         try await withPrometheus { server, client in
             try await client.checkReady(timeout: timeout)
-            #expect(try await client.externalLabels(timeout: timeout) == Labels(["cluster": "test", "replica": "0"]))
+            #expect(try await client.externalLabels(timeout: timeout) == LabelSet(["cluster": "test", "replica": "0"]))
             try server.reload(externalLabels: ["cluster": "prod", "region": "eu-west"])
-            #expect(try await client.externalLabels(timeout: timeout) == Labels(["cluster": "prod", "region": "eu-west"]))
+            #expect(try await client.externalLabels(timeout: timeout) == LabelSet(["cluster": "prod", "region": "eu-west"]))
         }
     }
 

@@ -40,7 +40,7 @@ import Testing
             logger.logLevel = .critical
             return try Shipper(
                 config: ShipperConfig(
-                    tsdbPath: tsdb, labels: Labels(["cluster": "eu1"]), uploadCompacted: uploadCompacted,
+                    tsdbPath: tsdb, labels: LabelSet(["cluster": "eu1"]), uploadCompacted: uploadCompacted,
                     backoff: Backoff(baseMillis: 1, capMillis: 2), attemptsPerPass: attemptsPerPass),
                 ledger: ledger, bucket: bucket, failpoints: try Failpoints.parse(failpoints), logger: logger,
                 sleep: { _ in })
@@ -154,7 +154,7 @@ import Testing
         logger.logLevel = .critical
         let shipper = try Shipper(
             config: ShipperConfig(
-                tsdbPath: f.tsdb, labels: Labels(["cluster": "eu1"]), backoff: Backoff(baseMillis: 1_000, capMillis: 1_000)),
+                tsdbPath: f.tsdb, labels: LabelSet(["cluster": "eu1"]), backoff: Backoff(baseMillis: 1_000, capMillis: 1_000)),
             ledger: f.ledger, bucket: f.bucket, failpoints: try Failpoints.parse("before:upload:index=error@1"),
             logger: logger, now: { clock.withLock { $0 } },
             sleep: { ms in

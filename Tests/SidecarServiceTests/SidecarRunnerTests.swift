@@ -32,7 +32,7 @@ import Testing
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await runner.run() }
                     let labels = try await runner.state.labelsKnown()
-                    #expect(labels == Labels(["cluster": "eu1"]))
+                    #expect(labels == LabelSet(["cluster": "eu1"]))
                     let ledger = try Ledger.open(path: ledgerPath, readOnly: true)
                     while try await ledger.blocks().filter({ $0.state == .committed }).count < blocks.count {
                         try await Task.sleep(for: .milliseconds(100))

@@ -6,7 +6,7 @@ import Testing
 
 /// The readiness signal the gRPC server and the shipper await instead of polling.
 @Suite struct SidecarStateTests {
-    let labels = Labels(["cluster": "eu1", "replica": "0"])
+    let labels = LabelSet(["cluster": "eu1", "replica": "0"])
 
     @Test func labelsKnownReturnsAtOnceWhenTheLabelsAreKnown() async throws {
         let state = SidecarState()
@@ -17,7 +17,7 @@ import Testing
 
     @Test func everyWaiterResumesWithTheFirstLabels() async throws {
         let state = SidecarState()
-        try await withThrowingTaskGroup(of: Labels.self) { group in
+        try await withThrowingTaskGroup(of: LabelSet.self) { group in
             for _ in 0..<5 { group.addTask { try await state.labelsKnown() } }
             // The waiters may or may not have suspended yet: both paths must end with the labels.
             await Task.yield()
@@ -33,7 +33,7 @@ import Testing
 
     @Test func aCancelledWaiterThrowsAndLeavesNoneBehind() async throws {
         let state = SidecarState()
-        try await withThrowingTaskGroup(of: Labels.self) { group in
+        try await withThrowingTaskGroup(of: LabelSet.self) { group in
             group.addTask { try await state.labelsKnown() }
             await Task.yield()
             group.cancelAll()
@@ -56,7 +56,7 @@ import Testing
 
     @Test func theShipperGetsTheLabelsAsSoonAsTheyArrive() async throws {
         let state = SidecarState()
-        try await withThrowingTaskGroup(of: Labels.self) { group in
+        try await withThrowingTaskGroup(of: LabelSet.self) { group in
             group.addTask { try await SidecarRunner.labels(of: state, waitingUpTo: .seconds(600), logger: Logger(label: "test")) }
             await Task.yield()
             state.update(labels: labels, lowestTimestampMillis: nil)

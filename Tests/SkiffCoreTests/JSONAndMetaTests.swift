@@ -89,7 +89,7 @@ import Testing
         base.set("thanos", .object([.init("labels", .object([.init("keep", .string("me")), .init("cluster", .string("old"))]))]))
         let meta = try BlockMeta(json: base.encodedIndented())
         let bytes = meta.thanosDocument(
-            labels: Labels(["cluster": "eu1", "replica": "0"]),
+            labels: LabelSet(["cluster": "eu1", "replica": "0"]),
             files: [
                 .init(relPath: "index", sizeBytes: 64160, sha256: "bb"),
                 .init(relPath: "chunks/000001", sizeBytes: 29272, sha256: "aa"),
@@ -113,6 +113,20 @@ import Testing
         #expect(thanos["upload_time"] == .string("2026-11-25T05:45:00.123Z"))
     }
 
+    @Test func thanosLabelsAreMergedAndSortedByBytesAsGoWritesThem() throws {
+        // meta.json carries a decomposed "é" name; ours is precomposed, plus "Z" and "a".
+        var base = try JSONValue.parse(Array(Self.prometheusMeta.utf8))
+        base.set("thanos", .object([.init("labels", .object([.init("e\u{301}", .string("old")), .init("a", .string("old"))]))]))
+        let meta = try BlockMeta(json: base.encodedIndented())
+        let ours = LabelSet([Label(name: "\u{E9}", value: "new"), Label(name: "a", value: "new"), Label(name: "Z", value: "1")])
+        let doc = try JSONValue.parse(meta.thanosDocument(labels: ours, files: [], uploadTimeMillis: 0))
+        let labels = try #require(doc["thanos"]?["labels"]?.members)
+        // Go's encoding/json sorts map keys by bytes: Z (5A) < a (61) < e+U+0301 (65 CC 81) < é (C3 A9).
+        // A byte-equal name takes our value; the canonically equal one is another label.
+        #expect(labels.map { Array($0.key.utf8) } == [[0x5A], [0x61], [0x65, 0xCC, 0x81], [0xC3, 0xA9]])
+        #expect(labels.map(\.value) == [.string("1"), .string("new"), .string("old"), .string("new")])
+    }
+
     @Test func rfc3339MatchesGo() {
         #expect(RFC3339.format(millis: 0) == "1970-01-01T00:00:00Z")
         #expect(RFC3339.format(millis: 1_795_585_500_100) == "2026-11-25T05:45:00.1Z")
@@ -133,11 +147,11 @@ import Testing
     }
 
     @Test func labelsParseValidateAndSort() throws {
-        let l = try Labels.parse(flags: ["replica=0", "cluster=eu1", "quoted=\"a b\"", "empty="])
-        #expect(l.pairs.map(\.name) == ["cluster", "empty", "quoted", "replica"])
+        let l = try LabelSet.parse(flags: ["replica=0", "cluster=eu1", "quoted=\"a b\"", "empty="])
+        #expect(l.names == ["cluster", "empty", "quoted", "replica"])
         #expect(l["quoted"] == "a b")
         for bad in [["nope"], ["1x=a"], ["a-b=1"], ["__name__=x"], ["a=1", "a=2"]] {
-            #expect(throws: SkiffError.self) { try Labels.parse(flags: bad) }
+            #expect(throws: SkiffError.self) { try LabelSet.parse(flags: bad) }
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCInProcessTransport
 import PromWire
+import SkiffCore
 import PrometheusClient
 import StoreAPI
 import StoreLogic

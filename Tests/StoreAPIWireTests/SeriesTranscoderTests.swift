@@ -1,6 +1,7 @@
 import Foundation
 import PromWire
 import SeededRandom
+import SkiffCore
 import StoreLogic
 import StoreProto
 import SwiftProtobuf
@@ -94,5 +95,44 @@ import Testing
         #expect(throws: ProtoWire.Malformed.self) {
             try [0x0A, 0x7F, 0x01].withUnsafeBytes { try SeriesTranscoder.decodeFrame($0) }
         }
+    }
+
+    /// One series with one XOR chunk whose min_time is the 10-byte varint `9 × 0xFF, last`.
+    static func frameWithTenByteMinTime(last: UInt8) -> [UInt8] {
+        let chunk: [UInt8] = [0x08] + [UInt8](repeating: 0xFF, count: 9) + [last] + [0x18, 0x01]  // min_time, type XOR
+        let series: [UInt8] = [0x12, UInt8(chunk.count)] + chunk  // ChunkedSeries.chunks
+        return [0x0A, UInt8(series.count)] + series  // ChunkedReadResponse.chunked_series
+    }
+
+    @Test func aTenthVarintByteAboveOneIsRefusedAsGoDoes() throws {
+        // A 10th byte of 1 carries bit 63: UInt64.max. Anything larger would need more than 64
+        // bits; Go's binary.Uvarint and protobuf refuse it, and so must we (the old reader
+        // dropped the extra bits and went on with a wrong time).
+        let valid = try Self.frameWithTenByteMinTime(last: 0x01).withUnsafeBytes { try SeriesTranscoder.decodeFrame($0) }
+        #expect(valid.count == 1 && valid.first?.1.count == 1)
+        for last: UInt8 in [0x02, 0x7F] {
+            #expect(throws: ProtoWire.Malformed.self) {
+                try Self.frameWithTenByteMinTime(last: last).withUnsafeBytes { try SeriesTranscoder.decodeFrame($0) }
+            }
+        }
+        let tenBytes = [UInt8](repeating: 0xFF, count: 9)
+        #expect(throws: ProtoWire.Malformed.self) { try Self.varint(tenBytes + [0x02]) }
+        #expect(try Self.varint(tenBytes + [0x01]) == UInt64.max)
+    }
+
+    /// Reads one varint with `ProtoWire.Reader` over `range` of `bytes`, after a tag if asked.
+    static func varint(_ bytes: [UInt8], range: Range<Int>? = nil, afterTag: Bool = false) throws -> UInt64 {
+        try bytes.withUnsafeBytes { raw in
+            var reader = ProtoWire.Reader(raw, range: range)
+            if afterTag { _ = try reader.tag() }
+            return try reader.varint()
+        }
+    }
+
+    @Test func aVarintMayNotRunPastItsField() throws {
+        // The series' range ends inside the varint, though the frame's bytes go on: the reader
+        // must not read past its range.
+        #expect(throws: ProtoWire.Malformed.self) { try Self.varint([0x08, 0x80, 0x01], range: 0..<2, afterTag: true) }
+        #expect(try Self.varint([0x08, 0x80, 0x01], range: 0..<3, afterTag: true) == 128)
     }
 }

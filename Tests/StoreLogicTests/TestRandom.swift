@@ -1,4 +1,5 @@
 import SeededRandom
+import SkiffCore
 
 @testable import StoreLogic
 

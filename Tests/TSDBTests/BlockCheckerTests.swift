@@ -1,4 +1,5 @@
 import Foundation
+import PromWire
 import SkiffCore
 import TSDB
 import TestSupport
@@ -6,11 +7,6 @@ import Testing
 
 /// Each damage to a copy of a real block must be reported as corrupt, naming the block and file.
 @Suite struct BlockCheckerTests {
-    @Test func crc32cKnownVector() {
-        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
-        #expect(CRC32C.checksum([UInt8]()) == 0)
-    }
-
     @Test func realBlocksPass() throws {
         let f = try TSDBFixture()
         defer { f.tmp.remove() }

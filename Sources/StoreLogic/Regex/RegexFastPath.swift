@@ -1,3 +1,5 @@
+import SkiffCore
+
 /// The shapes of regex worth matching without a regex engine: a literal, a set of literals, `.*`,
 /// `.+` and a literal prefix, suffix or infix next to `.*`. These are most real matchers
 /// (`job=~"api|web"`, `instance=~"10.0.*"`), and an ICU call costs about half a microsecond.

@@ -1,9 +1,11 @@
-/// A series' labels: sorted by name (byte-wise) with unique names, ordered like Prometheus'
-/// `labels.Compare`.
+/// A label set: a series' labels, or the external labels that name a Prometheus and its blocks.
+/// Sorted by name (byte-wise) with unique names, ordered like Prometheus' `labels.Compare`.
 ///
 /// The order compares pair by pair, name first and then value, byte-wise; when one set is a prefix
 /// of the other the shorter one sorts first. This is the order Prometheus streams remote-read
-/// series in and the order the StoreAPI must emit them in.
+/// series in and the order the StoreAPI must emit them in; it is also the key order Go writes
+/// meta.json's `thanos.labels` in. Equality is byte-wise too: `"é"` precomposed and `"e\u{301}"`
+/// are different names or values, as in Go, though Swift's `String` calls them equal.
 public struct LabelSet: Hashable, Comparable, Sendable, RandomAccessCollection, CustomStringConvertible,
     ExpressibleByDictionaryLiteral
 {
@@ -34,6 +36,8 @@ public struct LabelSet: Hashable, Comparable, Sendable, RandomAccessCollection, 
         self.labels = out
     }
 
+    /// From a dictionary. Its keys are unique by Swift's canonical equivalence, not byte-wise, so
+    /// labels read from the wire or a file should come in as `[Label]` instead.
     public init(_ pairs: [String: String]) {
         self.init(pairs.map { Label(name: $0.key, value: $0.value) })
     }
@@ -42,8 +46,8 @@ public struct LabelSet: Hashable, Comparable, Sendable, RandomAccessCollection, 
         self.init(elements.map { Label(name: $0.0, value: $0.1) })
     }
 
-    /// Wraps labels the caller guarantees are sorted and unique (internal fast path).
-    init(trusted labels: [Label]) { self.labels = labels }
+    /// Wraps labels the caller guarantees are sorted and unique (the package's fast path).
+    package init(trusted labels: [Label]) { self.labels = labels }
 
     static func isSortedUnique(_ labels: [Label]) -> Bool {
         var i = 1
@@ -74,20 +78,23 @@ public struct LabelSet: Hashable, Comparable, Sendable, RandomAccessCollection, 
 
     // MARK: Order
 
+    @inlinable
     public static func == (a: LabelSet, b: LabelSet) -> Bool { a.labels == b.labels }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(labels) }
 
+    @inlinable
     public static func < (a: LabelSet, b: LabelSet) -> Bool { compare(a, b) < 0 }
 
     /// Prometheus' `labels.Compare`: negative, zero or positive.
+    @inlinable
     public static func compare(_ a: LabelSet, _ b: LabelSet) -> Int {
         compare(a.labels[...], b.labels[...])
     }
 
     /// `labels.Compare` on slices, so a prefix of a set can be compared without copying it.
-    @usableFromInline
-    static func compare(_ a: ArraySlice<Label>, _ b: ArraySlice<Label>) -> Int {
+    @inlinable
+    package static func compare(_ a: ArraySlice<Label>, _ b: ArraySlice<Label>) -> Int {
         var i = a.startIndex
         var j = b.startIndex
         while i < a.endIndex, j < b.endIndex {

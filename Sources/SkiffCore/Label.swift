@@ -11,6 +11,7 @@ public struct Label: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.value = value
     }
 
+    @inlinable
     public static func == (a: Label, b: Label) -> Bool {
         ByteOrder.equal(a.name, b.name) && ByteOrder.equal(a.value, b.value)
     }
@@ -22,10 +23,12 @@ public struct Label: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// Name first, then value, both byte-wise: the pair order inside Prometheus' `labels.Compare`.
+    @inlinable
     public static func < (a: Label, b: Label) -> Bool { compare(a, b) < 0 }
 
-    @inline(__always)
-    static func compare(_ a: Label, _ b: Label) -> Int {
+    /// Negative, zero or positive: name first, then value, both byte-wise.
+    @inlinable @inline(__always)
+    package static func compare(_ a: Label, _ b: Label) -> Int {
         let byName = ByteOrder.compare(a.name, b.name)
         return byName != 0 ? byName : ByteOrder.compare(a.value, b.value)
     }

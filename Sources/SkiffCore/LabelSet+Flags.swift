@@ -1,0 +1,36 @@
+extension LabelSet {
+    /// True for a valid Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
+    public static func isValidName(_ name: String) -> Bool {
+        guard let first = name.utf8.first else { return false }
+        func letter(_ c: UInt8) -> Bool { (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A || c == 0x5F }
+        return letter(first) && name.utf8.allSatisfy { letter($0) || ($0 >= 0x30 && $0 <= 0x39) }
+    }
+
+    /// Parses `name=value` flags (as `--label cluster=eu1`), rejecting bad names and duplicates.
+    /// A value wrapped in double quotes loses them (byte-wise, as Go reads it); the value's bytes
+    /// are kept as given, so a precomposed and a decomposed "é" stay different values.
+    public static func parse(flags: [String]) throws(SkiffError) -> LabelSet {
+        var labels: [Label] = []
+        for flag in flags {
+            guard let eq = flag.utf8.firstIndex(of: UInt8(ascii: "=")) else {
+                throw SkiffError(.invalidArgument, "label \"\(flag)\" is not name=value (e.g. --label cluster=eu1)")
+            }
+            let name = String(decoding: flag.utf8[..<eq], as: UTF8.self)
+            var value = flag.utf8[flag.utf8.index(after: eq)...]
+            if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
+                value = value.dropFirst().dropLast()
+            }
+            guard isValidName(name) else {
+                throw SkiffError(.invalidArgument, "label name \"\(name)\" is invalid: use [a-zA-Z_][a-zA-Z0-9_]*")
+            }
+            guard !name.hasPrefix("__") else {
+                throw SkiffError(.invalidArgument, "label name \"\(name)\" is reserved (names starting with __)")
+            }
+            guard !labels.contains(where: { $0.name == name }) else {
+                throw SkiffError(.invalidArgument, "label \"\(name)\" is given twice")
+            }
+            labels.append(Label(name: name, value: String(decoding: value, as: UTF8.self)))
+        }
+        return LabelSet(labels)
+    }
+}
