@@ -69,7 +69,7 @@ public struct Reconciler: Sendable {
 
     public init(
         ledger: Ledger, bucket: any Bucket, tsdbPath: String, labels: LabelSet,
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+        now: @escaping @Sendable () -> Int64 = WallClock.system.nowMillis
     ) {
         self.ledger = ledger
         self.bucket = bucket

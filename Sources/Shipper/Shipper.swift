@@ -35,7 +35,7 @@ public struct Shipper: Sendable {
     public init(
         config: ShipperConfig, ledger: Ledger, bucket: any Bucket, failpoints: Failpoints = .none,
         logger: Logger,
-        now: @escaping @Sendable () -> Int64 = Clock.unixMillis,
+        now: @escaping @Sendable () -> Int64 = WallClock.system.nowMillis,
         sleep: @escaping @Sendable (Int64) async throws -> Void = { try await Task.sleep(for: .milliseconds($0)) },
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) throws(SkiffError) {

@@ -170,8 +170,3 @@ struct LocalView: Sendable {
 
     func contains(_ ulid: ULID) -> Bool { readable[ulid] != nil || unreadable[ulid] != nil }
 }
-
-/// The wall clock in Unix milliseconds.
-public enum Clock {
-    @Sendable public static func unixMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
-}

@@ -8,7 +8,7 @@ import SkiffCore
 struct LedgerGauges: Sendable {
     let ledger: Ledger
 
-    func refresh(nowMillis: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) async {
+    func refresh(nowMillis: Int64 = WallClock.system.nowMillis()) async {
         guard let blocks = try? await ledger.blocks() else { return }
         for state in ShipState.allCases {
             Gauge(label: "skiff_ledger_blocks", dimensions: [("state", state.rawValue)])

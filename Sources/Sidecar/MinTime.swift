@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import SkiffCore
 
 /// `--min-time`: RFC3339, or a duration relative to now (`-2d`, `2h45m`), as Thanos takes it.
@@ -6,7 +7,7 @@ public enum MinTime {
     /// Thanos' default, 0000-01-01T00:00:00Z, in Unix milliseconds.
     public static let yearZeroMillis: Int64 = -62_167_219_200_000
 
-    public static func millis(_ text: String, nowMillis: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) throws(SkiffError) -> Int64 {
+    public static func millis(_ text: String, nowMillis: Int64 = WallClock.system.nowMillis()) throws(SkiffError) -> Int64 {
         let negative = text.hasPrefix("-")
         if let duration = try? GoDuration.parseMillis(negative ? String(text.dropFirst()) : text) {
             return nowMillis + (negative ? -duration : duration)

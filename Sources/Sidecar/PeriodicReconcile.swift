@@ -35,7 +35,7 @@ final class PeriodicReconcile: Sendable {
     }
 
     /// Runs when due. Errors are logged, never fatal: the shipper keeps shipping.
-    func runIfDue(labels: LabelSet?, nowMillis: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) async {
+    func runIfDue(labels: LabelSet?, nowMillis: Int64 = WallClock.system.nowMillis()) async {
         guard intervalMillis > 0, let labels else { return }
         let due = lastRun.withLock { last in
             guard last.map({ nowMillis - $0 >= intervalMillis }) ?? true else { return false }

@@ -47,7 +47,7 @@ struct LedgerCommand: AsyncParsableCommand {
                 do {
                     summary = try await LedgerRebuilder(
                         ledger: ledger, bucket: bucket, tsdbPath: ledgerOptions.tsdbPath, labels: ours,
-                        now: { Int64(Date().timeIntervalSince1970 * 1000) }
+                        now: WallClock.system.nowMillis
                     ).rebuild()
                 } catch {
                     await bucket.shutdown()
@@ -81,7 +81,7 @@ struct LedgerCommand: AsyncParsableCommand {
                     "ledger \(path) is readable and passes the integrity check: rebuilding would replace its history; "
                         + "pass --force to do it anyway (the old file is kept)")
             }
-            let stamp = RFC3339.format(millis: Int64(Date().timeIntervalSince1970 * 1000)).replacingOccurrences(of: ":", with: "")
+            let stamp = RFC3339.format(millis: WallClock.system.nowMillis()).replacingOccurrences(of: ":", with: "")
             let target = "\(path).broken-\(stamp)"
             for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: path + suffix) {
                 do { try fm.moveItem(atPath: path + suffix, toPath: target + suffix) } catch {

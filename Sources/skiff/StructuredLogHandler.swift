@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Logging
 import SkiffCore
 
@@ -17,7 +18,7 @@ struct StructuredLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var fields: [(String, String)] = [
-            ("ts", RFC3339.format(millis: Int64(Date().timeIntervalSince1970 * 1000))),
+            ("ts", RFC3339.format(millis: WallClock.system.nowMillis())),
             ("level", Self.name(event.level)),
             ("msg", "\(event.message)"),
         ]
