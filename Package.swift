@@ -161,7 +161,7 @@ let package = Package(
         .target(
             name: "Shipper",
             dependencies: [
-                "SkiffCore", "Ledger", "TSDB", "ObjectStorage",
+                "SkiffCore", "Ledger", "TSDB", "ObjectStorage", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),

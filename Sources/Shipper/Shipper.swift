@@ -1,3 +1,4 @@
+import BlockingWork
 import Logging
 import ObjectStorage
 import SkiffCore
@@ -56,7 +57,8 @@ public struct Shipper: Sendable {
     /// that keeps failing is reported in `blockedBy`.
     public func syncOnce() async throws(SkiffError) -> SyncSummary {
         var summary = SyncSummary()
-        let local = try LocalView(scanner.scan())
+        let scanner = self.scanner
+        let local = try LocalView(await Blocking.run { () throws(SkiffError) in try scanner.scan() })
         try await recordNewBlocks(local, &summary)
         try await removeStaleStaging()
 

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import ObjectStorage
 import SkiffCore
@@ -19,11 +20,14 @@ extension Shipper {
             try await abortMultipartUploads(ulid)
             return StepResult(.adopted)
         }
-        let staged = try stager.stage(block)
+        // Staging, hashing and the meta write are blocking file work: off the cooperative pool.
+        let stager = self.stager
+        let staged = try await Blocking.run { () throws(SkiffError) in try stager.stage(block) }
         try await failpoints.hit("after:stage")
-        let files = try stager.hash(staged, expectedChunks: block.meta.numChunks > 0 ? block.meta.numChunks : nil)
+        let expectedChunks = block.meta.numChunks > 0 ? block.meta.numChunks : nil
+        let files = try await Blocking.run { () throws(SkiffError) in try stager.hash(staged, expectedChunks: expectedChunks) }
         let meta = block.meta.thanosDocument(labels: config.labels, files: files, uploadTimeMillis: now())
-        try stager.writeMeta(meta, for: ulid)
+        try await Blocking.run { () throws(SkiffError) in try stager.writeMeta(meta, for: ulid) }
         return StepResult(.hashed, hashed: (files, meta))
     }
 
@@ -111,7 +115,8 @@ extension Shipper {
             guard let block = local.readable[ulid] else {
                 throw SkiffError(.blockVanished, "block dir \(ulid) and its staging copy are gone")
             }
-            files = try stager.stage(block)
+            let stager = self.stager
+            files = try await Blocking.run { () throws(SkiffError) in try stager.stage(block) }
         }
         let byPath = Dictionary(uniqueKeysWithValues: files!.map { ($0.relPath, $0) })
         for recorded in try await ledger.files(ulid) where byPath[recorded.relPath]?.size != recorded.sizeBytes {
