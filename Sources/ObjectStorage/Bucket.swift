@@ -99,7 +99,7 @@ extension Bucket {
             throw SkiffError(
                 error.code,
                 "bucket \(name) cannot be used: \(error.message); check the endpoint, bucket and credentials "
-                    + "in --objstore.config-file", transient: false)
+                    + "in --objstore.config-file", transient: false, context: error.context)
         }
     }
 

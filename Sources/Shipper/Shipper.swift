@@ -169,7 +169,8 @@ public struct Shipper: Sendable {
             let step: StepResult
             do {
                 step = try await work()
-            } catch {
+            } catch let failure {
+                let error = failure.about(block: ulid)
                 // The machine says what the error means for the block; an error that is not the
                 // block's (ledger, usage, a bug) stops the pass.
                 guard let event = ShipEvent.failure(error.code, at: now(), jitter: jitter()) else { throw error }

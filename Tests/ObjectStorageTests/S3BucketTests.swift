@@ -46,6 +46,25 @@ import ObjstoreConfig
             #expect(ContinuousClock.now - started < .seconds(15))
         }
     }
+
+    /// A refusal carries what the server said as fields, not only as text: the object key, the
+    /// HTTP status, S3's error code and the request id an operator quotes to their provider.
+    @Test func refusalsCarryStructuredContext() async throws {
+        try await S3TestServer.withServer(.juicefs) { server in
+            let yaml = server.objstoreYAML().replacingOccurrences(
+                of: "secret_key: \(server.secretKey)", with: "secret_key: not-the-secret")
+            let bucket = try BucketConfig.parse(yaml: yaml, environment: [:]).makeBucket()
+            let error = await #expect(throws: SkiffError.self) { _ = try await bucket.attributes(key: "a/meta.json") }
+            let access = await #expect(throws: SkiffError.self) { try await bucket.checkAccess() }
+            await bucket.shutdown()
+            #expect(error?.context.key == "a/meta.json")
+            #expect(error?.context.httpStatus == 403)
+            #expect(error?.context.storeCode == "SignatureDoesNotMatch", "\(String(describing: error))")
+            #expect(error?.context.requestID?.isEmpty == false)
+            #expect(access?.message.contains("cannot be used") == true)
+            #expect(access?.context.storeCode == "SignatureDoesNotMatch")
+        }
+    }
 }
 
 /// Listings that span many pages, with both ListObjects versions, on both servers.
