@@ -278,7 +278,7 @@ let package = Package(
         .testTarget(
             name: "SidecarServiceTests",
             dependencies: [
-                "Sidecar", "SkiffCore", "Ledger", "ObjectStorage", "PrometheusClient", "GRPCRuntime", "TestSupport",
+                "Sidecar", "SkiffCore", "Ledger", "ObjectStorage", "PrometheusClient", "GRPCRuntime", "Shipper", "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
