@@ -2,18 +2,15 @@ import ArgumentParser
 import Foundation
 import GRPCRuntime
 import HTTPServer
-import Ledger
 import Logging
 import Metrics
 import ObjectStorage
 import ObjstoreConfig
 import Prometheus
 import PrometheusClient
-import ServiceLifecycle
 import Sidecar
 import SkiffCore
 import StoreAPI
-import TSDB
 
 /// `skiff sidecar`: runs next to Prometheus as a drop-in for `thanos sidecar`.
 struct SidecarCommand: AsyncParsableCommand {
