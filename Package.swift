@@ -45,10 +45,12 @@ let package = Package(
             name: "Ledger",
             dependencies: ["SkiffCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: settings),
+        // POSIX file calls with their errno (EINTR retried), mkdir -p, atomic durable file writes.
+        .target(name: "FileIO", dependencies: ["SkiffCore"], swiftSettings: settings),
         // Local Prometheus block dirs: scanning, integrity checks, hashing, staging.
         .target(
             name: "TSDB",
-            dependencies: ["SkiffCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SkiffCore", "FileIO", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings),
         // A pure AWS Signature Version 4 signer: request and date in, headers out; no I/O.
         .target(
@@ -62,7 +64,7 @@ let package = Package(
         .target(
             name: "ObjectStorage",
             dependencies: [
-                "SkiffCore", .product(name: "Crypto", package: "swift-crypto"),
+                "SkiffCore", "FileIO", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -85,7 +87,7 @@ let package = Package(
         .target(
             name: "ObjstoreConfig",
             dependencies: [
-                "SkiffCore", "ObjectStorage", "S3", "ConfigYAML", .product(name: "Yams", package: "Yams"),
+                "SkiffCore", "FileIO", "ObjectStorage", "S3", "ConfigYAML", .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: settings),
         // Prometheus' HTTP API as the sidecar uses it: readiness, external labels, flags, version.
@@ -234,7 +236,7 @@ let package = Package(
         .testTarget(
             name: "ObjectStorageTests",
             dependencies: [
-                "ObjectStorage", "S3", "ObjstoreConfig", "TestSupport",
+                "ObjectStorage", "S3", "ObjstoreConfig", "FileIO", "TestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics")],
             swiftSettings: settings),
         .testTarget(

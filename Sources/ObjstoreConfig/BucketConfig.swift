@@ -1,4 +1,5 @@
 import ConfigYAML
+import FileIO
 import Foundation
 import ObjectStorage
 import S3
@@ -55,7 +56,7 @@ public struct BucketConfig: Equatable, Sendable {
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(SkiffError) -> BucketConfig {
         let bytes: [UInt8]
-        do throws(Errno) { bytes = try readFile(path) } catch {
+        do throws(Errno) { bytes = try Posix.readAll(path) } catch {
             throw SkiffError(
                 .invalidArgument,
                 "read bucket config \(path): \(error.reason); pass --objstore.config-file the path of a Thanos objstore YAML file"
@@ -152,20 +153,5 @@ public struct BucketConfig: Equatable, Sendable {
         let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         let segments = full.split(separator: "/").filter { $0 != "." }
         return "/" + segments.joined(separator: "/")
-    }
-
-    /// The whole file at `path`.
-    private static func readFile(_ path: String) throws(Errno) -> [UInt8] {
-        let fd = try openFile(path, O_RDONLY)
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { raw in
-                Result { () throws(Errno) in try readSome(fd, into: raw) }
-            }.get()
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-        }
     }
 }
