@@ -74,7 +74,6 @@ let package = Package(
             name: "S3",
             dependencies: [
                 "SkiffCore", "ObjectStorage", "ConfigYAML", "SigV4", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -87,14 +86,14 @@ let package = Package(
         .target(
             name: "ObjstoreConfig",
             dependencies: [
-                "SkiffCore", "FileIO", "ObjectStorage", "S3", "ConfigYAML", .product(name: "Yams", package: "Yams"),
+                "SkiffCore", "FileIO", "ObjectStorage", "S3", "ConfigYAML",
             ],
             swiftSettings: settings),
         // Prometheus' HTTP API as the sidecar uses it: readiness, external labels, flags, version.
         .target(
             name: "PrometheusClient",
             dependencies: [
-                "SkiffCore",
+                "SkiffCore", "ConfigYAML",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

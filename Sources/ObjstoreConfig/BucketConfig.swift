@@ -4,7 +4,6 @@ import Foundation
 import ObjectStorage
 import S3
 import SkiffCore
-import Yams
 
 /// Which bucket to ship to: Thanos' objstore YAML (`--objstore.config-file`), so one file serves
 /// Thanos and Skiff.
@@ -90,8 +89,8 @@ public struct BucketConfig: Equatable, Sendable {
         // Checked before YAML parsing, which rejects tabs as indentation even in a blank file.
         if yaml.allSatisfy(\.isWhitespace) { throw empty }
         let text = try substituteEnvironment(yaml, environment, source: source)
-        guard let root = try compose(text, source: source) else { throw empty }
-        let top = try StrictMapping(root, in: source, section: nil, allowed: ["type", "config", "prefix"])
+        guard let root = try StrictMapping.document(text, source: source) else { throw empty }
+        let top = try StrictMapping(root, source: source, allowed: ["type", "config", "prefix"])
         guard let rawType = try top.string("type") else {
             throw SkiffError(.invalidArgument, "\(source) has no type; set type: FILESYSTEM")
         }
@@ -106,15 +105,14 @@ public struct BucketConfig: Equatable, Sendable {
         let provider: Provider
         switch type {
         case "FILESYSTEM":
-            let config = try StrictMapping(
-                top.node("config"), in: source, section: "FILESYSTEM", allowed: ["directory"])
+            let config = try top.mapping("config", allowed: ["directory"])
             guard let directory = try config.string("directory"), !directory.isEmpty else {
                 throw SkiffError(
                     .invalidArgument, "\(source) has no config.directory; FILESYSTEM needs the directory to ship blocks to")
             }
             provider = .filesystem(directory: absolute(directory))
         case "S3":
-            provider = .s3(try S3Config.parse(top.node("config"), source: source, environment: environment))
+            provider = .s3(try S3Config.parse(top.mapping("config", allowed: S3Config.keys), environment: environment))
         default:
             if notYetSupported.contains(type) {
                 throw SkiffError(.invalidArgument, "bucket type \(type) is not supported yet; supported: \(supported)")
@@ -122,30 +120,6 @@ public struct BucketConfig: Equatable, Sendable {
             throw SkiffError(.invalidArgument, "unknown bucket type \"\(rawType)\" in \(source); supported: \(supported)")
         }
         return BucketConfig(provider: provider, prefix: prefix)
-    }
-
-    /// The YAML's root node, or nil for an empty (or comments-only) document. Errors carry the
-    /// position and libyaml's problem text, not Yams' snippet of the offending line: it may hold a secret.
-    private static func compose(_ text: String, source: String) throws(SkiffError) -> Node? {
-        do {
-            return try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            let detail: String
-            switch error {
-            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-                .composer(_, let problem, let mark, _):
-                detail = "\(problem) at line \(mark.line), column \(mark.column)"
-            case .duplicatedKeysInMapping(let duplicates, _):
-                detail = "duplicate key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", "))"
-            case .reader(let problem, _, _, _):
-                detail = problem
-            default:
-                detail = "cannot parse it"
-            }
-            throw SkiffError(.invalidArgument, "\(source) is not valid YAML: \(detail)")
-        } catch {
-            throw SkiffError(.invalidArgument, "\(source) is not valid YAML")
-        }
     }
 
     /// `path` made absolute against the current directory, without "." or empty segments.

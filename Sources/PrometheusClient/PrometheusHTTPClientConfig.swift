@@ -1,5 +1,5 @@
+import ConfigYAML
 import SkiffCore
-import Yams
 
 /// Thanos' `--prometheus.http-client` YAML (pkg/clientconfig `HTTPClientConfig`), read strictly:
 /// an unknown key is an error naming it, as Go's `UnmarshalStrict` does, so a typo such as
@@ -48,10 +48,11 @@ public struct PrometheusHTTPClientConfig: Sendable, Equatable {
 
     public init() {}
 
-    static let keys: Set = ["basic_auth", "bearer_token", "bearer_token_file", "proxy_url", "tls_config", "transport_config"]
-    static let basicAuthKeys: Set = ["username", "password", "password_file"]
-    static let tlsKeys: Set = ["ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"]
-    static let transportKeys: Set = [
+    static let source = "--prometheus.http-client"
+    static let keys = ["basic_auth", "bearer_token", "bearer_token_file", "proxy_url", "tls_config", "transport_config"]
+    static let basicAuthKeys = ["username", "password", "password_file"]
+    static let tlsKeys = ["ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"]
+    static let transportKeys = [
         "max_idle_conns", "max_idle_conns_per_host", "idle_conn_timeout", "response_header_timeout",
         "expect_continue_timeout", "max_conns_per_host", "disable_compression", "tls_handshake_timeout",
     ]
@@ -60,42 +61,42 @@ public struct PrometheusHTTPClientConfig: Sendable, Equatable {
     public static func parse(yaml: String) throws(SkiffError) -> PrometheusHTTPClientConfig {
         var config = PrometheusHTTPClientConfig()
         guard !yaml.allSatisfy(\.isWhitespace) else { return config }
-        let top = try StrictYAMLMapping(StrictYAMLMapping.document(yaml), path: "", allowed: keys)
+        let top = try StrictMapping(StrictMapping.document(yaml, source: source), source: source, allowed: keys)
 
         if let proxy = try top.string("proxy_url"), !proxy.isEmpty {
-            throw StrictYAMLMapping.fail("proxy_url is not supported yet; remove it and let Skiff reach Prometheus directly")
+            throw top.fail("proxy_url is not supported yet; remove it and let Skiff reach Prometheus directly")
         }
         config.bearerToken = try top.string("bearer_token") ?? ""
         config.bearerTokenFile = try top.string("bearer_token_file") ?? ""
 
-        let auth = try StrictYAMLMapping(top.node("basic_auth"), path: "basic_auth.", allowed: basicAuthKeys)
+        let auth = try top.mapping("basic_auth", allowed: basicAuthKeys)
         config.basicAuth.username = try auth.string("username") ?? ""
         config.basicAuth.password = try auth.string("password") ?? ""
         config.basicAuth.passwordFile = try auth.string("password_file") ?? ""
 
-        let tls = try StrictYAMLMapping(top.node("tls_config"), path: "tls_config.", allowed: tlsKeys)
+        let tls = try top.mapping("tls_config", allowed: tlsKeys)
         config.tls.caFile = try tls.string("ca_file") ?? ""
         config.tls.certFile = try tls.string("cert_file") ?? ""
         config.tls.keyFile = try tls.string("key_file") ?? ""
         config.tls.serverName = try tls.string("server_name") ?? ""
         config.tls.insecureSkipVerify = try tls.bool("insecure_skip_verify") ?? false
 
-        let transport = try StrictYAMLMapping(top.node("transport_config"), path: "transport_config.", allowed: transportKeys)
-        if let value = try transport.durationMillis("idle_conn_timeout") { config.transport.idleConnectionTimeoutMillis = value }
-        if let value = try transport.durationMillis("response_header_timeout") { config.transport.responseHeaderTimeoutMillis = value }
-        if let value = try transport.durationMillis("tls_handshake_timeout"), value > 0 {
+        let transport = try top.mapping("transport_config", allowed: transportKeys)
+        if let value = try transport.duration("idle_conn_timeout") { config.transport.idleConnectionTimeoutMillis = value }
+        if let value = try transport.duration("response_header_timeout") { config.transport.responseHeaderTimeoutMillis = value }
+        if let value = try transport.duration("tls_handshake_timeout"), value > 0 {
             config.transport.tlsHandshakeTimeoutMillis = value
         }
         if let value = try transport.integer("max_conns_per_host") {
             guard value >= 0, value <= Int64(Int32.max) else {
-                throw StrictYAMLMapping.fail("transport_config.max_conns_per_host must be 0 (no limit) or more")
+                throw transport.fail("transport_config.max_conns_per_host must be 0 (no limit) or more")
             }
             config.transport.maxConnectionsPerHost = Int(value)
         }
         // Go transport tuning without a counterpart here: checked for type, then ignored.
         _ = try transport.integer("max_idle_conns")
         _ = try transport.integer("max_idle_conns_per_host")
-        _ = try transport.durationMillis("expect_continue_timeout")
+        _ = try transport.duration("expect_continue_timeout")
         _ = try transport.bool("disable_compression")
 
         try config.validate()
@@ -105,16 +106,20 @@ public struct PrometheusHTTPClientConfig: Sendable, Equatable {
     /// Prometheus common config's `Validate`, which Thanos calls: one credential source only.
     func validate() throws(SkiffError) {
         if !basicAuth.password.isEmpty && !basicAuth.passwordFile.isEmpty {
-            throw StrictYAMLMapping.fail("at most one of basic_auth password & password_file must be configured")
+            throw Self.fail("at most one of basic_auth password & password_file must be configured")
         }
         if !bearerToken.isEmpty && !bearerTokenFile.isEmpty {
-            throw StrictYAMLMapping.fail("at most one of bearer_token & bearer_token_file must be configured")
+            throw Self.fail("at most one of bearer_token & bearer_token_file must be configured")
         }
         if basicAuth.isSet && (!bearerToken.isEmpty || !bearerTokenFile.isEmpty) {
-            throw StrictYAMLMapping.fail("at most one of basic_auth, bearer_token & bearer_token_file must be configured")
+            throw Self.fail("at most one of basic_auth, bearer_token & bearer_token_file must be configured")
         }
         if tls.certFile.isEmpty != tls.keyFile.isEmpty {
-            throw StrictYAMLMapping.fail("tls_config needs both cert_file and key_file, or neither")
+            throw Self.fail("tls_config needs both cert_file and key_file, or neither")
         }
+    }
+
+    static func fail(_ message: String) -> SkiffError {
+        SkiffError(.invalidArgument, "\(source): \(message)", transient: false)
     }
 }

@@ -1,7 +1,6 @@
 import ConfigYAML
 import ObjectStorage
 import SkiffCore
-import Yams
 
 /// The `type: S3` section of Thanos' objstore YAML, as Skiff understands it.
 ///
@@ -75,7 +74,7 @@ public struct S3Config: Equatable, Sendable {
 }
 
 extension S3Config {
-    static let keys = [
+    package static let keys = [
         "bucket", "endpoint", "region", "access_key", "secret_key", "session_token", "insecure",
         "put_user_metadata", "http_config", "list_objects_version", "bucket_lookup_type", "part_size",
         "disable_multipart", "max_retries", "send_content_md5", "disable_dualstack",
@@ -92,19 +91,18 @@ extension S3Config {
 
     /// Parses the `config:` mapping of a `type: S3` bucket config. Credentials missing from the file
     /// come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
-    package static func parse(_ node: Node?, source: String, environment: [String: String]) throws(SkiffError) -> S3Config {
-        let config = try StrictMapping(node, in: source, section: "S3", allowed: keys)
-        func fail(_ message: String) -> SkiffError { SkiffError(.invalidArgument, "\(source): \(message)") }
+    /// `config` is that mapping, read with `keys` allowed.
+    package static func parse(_ config: StrictMapping, environment: [String: String]) throws(SkiffError) -> S3Config {
+        func fail(_ message: String) -> SkiffError { config.fail(message) }
 
         for key in ["aws_sdk_auth", "signature_version2"] where try config.bool(key) == true {
             throw fail("config.\(key) is not supported yet; remove it and use access_key/secret_key or the AWS_* environment variables")
         }
-        for key in ["sse_config", "sts_endpoint"] where try config.isSet(key) {
+        for key in ["sse_config", "sts_endpoint"] where config.isSet(key) {
             throw fail("config.\(key) is not supported yet; remove it to ship without it")
         }
-        if let trace = config.node("trace"), trace.null == nil {
-            let traceConfig = try StrictMapping(trace, in: source, section: "S3 trace", allowed: ["enable"])
-            if try traceConfig.bool("enable") == true { throw fail("config.trace.enable is not supported yet; remove it") }
+        if try config.mapping("trace", allowed: ["enable"]).bool("enable") == true {
+            throw fail("config.trace.enable is not supported yet; remove it")
         }
 
         guard let bucket = try config.string("bucket"), !bucket.isEmpty else {
@@ -164,13 +162,11 @@ extension S3Config {
         _ = try config.bool("disable_dualstack")  // Skiff never uses dual-stack endpoints.
         result.userMetadata = try config.stringMap("put_user_metadata")
 
-        if let http = config.node("http_config"), http.null == nil {
-            try result.parseHTTP(StrictMapping(http, in: source, section: "S3 http_config", allowed: httpKeys), source: source)
-        }
+        try result.parseHTTP(config.mapping("http_config", allowed: httpKeys))
         return result
     }
 
-    private mutating func parseHTTP(_ http: StrictMapping, source: String) throws(SkiffError) {
+    private mutating func parseHTTP(_ http: StrictMapping) throws(SkiffError) {
         if let value = try http.duration("idle_conn_timeout") { idleConnectionTimeoutMillis = value }
         if let value = try http.duration("response_header_timeout") { responseHeaderTimeoutMillis = value }
         if let value = try http.duration("tls_handshake_timeout") { tlsHandshakeTimeoutMillis = value }
@@ -180,21 +176,20 @@ extension S3Config {
         _ = try http.bool("disable_compression")
         if let value = try http.integer("max_conns_per_host") {
             guard value >= 0 else {
-                throw SkiffError(.invalidArgument, "\(source): config.http_config.max_conns_per_host must be 0 or more")
+                throw http.fail("config.http_config.max_conns_per_host must be 0 or more")
             }
             maxConnectionsPerHost = Int(value)
         }
         tls.insecureSkipVerify = try http.bool("insecure_skip_verify") ?? false
-        if let node = http.node("tls_config"), node.null == nil {
-            let config = try StrictMapping(node, in: source, section: "S3 http_config.tls_config", allowed: S3Config.tlsKeys)
+        do {
+            let config = try http.mapping("tls_config", allowed: S3Config.tlsKeys)
             tls.caFile = try config.string("ca_file").flatMap { $0.isEmpty ? nil : $0 }
             tls.certFile = try config.string("cert_file").flatMap { $0.isEmpty ? nil : $0 }
             tls.keyFile = try config.string("key_file").flatMap { $0.isEmpty ? nil : $0 }
             tls.serverName = try config.string("server_name").flatMap { $0.isEmpty ? nil : $0 }
             if try config.bool("insecure_skip_verify") == true { tls.insecureSkipVerify = true }
             if (tls.certFile == nil) != (tls.keyFile == nil) {
-                throw SkiffError(
-                    .invalidArgument, "\(source): config.http_config.tls_config needs both cert_file and key_file, or neither")
+                throw config.fail("config.http_config.tls_config needs both cert_file and key_file, or neither")
             }
         }
     }

@@ -112,7 +112,7 @@ import Testing
         ("type: S3\nconfig: {bucket: b, endpoint: 'e:1/path'}", "without a path"),
         ("type: S3\nconfig: {bucket: b, endpoint: e}", "no S3 credentials"),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a}", "set both config.access_key and config.secret_key"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, acces_key: a}", #"unknown key "acces_key" in bucket config; S3 supports:"#),
+        ("type: S3\nconfig: {bucket: b, endpoint: e, acces_key: a}", #"bucket config: unknown key "config.acces_key"; allowed here: bucket, endpoint,"#),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, sse_config: {type: SSE-S3}}",
          "config.sse_config is not supported yet"),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, signature_version2: true}",
@@ -130,18 +130,56 @@ import Testing
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, bucket_lookup_type: dns}",
          "config.bucket_lookup_type must be auto, virtual-host or path"),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, insecure: maybe}",
-         "config.insecure must be true or false"),
+         "bucket config: config.insecure must be true or false"),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {idle_conn_timeout: soon}}",
-         "config.idle_conn_timeout"),
+         "bucket config: config.http_config.idle_conn_timeout must be a duration such as 500ms, 90s or 2m, or integer nanoseconds"),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {bogus: 1}}",
-         #"unknown key "bogus" in bucket config; S3 http_config supports:"#),
+         #"bucket config: unknown key "config.http_config.bogus"; allowed here: idle_conn_timeout,"#),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {tls_config: {cert_file: c}}}",
-         "needs both cert_file and key_file"),
+         "bucket config: config.http_config.tls_config needs both cert_file and key_file, or neither"),
     ])
     func rejected(_ yaml: String, _ message: String) {
         let error = #expect(throws: SkiffError.self) { try BucketConfig.parse(yaml: yaml, environment: [:]) }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.contains(message) == true, "got: \(String(describing: error?.message))")
+    }
+
+    /// S3's `http_config` reads durations and booleans as `--prometheus.http-client` does (one
+    /// reader): integer nanoseconds or a duration string, and yaml.v2's booleans.
+    @Test func httpConfigTakesNanosecondsAndGoBooleans() throws {
+        let yaml = Self.minimal + """
+              access_key: a
+              secret_key: s
+              insecure: Yes
+              disable_multipart: off
+              http_config:
+                idle_conn_timeout: 30000000000
+                response_header_timeout: 0
+                tls_handshake_timeout: 1500ms
+                tls_config:
+                  insecure_skip_verify: ON
+
+            """
+        let config = try parse(yaml)
+        #expect(config.insecure && !config.disableMultipart)
+        #expect(config.idleConnectionTimeoutMillis == 30_000)
+        #expect(config.responseHeaderTimeoutMillis == 0)
+        #expect(config.tlsHandshakeTimeoutMillis == 1_500)
+        #expect(config.tls.insecureSkipVerify)
+    }
+
+    /// yaml.v2 refuses a quoted boolean and case variants beyond lower, Capitalised and UPPER.
+    @Test(arguments: ["'true'", "\"yes\"", "tRUE", "1", "enabled"])
+    func notAGoBoolean(_ value: String) {
+        let yaml = "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, insecure: \(value)}"
+        let error = #expect(throws: SkiffError.self) { try BucketConfig.parse(yaml: yaml, environment: [:]) }
+        #expect(error?.message == "bucket config: config.insecure must be true or false")
+    }
+
+    @Test func durationErrorsNeverEchoTheValue() {
+        let yaml = "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {idle_conn_timeout: S3CR3Tish}}"
+        let error = #expect(throws: SkiffError.self) { try BucketConfig.parse(yaml: yaml, environment: [:]) }
+        #expect(error?.message.contains("S3CR3Tish") == false)
     }
 
     @Test func errorsNeverEchoTheSecret() {
