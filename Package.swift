@@ -60,6 +60,14 @@ let package = Package(
             name: "ConfigYAML",
             dependencies: ["SkiffCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: settings),
+        // Thanos' tls_config and HTTP transport settings, shared by the Prometheus and S3 clients.
+        .target(
+            name: "HTTPClientConfig",
+            dependencies: [
+                "SkiffCore", "ConfigYAML", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: settings),
         // The Bucket protocol, the filesystem bucket, the prefixed and instrumented wrappers.
         .target(
             name: "ObjectStorage",
@@ -73,7 +81,8 @@ let package = Package(
         .target(
             name: "S3",
             dependencies: [
-                "SkiffCore", "ObjectStorage", "ConfigYAML", "SigV4", .product(name: "Crypto", package: "swift-crypto"),
+                "SkiffCore", "ObjectStorage", "ConfigYAML", "HTTPClientConfig", "SigV4",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -93,7 +102,7 @@ let package = Package(
         .target(
             name: "PrometheusClient",
             dependencies: [
-                "SkiffCore", "ConfigYAML",
+                "SkiffCore", "ConfigYAML", "HTTPClientConfig",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -56,10 +56,10 @@ import Testing
         #expect(config.accessKey == "AKIAEXAMPLE")
         #expect(config.insecure)
         #expect(config.userMetadata == ["team": "observability"])
-        #expect(config.idleConnectionTimeoutMillis == 90_000)
-        #expect(config.responseHeaderTimeoutMillis == 120_000)
-        #expect(config.tlsHandshakeTimeoutMillis == 5_000)
-        #expect(config.maxConnectionsPerHost == 8)
+        #expect(config.transport.idleConnectionTimeoutMillis == 90_000)
+        #expect(config.transport.responseHeaderTimeoutMillis == 120_000)
+        #expect(config.transport.tlsHandshakeTimeoutMillis == 5_000)
+        #expect(config.transport.maxConnectionsPerHost == 8)
         #expect(config.listObjectsVersion == .v1)
         #expect(config.addressing == .path)
         #expect(config.partSize == 16 << 20)
@@ -74,7 +74,7 @@ import Testing
         #expect(config.listObjectsVersion == .v2)
         #expect(config.addressing == .auto)
         #expect(!config.insecure)
-        #expect(config.responseHeaderTimeoutMillis == 120_000)
+        #expect(config.transport.responseHeaderTimeoutMillis == 120_000)
     }
 
     @Test func credentialsFromTheEnvironment() throws {
@@ -162,9 +162,9 @@ import Testing
             """
         let config = try parse(yaml)
         #expect(config.insecure && !config.disableMultipart)
-        #expect(config.idleConnectionTimeoutMillis == 30_000)
-        #expect(config.responseHeaderTimeoutMillis == 0)
-        #expect(config.tlsHandshakeTimeoutMillis == 1_500)
+        #expect(config.transport.idleConnectionTimeoutMillis == 30_000)
+        #expect(config.transport.responseHeaderTimeoutMillis == 0)
+        #expect(config.transport.tlsHandshakeTimeoutMillis == 1_500)
         #expect(config.tls.insecureSkipVerify)
     }
 
@@ -186,6 +186,18 @@ import Testing
         let yaml = "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: TOPSECRET, max_retries: many}"
         let error = #expect(throws: SkiffError.self) { try BucketConfig.parse(yaml: yaml, environment: [:]) }
         #expect(error?.message.contains("TOPSECRET") == false)
+    }
+
+    /// One tls_config rule for both clients: a server_name other than the host cannot be sent
+    /// (AsyncHTTPClient has no SNI override), so it is refused instead of silently ignored.
+    @Test func serverNameOtherThanTheHostIsRefused() async throws {
+        let yaml = Self.minimal + "  access_key: a\n  secret_key: s\n  http_config:\n    tls_config:\n      server_name: other.local\n"
+        let config = try BucketConfig.parse(yaml: yaml, environment: [:])
+        let error = #expect(throws: SkiffError.self) { _ = try config.makeBucket() }
+        #expect(error?.message.contains("config.http_config.tls_config.server_name") == true, "\(String(describing: error))")
+        let same = Self.minimal + "  access_key: a\n  secret_key: s\n  http_config:\n    tls_config:\n      server_name: 127.0.0.1\n"
+        let bucket = try BucketConfig.parse(yaml: same, environment: [:]).makeBucket()
+        await bucket.shutdown()
     }
 
     @Test func missingCAFileIsAClearErrorAtMakeBucket() throws {
