@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "S3",
             dependencies: [
-                "SkiffCore", "ObjectStorage", "ConfigYAML", "HTTPClientConfig", "SigV4",
+                "SkiffCore", "FileIO", "ObjectStorage", "ConfigYAML", "HTTPClientConfig", "SigV4",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -109,6 +109,18 @@ package enum Posix {
         try retryingEINTR("read \(path)") { read(fd, buffer.baseAddress, buffer.count) }
     }
 
+    /// Reads up to `count` bytes of the file at `offset` (pread) into the start of `buffer`; 0 means
+    /// end of file.
+    package static func readSome(
+        _ fd: Int32, into buffer: inout [UInt8], count: Int, at offset: Int64, path: String
+    ) throws(Errno) -> Int {
+        try buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(Errno) in
+                try retryingEINTR("read \(path)") { pread(fd, raw.baseAddress, Swift.min(count, raw.count), off_t(offset)) }
+            }
+        }.get()
+    }
+
     /// Reads up to `count` bytes at `offset`; fewer only at end of file.
     package static func readAt(_ path: String, offset: Int64, count: Int) throws(Errno) -> [UInt8] {
         let fd = try openFile(path, O_RDONLY)

@@ -198,9 +198,7 @@ public struct FilesystemBucket: Bucket {
             let want = Int(min(Int64(buffer.count), end - offset))
             let n: Int
             do throws(Errno) {
-                n = try buffer.withUnsafeMutableBytes { raw in
-                    Result { () throws(Errno) in try Posix.retryingEINTR("read") { pread(fd, raw.baseAddress, want, off_t(offset)) } }
-                }.get()
+                n = try Posix.readSome(fd, into: &buffer, count: want, at: offset, path: key)
             } catch {
                 throw osError("read", key, error)
             }
