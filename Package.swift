@@ -45,10 +45,12 @@ let package = Package(
             name: "Ledger",
             dependencies: ["SkiffCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: settings),
+        // POSIX file calls with their errno (EINTR retried), mkdir -p, atomic durable file writes.
+        .target(name: "FileIO", dependencies: ["SkiffCore"], swiftSettings: settings),
         // Local Prometheus block dirs: scanning, integrity checks, hashing, staging.
         .target(
             name: "TSDB",
-            dependencies: ["SkiffCore", "PromWire", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SkiffCore", "PromWire", "FileIO", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: settings),
         // A pure AWS Signature Version 4 signer: request and date in, headers out; no I/O.
         .target(
@@ -63,11 +65,19 @@ let package = Package(
             name: "ConfigYAML",
             dependencies: ["SkiffCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: settings),
+        // Thanos' tls_config and HTTP transport settings, shared by the Prometheus and S3 clients.
+        .target(
+            name: "HTTPClientConfig",
+            dependencies: [
+                "SkiffCore", "ConfigYAML", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: settings),
         // The Bucket protocol, the filesystem bucket, the prefixed and instrumented wrappers.
         .target(
             name: "ObjectStorage",
             dependencies: [
-                "SkiffCore", .product(name: "Crypto", package: "swift-crypto"),
+                "SkiffCore", "FileIO", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -76,8 +86,8 @@ let package = Package(
         .target(
             name: "S3",
             dependencies: [
-                "SkiffCore", "ObjectStorage", "ConfigYAML", "SigV4", "BlockingWork", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Yams", package: "Yams"),
+                "SkiffCore", "FileIO", "ObjectStorage", "ConfigYAML", "HTTPClientConfig", "SigV4", "BlockingWork",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -90,14 +100,14 @@ let package = Package(
         .target(
             name: "ObjstoreConfig",
             dependencies: [
-                "SkiffCore", "ObjectStorage", "S3", "ConfigYAML", .product(name: "Yams", package: "Yams"),
+                "SkiffCore", "FileIO", "ObjectStorage", "S3", "ConfigYAML",
             ],
             swiftSettings: settings),
         // Prometheus' HTTP API as the sidecar uses it: readiness, external labels, flags, version.
         .target(
             name: "PrometheusClient",
             dependencies: [
-                "SkiffCore",
+                "SkiffCore", "ConfigYAML", "HTTPClientConfig",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -239,7 +249,7 @@ let package = Package(
         .testTarget(
             name: "ObjectStorageTests",
             dependencies: [
-                "ObjectStorage", "S3", "ObjstoreConfig", "TestSupport",
+                "ObjectStorage", "S3", "ObjstoreConfig", "FileIO", "TestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics")],
             swiftSettings: settings),
         .testTarget(

@@ -4,6 +4,7 @@
     import Darwin
 #endif
 import Crypto
+import FileIO
 import SkiffCore
 
 /// A bucket in a local directory, in Thanos' FILESYSTEM layout: the object `key` is the plain file
@@ -31,10 +32,10 @@ public struct FilesystemBucket: Bucket {
         self.directory = root
         do throws(Errno) {
             guard !root.isEmpty else { throw Errno(code: ENOENT) }
-            try makeDirectories(root)
+            try Posix.makeDirectories(root)
             // Write a file: permission bits do not tell (root bypasses them), and neither does access(2) on every mount.
-            let probe = root + "/" + ObjectKey.tempPrefix + "probe-" + randomHex()
-            let fd = try openFile(probe, O_WRONLY | O_CREAT | O_EXCL)
+            let probe = root + "/" + ObjectKey.tempPrefix + "probe-" + Posix.randomHex()
+            let fd = try AtomicFile.create(probe)
             close(fd)
             unlink(probe)
         } catch {
@@ -55,7 +56,7 @@ public struct FilesystemBucket: Bucket {
         try ObjectKey.validate(key, op: "upload")
         let source: Int32
         do throws(Errno) {
-            source = try openFile(path, O_RDONLY)
+            source = try Posix.openFile(path, O_RDONLY)
         } catch {
             if error.code == ENOENT {
                 throw SkiffError(.blockVanished, "upload \(key): source file \(path) is gone", transient: false)
@@ -76,14 +77,14 @@ public struct FilesystemBucket: Bucket {
             while true {
                 let n: Int
                 do throws(Errno) {
-                    n = try readSome(source, into: buffer)
+                    n = try Posix.readSome(source, into: buffer, path: path)
                 } catch {
                     throw SkiffError(.io, "upload \(key): read \(path): \(error.reason)", transient: error.isTransient)
                 }
                 if n == 0 { break }
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
                 hasher?.update(bufferPointer: chunk)
-                do throws(Errno) { try writeAll(out, chunk) } catch { throw osError("upload", key, error) }
+                do throws(Errno) { try Posix.writeAll(out, chunk, path: key) } catch { throw osError("upload", key, error) }
                 copied += Int64(n)
             }
             if copied != size {
@@ -103,30 +104,30 @@ public struct FilesystemBucket: Bucket {
         try ObjectKey.validate(key, op: "upload")
         try writeAtomically(key: key) { (out: Int32) throws(SkiffError) in
             do throws(Errno) {
-                // withUnsafeBytes only rethrows untyped errors, so the result is carried out.
-                try bytes.withUnsafeBytes { raw in Result { () throws(Errno) in try writeAll(out, raw) } }.get()
+                try Posix.writeAll(out, bytes, path: key)
             } catch {
                 throw osError("upload", key, error)
             }
         }
     }
 
-    /// Creates a temp file beside the object's final path, lets `fill` write it, then fsyncs it,
-    /// renames it over the final name and fsyncs the directory. On any error the temp file is
-    /// removed and nothing appears under `key`.
+    /// Creates a temp file beside the object's final path, lets `fill` write it, then commits it
+    /// (`AtomicFile.commit`: fsync, rename over the final name, fsync of the directory). On any
+    /// error the temp file is removed and nothing appears under `key`.
     private func writeAtomically(key: String, fill: (Int32) throws(SkiffError) -> Void) throws(SkiffError) {
         let target = path(of: key)
-        let dir = parentPath(target)
+        let dir = Posix.dirname(target)
         var temp = ""
         var fd: Int32 = -1
         do throws(Errno) {
-            // A concurrent delete may remove the (then empty) directory between mkdir and open.
+            // A concurrent delete may remove the (then empty) directory between mkdir and open:
+            // retried, but only twice, so a directory that keeps vanishing fails with ENOENT.
             for attempt in 1...3 {
-                try makeDirectories(dir)
+                try Posix.makeDirectories(dir)
                 removeStaleTemps(of: target)
-                temp = dir + "/" + Self.tempPrefix(of: target) + randomHex()
+                temp = dir + "/" + Self.tempPrefix(of: target) + Posix.randomHex()
                 do throws(Errno) {
-                    fd = try openFile(temp, O_WRONLY | O_CREAT | O_EXCL)
+                    fd = try AtomicFile.create(temp)
                     break
                 } catch where error.code == ENOENT && attempt < 3 {
                     continue
@@ -137,25 +138,20 @@ public struct FilesystemBucket: Bucket {
             throw osError("upload", key, error)
         }
 
-        var renamed = false
+        var committed = false
         defer {
-            if fd >= 0 { close(fd) }
-            if !renamed {
+            if !committed {
                 unlink(temp)
                 removeEmptyParents(of: target)  // a failed first upload into a dir leaves no empty dir
             }
         }
-        try fill(fd)
-        do throws(Errno) {
-            try sys { fsync(fd) }
-            let closing = fd
-            fd = -1
-            // Not retried on EINTR: Linux has closed the descriptor anyway, and it may be reused.
-            if close(closing) != 0 && errno != EINTR { throw Errno.current }
-            try sys { rename(temp, target) }
-            renamed = true
-            try fsyncDirectory(dir)
-        } catch {
+        do throws(SkiffError) { try fill(fd) } catch {
+            close(fd)
+            throw error
+        }
+        committed = true  // commit closes the descriptor and removes the temp file itself on failure
+        do throws(Errno) { try AtomicFile.commit(fd, temp: temp, target: target) } catch {
+            removeEmptyParents(of: target)
             throw osError("upload", key, error)
         }
     }
@@ -164,11 +160,11 @@ public struct FilesystemBucket: Bucket {
 
     public func attributes(key: String) async throws(SkiffError) -> ObjectAttributes? {
         try ObjectKey.validate(key, op: "stat")
-        let status: stat?
-        do throws(Errno) { status = try fileStatus(path(of: key)) } catch { throw osError("stat", key, error) }
+        let status: Posix.Status?
+        do throws(Errno) { status = try Posix.statusIfPresent(path(of: key)) } catch { throw osError("stat", key, error) }
         // A directory is a "common prefix", not an object, as on S3.
-        guard let status, !isDirectory(status) else { return nil }
-        return ObjectAttributes(size: Int64(status.st_size), lastModifiedMillis: modifiedMillis(status))
+        guard let status, status.kind != .directory else { return nil }
+        return ObjectAttributes(size: status.size, lastModifiedMillis: status.modifiedMillis)
     }
 
     public func read(
@@ -177,22 +173,22 @@ public struct FilesystemBucket: Bucket {
     ) async throws(SkiffError) {
         try ObjectKey.validate(key, op: "read")
         let fd: Int32
-        var status = stat()
+        let status: Posix.Status
         do throws(Errno) {
-            fd = try openFile(path(of: key), O_RDONLY)
-            do throws(Errno) { try sys { fstat(fd, &status) } } catch {
+            fd = try Posix.openFile(path(of: key), O_RDONLY)
+            do throws(Errno) { status = try Posix.status(fd: fd, path: key) } catch {
                 close(fd)
                 throw error
             }
-        } catch where error.code == ENOENT || error.code == ENOTDIR {
+        } catch where error.vanished {
             throw SkiffError(.notFound, "read \(key): no such object", transient: false)
         } catch {
             throw osError("read", key, error)
         }
         defer { close(fd) }
-        if isDirectory(status) { throw SkiffError(.notFound, "read \(key): no such object", transient: false) }
+        if status.kind == .directory { throw SkiffError(.notFound, "read \(key): no such object", transient: false) }
 
-        let size = Int64(status.st_size)
+        let size = status.size
         var offset = min(max(range?.lowerBound ?? 0, 0), size)
         let end = min(range?.upperBound ?? size, size)
         guard offset < end else { return }
@@ -202,9 +198,7 @@ public struct FilesystemBucket: Bucket {
             let want = Int(min(Int64(buffer.count), end - offset))
             let n: Int
             do throws(Errno) {
-                n = try buffer.withUnsafeMutableBytes { raw in
-                    Result { () throws(Errno) in try sys { pread(fd, raw.baseAddress, want, off_t(offset)) } }
-                }.get()
+                n = try Posix.readSome(fd, into: &buffer, count: want, at: offset, path: key)
             } catch {
                 throw osError("read", key, error)
             }
@@ -235,9 +229,9 @@ public struct FilesystemBucket: Bucket {
             let keys = child.hasSuffix("/") ? try await list(prefix: child, recursive: true) : [child]
             var entries: [ObjectEntry] = []
             for key in keys {
-                let status: stat?
-                do throws(Errno) { status = try fileStatus(path(of: key)) } catch { throw osError("stat", key, error) }
-                if let status { entries.append(ObjectEntry(key: key, size: Int64(status.st_size))) }  // else: deleted meanwhile
+                let status: Posix.Status?
+                do throws(Errno) { status = try Posix.statusIfPresent(path(of: key)) } catch { throw osError("stat", key, error) }
+                if let status { entries.append(ObjectEntry(key: key, size: status.size)) }  // else: deleted meanwhile
             }
             if !entries.isEmpty { try await page(entries) }
         }
@@ -249,8 +243,8 @@ public struct FilesystemBucket: Bucket {
     private func collect(dirKey: String, prefix: String, recursive: Bool, into keys: inout [String]) throws(Errno) {
         let entries: [(name: String, isDirectory: Bool)]
         do throws(Errno) {
-            entries = try directoryEntries(dirKey.isEmpty ? directory : directory + "/" + dirKey)
-        } catch where error.code == ENOENT || error.code == ENOTDIR {
+            entries = try Posix.entries(dirKey.isEmpty ? directory : directory + "/" + dirKey)
+        } catch where error.vanished {
             return  // nothing under this prefix
         }
         for entry in entries where !entry.name.hasPrefix(ObjectKey.tempPrefix) {
@@ -273,7 +267,7 @@ public struct FilesystemBucket: Bucket {
         try ObjectKey.validate(key, op: "delete")
         let target = path(of: key)
         do throws(Errno) {
-            try sys { unlink(target) }
+            try Posix.retryingEINTR("unlink") { unlink(target) }
         } catch where [ENOENT, ENOTDIR, EISDIR].contains(error.code) {
             return  // absent (or only a "directory"): nothing to delete, as on S3
         } catch {
@@ -298,9 +292,9 @@ public struct FilesystemBucket: Bucket {
     }
 
     private func removeStaleTemps(of target: String) {
-        let dir = parentPath(target)
+        let dir = Posix.dirname(target)
         let prefix = Self.tempPrefix(of: target)
-        for entry in (try? directoryEntries(dir)) ?? [] where !entry.isDirectory && entry.name.hasPrefix(prefix) {
+        for entry in (try? Posix.entries(dir)) ?? [] where !entry.isDirectory && entry.name.hasPrefix(prefix) {
             unlink(dir + "/" + entry.name)
         }
     }
@@ -311,9 +305,9 @@ public struct FilesystemBucket: Bucket {
     /// listings show no "directory" without objects, as on S3. rmdir only removes empty ones; an
     /// upload racing with it retries its mkdir (see `writeAtomically`).
     private func removeEmptyParents(of path: String) {
-        var dir = parentPath(path)
+        var dir = Posix.dirname(path)
         while dir.utf8.count > directory.utf8.count && rmdir(dir) == 0 {
-            dir = parentPath(dir)
+            dir = Posix.dirname(dir)
         }
     }
 }

@@ -1,9 +1,9 @@
 import ConfigYAML
+import FileIO
 import Foundation
 import ObjectStorage
 import S3
 import SkiffCore
-import Yams
 
 /// Which bucket to ship to: Thanos' objstore YAML (`--objstore.config-file`), so one file serves
 /// Thanos and Skiff.
@@ -55,7 +55,7 @@ public struct BucketConfig: Equatable, Sendable {
         path: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(SkiffError) -> BucketConfig {
         let bytes: [UInt8]
-        do throws(Errno) { bytes = try readFile(path) } catch {
+        do throws(Errno) { bytes = try Posix.readAll(path) } catch {
             throw SkiffError(
                 .invalidArgument,
                 "read bucket config \(path): \(error.reason); pass --objstore.config-file the path of a Thanos objstore YAML file"
@@ -89,8 +89,8 @@ public struct BucketConfig: Equatable, Sendable {
         // Checked before YAML parsing, which rejects tabs as indentation even in a blank file.
         if yaml.allSatisfy(\.isWhitespace) { throw empty }
         let text = try substituteEnvironment(yaml, environment, source: source)
-        guard let root = try compose(text, source: source) else { throw empty }
-        let top = try StrictMapping(root, in: source, section: nil, allowed: ["type", "config", "prefix"])
+        guard let root = try StrictMapping.document(text, source: source) else { throw empty }
+        let top = try StrictMapping(root, source: source, allowed: ["type", "config", "prefix"])
         guard let rawType = try top.string("type") else {
             throw SkiffError(.invalidArgument, "\(source) has no type; set type: FILESYSTEM")
         }
@@ -105,15 +105,14 @@ public struct BucketConfig: Equatable, Sendable {
         let provider: Provider
         switch type {
         case "FILESYSTEM":
-            let config = try StrictMapping(
-                top.node("config"), in: source, section: "FILESYSTEM", allowed: ["directory"])
+            let config = try top.mapping("config", allowed: ["directory"])
             guard let directory = try config.string("directory"), !directory.isEmpty else {
                 throw SkiffError(
                     .invalidArgument, "\(source) has no config.directory; FILESYSTEM needs the directory to ship blocks to")
             }
             provider = .filesystem(directory: absolute(directory))
         case "S3":
-            provider = .s3(try S3Config.parse(top.node("config"), source: source, environment: environment))
+            provider = .s3(try S3Config.parse(top.mapping("config", allowed: S3Config.keys), environment: environment))
         default:
             if notYetSupported.contains(type) {
                 throw SkiffError(.invalidArgument, "bucket type \(type) is not supported yet; supported: \(supported)")
@@ -123,49 +122,10 @@ public struct BucketConfig: Equatable, Sendable {
         return BucketConfig(provider: provider, prefix: prefix)
     }
 
-    /// The YAML's root node, or nil for an empty (or comments-only) document. Errors carry the
-    /// position and libyaml's problem text, not Yams' snippet of the offending line: it may hold a secret.
-    private static func compose(_ text: String, source: String) throws(SkiffError) -> Node? {
-        do {
-            return try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            let detail: String
-            switch error {
-            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-                .composer(_, let problem, let mark, _):
-                detail = "\(problem) at line \(mark.line), column \(mark.column)"
-            case .duplicatedKeysInMapping(let duplicates, _):
-                detail = "duplicate key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", "))"
-            case .reader(let problem, _, _, _):
-                detail = problem
-            default:
-                detail = "cannot parse it"
-            }
-            throw SkiffError(.invalidArgument, "\(source) is not valid YAML: \(detail)")
-        } catch {
-            throw SkiffError(.invalidArgument, "\(source) is not valid YAML")
-        }
-    }
-
     /// `path` made absolute against the current directory, without "." or empty segments.
     static func absolute(_ path: String) -> String {
         let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         let segments = full.split(separator: "/").filter { $0 != "." }
         return "/" + segments.joined(separator: "/")
-    }
-
-    /// The whole file at `path`.
-    private static func readFile(_ path: String) throws(Errno) -> [UInt8] {
-        let fd = try openFile(path, O_RDONLY)
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { raw in
-                Result { () throws(Errno) in try readSome(fd, into: raw) }
-            }.get()
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-        }
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPClientConfig
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -24,27 +25,14 @@ public final class PrometheusClient: Sendable {
     public init(url: String, config: PrometheusHTTPClientConfig = .init()) throws(SkiffError) {
         let (base, host) = try Self.normalize(url)
         try config.validate()
-        if !config.tls.serverName.isEmpty && config.tls.serverName != host {
-            throw SkiffError(
-                .invalidArgument,
-                "--prometheus.http-client: tls_config.server_name different from the URL's host is not supported yet; put \(config.tls.serverName) in --prometheus.url instead",
-                transient: false)
-        }
+        try config.tls.checkServerName(host: host, source: PrometheusHTTPClientConfig.source, key: "tls_config.server_name")
         self.url = base
         self.authorization = try Self.authorization(config)
         self.logger = Logger(label: "skiff.prometheus")
-        let tls = base.hasPrefix("https://") ? try Self.tlsConfiguration(config.tls) : nil
-        let transport = config.transport
-        var httpConfig = HTTPClient.Configuration(
-            tlsConfiguration: tls,
-            redirectConfiguration: .disallow,
-            timeout: .init(
-                connect: .milliseconds(transport.tlsHandshakeTimeoutMillis),
-                read: transport.responseHeaderTimeoutMillis > 0 ? .milliseconds(transport.responseHeaderTimeoutMillis) : nil),
-            connectionPool: .init(
-                idleTimeout: .milliseconds(transport.idleConnectionTimeoutMillis),
-                concurrentHTTP1ConnectionsPerHostSoftLimit: transport.maxConnectionsPerHost > 0 ? transport.maxConnectionsPerHost : 8),
-            decompression: .disabled)
+        let tls =
+            base.hasPrefix("https://")
+            ? try config.tls.clientConfiguration(source: PrometheusHTTPClientConfig.source, key: "tls_config") : nil
+        var httpConfig = config.transport.clientConfiguration(tls: tls, defaultConnectionsPerHost: 8)
         httpConfig.httpVersion = .automatic
         // Fail a refused connect at once, saying so, instead of retrying until the call times out
         // with no reason given; callers (the heartbeat, the readiness wait) retry on their own.
@@ -58,7 +46,7 @@ public final class PrometheusClient: Sendable {
         try? await http.shutdown()
     }
 
-    // MARK: - URL, credentials, TLS
+    // MARK: - URL and credentials
 
     /// Accepts `http(s)://host[:port][/prefix]`; returns the URL without a trailing slash and the
     /// host. Credentials in the URL are refused (and the URL not echoed) so they never reach logs.
@@ -110,24 +98,6 @@ public final class PrometheusClient: Sendable {
         if !config.bearerTokenFile.isEmpty { return "Bearer " + (try read(config.bearerTokenFile, "bearer_token_file")) }
         if !config.bearerToken.isEmpty { return "Bearer " + config.bearerToken }
         return nil
-    }
-
-    private static func tlsConfiguration(_ tls: PrometheusHTTPClientConfig.TLS) throws(SkiffError) -> TLSConfiguration {
-        var result = TLSConfiguration.makeClientConfiguration()
-        do {
-            if !tls.caFile.isEmpty { result.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(tls.caFile)) }
-            if !tls.certFile.isEmpty {
-                result.certificateChain = try NIOSSLCertificate.fromPEMFile(tls.certFile).map { .certificate($0) }
-                result.privateKey = .privateKey(try NIOSSLPrivateKey(file: tls.keyFile, format: .pem))
-            }
-        } catch {
-            throw SkiffError(
-                .invalidArgument,
-                "--prometheus.http-client: tls_config: cannot load the CA, certificate or key file (\(error)); check the paths and that they are PEM",
-                transient: false)
-        }
-        if tls.insecureSkipVerify { result.certificateVerification = .none }
-        return result
     }
 
     // MARK: - Sending

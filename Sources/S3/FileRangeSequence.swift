@@ -1,4 +1,5 @@
 import Crypto
+import FileIO
 import Foundation
 import NIOCore
 import ObjectStorage
@@ -70,16 +71,19 @@ struct FileRangeSequence: AsyncSequence, Sendable {
             let end = source.offset + source.length
             guard position < end else { return nil }
             if fd < 0 {
-                fd = open(source.path, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else {
-                    throw SkiffError(.blockVanished, "open \(source.path): \(String(cString: strerror(errno)))")
+                do throws(Errno) { fd = try Posix.openFile(source.path, O_RDONLY) } catch {
+                    throw SkiffError(.blockVanished, "open \(source.path): \(error.reason)")
                 }
             }
             let want = Int(Swift.min(Int64(buffer.count), end - position))
-            let got = buffer.withUnsafeMutableBytes { raw in pread(fd, raw.baseAddress, want, off_t(position)) }
+            let got: Int
+            do throws(Errno) {
+                got = try Posix.readSome(fd, into: &buffer, count: want, at: position, path: source.path)
+            } catch {
+                throw SkiffError(.blockVanished, "read \(source.path) at \(position): \(error.reason)")
+            }
             guard got > 0 else {
-                let why = got == 0 ? "the file ended early" : String(cString: strerror(errno))
-                throw SkiffError(.blockVanished, "read \(source.path) at \(position): \(why)")
+                throw SkiffError(.blockVanished, "read \(source.path) at \(position): the file ended early")
             }
             position += Int64(got)
             guard let expected = source.expectedSHA256 else { return ByteBuffer(bytes: buffer[0..<got]) }

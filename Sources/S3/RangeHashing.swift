@@ -1,5 +1,6 @@
 import BlockingWork
 import Crypto
+import FileIO
 import Foundation
 import SkiffCore
 import Synchronization
@@ -33,8 +34,10 @@ func hashRangeOffPool(
 func hashRange(
     _ path: String, offset: Int64, length: Int64, md5: Bool = false, whole: RunningSHA256? = nil
 ) throws(SkiffError) -> RangeDigests {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SkiffError(.blockVanished, "open \(path): \(String(cString: strerror(errno)))") }
+    let fd: Int32
+    do throws(Errno) { fd = try Posix.openFile(path, O_RDONLY) } catch {
+        throw SkiffError(.blockVanished, "open \(path): \(error.reason)")
+    }
     defer { close(fd) }
     var sha = SHA256()
     var md = Insecure.MD5()
@@ -43,11 +46,11 @@ func hashRange(
     let end = offset + length
     while position < end {
         let want = Int(min(Int64(buffer.count), end - position))
-        let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(position)) }
-        guard got > 0 else {
-            let why = got == 0 ? "the file ended early" : String(cString: strerror(errno))
-            throw SkiffError(.blockVanished, "read \(path) at \(position): \(why)")
+        let got: Int
+        do throws(Errno) { got = try Posix.readSome(fd, into: &buffer, count: want, at: position, path: path) } catch {
+            throw SkiffError(.blockVanished, "read \(path) at \(position): \(error.reason)")
         }
+        guard got > 0 else { throw SkiffError(.blockVanished, "read \(path) at \(position): the file ended early") }
         let piece = buffer[0..<got]
         sha.update(data: piece)
         if md5 { md.update(data: piece) }

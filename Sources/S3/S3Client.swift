@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CoreMetrics
 import Foundation
+import HTTPClientConfig
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -74,17 +75,16 @@ final class S3Client: Sendable {
         }
         origin = "\(config.insecure ? "http" : "https")://\(host)"
 
-        var httpConfig = HTTPClient.Configuration(
-            tlsConfiguration: config.insecure ? nil : try Self.tlsConfiguration(config.tls),
-            redirectConfiguration: .disallow,
-            timeout: .init(
-                connect: .milliseconds(config.tlsHandshakeTimeoutMillis),
-                read: .milliseconds(config.responseHeaderTimeoutMillis)),
-            connectionPool: .init(
-                idleTimeout: .milliseconds(config.idleConnectionTimeoutMillis),
-                concurrentHTTP1ConnectionsPerHostSoftLimit: config.maxConnectionsPerHost > 0
-                    ? config.maxConnectionsPerHost : 16),
-            decompression: .disabled)
+        let tls: TLSConfiguration?
+        if config.insecure {
+            tls = nil
+        } else {
+            let source = "S3 bucket config", key = "config.http_config.tls_config"
+            let hostname = host.hasPrefix("[") ? String(host.dropFirst().prefix { $0 != "]" }) : String(host.prefix { $0 != ":" })
+            try config.tls.checkServerName(host: hostname, source: source, key: key + ".server_name")
+            tls = try config.tls.clientConfiguration(source: source, key: key)
+        }
+        var httpConfig = config.transport.clientConfiguration(tls: tls, defaultConnectionsPerHost: 16)
         httpConfig.httpVersion = .http1Only
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
     }
@@ -104,25 +104,6 @@ final class S3Client: Sendable {
             let known = hostname.hasSuffix("amazonaws.com") || hostname.hasSuffix("aliyuncs.com")
             return known && !(config.bucket.contains(".") && !config.insecure)
         }
-    }
-
-    private static func tlsConfiguration(_ tls: S3Config.TLS) throws(SkiffError) -> TLSConfiguration {
-        var result = TLSConfiguration.makeClientConfiguration()
-        do {
-            if let caFile = tls.caFile {
-                result.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-            }
-            if let certFile = tls.certFile, let keyFile = tls.keyFile {
-                result.certificateChain = try NIOSSLCertificate.fromPEMFile(certFile).map { .certificate($0) }
-                result.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
-            }
-        } catch {
-            throw SkiffError(
-                .invalidArgument,
-                "S3 http_config.tls_config: cannot load the CA, certificate or key file (\(error)); check the paths and that they are PEM")
-        }
-        if tls.insecureSkipVerify { result.certificateVerification = .none }
-        return result
     }
 
     /// Where a key lives, for messages: `s3://bucket/key at endpoint`.

@@ -1,7 +1,7 @@
 import ConfigYAML
+import HTTPClientConfig
 import ObjectStorage
 import SkiffCore
-import Yams
 
 /// The `type: S3` section of Thanos' objstore YAML, as Skiff understands it.
 ///
@@ -26,15 +26,6 @@ public struct S3Config: Equatable, Sendable {
         case v1, v2
     }
 
-    /// TLS settings for the S3 endpoint (`http_config.tls_config`).
-    public struct TLS: Equatable, Sendable {
-        public var caFile: String?
-        public var certFile: String?
-        public var keyFile: String?
-        public var serverName: String?
-        public var insecureSkipVerify = false
-    }
-
     public var bucket: String
     /// `host` or `host:port`, no scheme (Thanos' form).
     public var endpoint: String
@@ -54,13 +45,10 @@ public struct S3Config: Equatable, Sendable {
     public var maxRetries = 10
     /// `x-amz-meta-*` headers put on every uploaded object.
     public var userMetadata: [String: String] = [:]
-    public var idleConnectionTimeoutMillis: Int64 = 90_000
-    /// How long to wait for response headers after the request was sent (Thanos: 2m).
-    public var responseHeaderTimeoutMillis: Int64 = 120_000
-    public var tlsHandshakeTimeoutMillis: Int64 = 10_000
-    /// 0: no limit (Skiff then uses its default pool size).
-    public var maxConnectionsPerHost = 0
-    public var tls = TLS()
+    /// `http_config`'s transport keys, with Thanos objstore's defaults (response headers within 2m).
+    public var transport = HTTPTransport.objstoreDefaults
+    /// `http_config.tls_config` (and the older `http_config.insecure_skip_verify`).
+    public var tls = TLSConfig()
 
     /// Whether requests carry a session token (the token itself is never exposed).
     public var hasSessionToken: Bool { sessionToken != nil }
@@ -75,36 +63,30 @@ public struct S3Config: Equatable, Sendable {
 }
 
 extension S3Config {
-    static let keys = [
+    package static let keys = [
         "bucket", "endpoint", "region", "access_key", "secret_key", "session_token", "insecure",
         "put_user_metadata", "http_config", "list_objects_version", "bucket_lookup_type", "part_size",
         "disable_multipart", "max_retries", "send_content_md5", "disable_dualstack",
         // Known to Thanos, rejected below unless left at their off/empty value.
         "aws_sdk_auth", "signature_version2", "sse_config", "sts_endpoint", "trace",
     ]
-    static let httpKeys = [
-        "idle_conn_timeout", "response_header_timeout", "tls_handshake_timeout", "insecure_skip_verify",
-        "tls_config", "max_conns_per_host",
-        // Go transport tuning without a counterpart in Skiff's client: accepted, no effect.
-        "max_idle_conns", "max_idle_conns_per_host", "expect_continue_timeout", "disable_compression",
-    ]
-    static let tlsKeys = ["ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"]
+    /// objstore's `HTTPConfig`: the shared transport keys, TLS, and the older top-level switch.
+    static let httpKeys = HTTPTransport.keys + ["insecure_skip_verify", "tls_config"]
 
     /// Parses the `config:` mapping of a `type: S3` bucket config. Credentials missing from the file
     /// come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
-    package static func parse(_ node: Node?, source: String, environment: [String: String]) throws(SkiffError) -> S3Config {
-        let config = try StrictMapping(node, in: source, section: "S3", allowed: keys)
-        func fail(_ message: String) -> SkiffError { SkiffError(.invalidArgument, "\(source): \(message)") }
+    /// `config` is that mapping, read with `keys` allowed.
+    package static func parse(_ config: StrictMapping, environment: [String: String]) throws(SkiffError) -> S3Config {
+        func fail(_ message: String) -> SkiffError { config.fail(message) }
 
         for key in ["aws_sdk_auth", "signature_version2"] where try config.bool(key) == true {
             throw fail("config.\(key) is not supported yet; remove it and use access_key/secret_key or the AWS_* environment variables")
         }
-        for key in ["sse_config", "sts_endpoint"] where try config.isSet(key) {
+        for key in ["sse_config", "sts_endpoint"] where config.isSet(key) {
             throw fail("config.\(key) is not supported yet; remove it to ship without it")
         }
-        if let trace = config.node("trace"), trace.null == nil {
-            let traceConfig = try StrictMapping(trace, in: source, section: "S3 trace", allowed: ["enable"])
-            if try traceConfig.bool("enable") == true { throw fail("config.trace.enable is not supported yet; remove it") }
+        if try config.mapping("trace", allowed: ["enable"]).bool("enable") == true {
+            throw fail("config.trace.enable is not supported yet; remove it")
         }
 
         guard let bucket = try config.string("bucket"), !bucket.isEmpty else {
@@ -164,39 +146,12 @@ extension S3Config {
         _ = try config.bool("disable_dualstack")  // Skiff never uses dual-stack endpoints.
         result.userMetadata = try config.stringMap("put_user_metadata")
 
-        if let http = config.node("http_config"), http.null == nil {
-            try result.parseHTTP(StrictMapping(http, in: source, section: "S3 http_config", allowed: httpKeys), source: source)
-        }
+        let http = try config.mapping("http_config", allowed: httpKeys)
+        try result.transport.read(http)
+        result.tls = try TLSConfig.parse(http.mapping("tls_config", allowed: TLSConfig.keys))
+        // objstore's older switch, kept by Thanos beside tls_config's: either one turns checks off.
+        if try http.bool("insecure_skip_verify") == true { result.tls.insecureSkipVerify = true }
         return result
-    }
-
-    private mutating func parseHTTP(_ http: StrictMapping, source: String) throws(SkiffError) {
-        if let value = try http.duration("idle_conn_timeout") { idleConnectionTimeoutMillis = value }
-        if let value = try http.duration("response_header_timeout") { responseHeaderTimeoutMillis = value }
-        if let value = try http.duration("tls_handshake_timeout") { tlsHandshakeTimeoutMillis = value }
-        _ = try http.duration("expect_continue_timeout")
-        _ = try http.integer("max_idle_conns")
-        _ = try http.integer("max_idle_conns_per_host")
-        _ = try http.bool("disable_compression")
-        if let value = try http.integer("max_conns_per_host") {
-            guard value >= 0 else {
-                throw SkiffError(.invalidArgument, "\(source): config.http_config.max_conns_per_host must be 0 or more")
-            }
-            maxConnectionsPerHost = Int(value)
-        }
-        tls.insecureSkipVerify = try http.bool("insecure_skip_verify") ?? false
-        if let node = http.node("tls_config"), node.null == nil {
-            let config = try StrictMapping(node, in: source, section: "S3 http_config.tls_config", allowed: S3Config.tlsKeys)
-            tls.caFile = try config.string("ca_file").flatMap { $0.isEmpty ? nil : $0 }
-            tls.certFile = try config.string("cert_file").flatMap { $0.isEmpty ? nil : $0 }
-            tls.keyFile = try config.string("key_file").flatMap { $0.isEmpty ? nil : $0 }
-            tls.serverName = try config.string("server_name").flatMap { $0.isEmpty ? nil : $0 }
-            if try config.bool("insecure_skip_verify") == true { tls.insecureSkipVerify = true }
-            if (tls.certFile == nil) != (tls.keyFile == nil) {
-                throw SkiffError(
-                    .invalidArgument, "\(source): config.http_config.tls_config needs both cert_file and key_file, or neither")
-            }
-        }
     }
 }
 

@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import FileIO
 import PromWire
 import SkiffCore
 
@@ -28,8 +29,8 @@ public enum BlockChecker {
     static func checkChunks(_ block: LocalBlock) throws(SkiffError) -> [String] {
         let dir = Posix.join(block.dir, "chunks")
         let names: [String]
-        do throws(Posix.Failure) {
-            guard try Posix.status(dir).kind == .directory else { throw Posix.Failure(errno: ENOTDIR, what: dir) }
+        do throws(Errno) {
+            guard try Posix.status(dir).kind == .directory else { throw Errno(code: ENOTDIR, what: dir) }
             names = try Posix.list(dir)
         } catch {
             throw classify(error, block, missing: "has no chunks dir")
@@ -107,7 +108,7 @@ public enum BlockChecker {
     }
 
     /// ENOENT means either Prometheus deleted the whole block (vanished) or one file is missing (corrupt).
-    static func classify(_ error: Posix.Failure, _ block: LocalBlock, missing: String) -> SkiffError {
+    static func classify(_ error: Errno, _ block: LocalBlock, missing: String) -> SkiffError {
         guard error.vanished else { return SkiffError(.io, "block \(block.meta.ulid): \(error.message)") }
         if (try? Posix.exists(block.dir)) == false { return vanished(block) }
         return corrupt(block, missing)

@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import FileIO
 import SkiffCore
 
 /// A finished Prometheus block dir whose meta.json parsed.

@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import FileIO
 import SkiffCore
 
 /// An exclusive lock on `<tsdb>/thanos/skiff.lock`, so two Skiff processes never ship the same
@@ -19,9 +20,8 @@ public final class DataDirLock: Sendable {
             throw SkiffError(.io, "create \(dir): \(String(cString: strerror(errno)))", transient: false)
         }
         path = dir + "/skiff.lock"
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else {
-            throw SkiffError(.io, "open \(path): \(String(cString: strerror(errno)))", transient: false)
+        do throws(Errno) { fd = try Posix.openFile(path, O_RDWR | O_CREAT, mode: 0o640) } catch {
+            throw SkiffError(.io, error.message, transient: false)
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)

@@ -6,6 +6,7 @@
     import Darwin
 #endif
 import Crypto
+import FileIO
 import SkiffCore
 
 /// Streaming SHA-256 of a file, the hash Thanos records in meta.json `thanos.files`.
@@ -51,7 +52,7 @@ public enum FileDigest {
         while true {
             let n: Int
             do {
-                n = try Posix.readSome(fd, buffer.baseAddress!, bufferSize, path: path)
+                n = try Posix.readSome(fd, into: buffer, path: path)
             } catch {
                 throw SkiffError(.io, "cannot read \(label) at offset \(size): \(error.reason)")
             }

@@ -1,3 +1,4 @@
+import FileIO
 import SkiffCore
 
 /// `<tsdb>/thanos.shipper.json`, the list of uploaded blocks that Thanos' shipper keeps and that

@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import FileIO
 import SkiffCore
 
 /// A file of a block in its staging dir, ready to hash and upload.
@@ -48,12 +49,12 @@ public struct Stager: Sendable {
         let segments = try BlockChecker.check(block)
         let ulid = block.meta.ulid
         let dir = stagingDir(ulid)
-        do throws(Posix.Failure) {
+        do throws(Errno) {
             try Posix.removeTree(dir)
             // One level at a time from <tsdb>/thanos down: never create anything above it.
             let thanos = Posix.dirname(root)
             for path in [thanos, root, dir, Posix.join(dir, "chunks")] {
-                guard mkdir(path, 0o750) == 0 || errno == EEXIST else { throw Posix.fail("mkdir \(path)") }
+                guard mkdir(path, 0o750) == 0 || errno == EEXIST else { throw Errno.current("mkdir \(path)") }
             }
         } catch {
             throw SkiffError(.io, "cannot prepare staging dir \(dir): \(error.message); check that \(tsdbPath)/thanos is writable")
@@ -69,10 +70,10 @@ public struct Stager: Sendable {
                 throw BlockChecker.classify(error, block, missing: "lost \(rel) while it was being staged")
             }
         }
-        do throws(Posix.Failure) {
+        do throws(Errno) {
             // Make the staged names durable: after a power loss a resumed run must not find half a dir.
-            try Posix.fsyncDir(Posix.join(dir, "chunks"))
-            try Posix.fsyncDir(dir)
+            try Posix.fsyncDirectory(Posix.join(dir, "chunks"))
+            try Posix.fsyncDirectory(dir)
         } catch {
             throw SkiffError(.io, "cannot sync staging dir \(dir): \(error.message)")
         }
@@ -132,7 +133,7 @@ public struct Stager: Sendable {
 
     /// Removes a block's staging dir (links only: the block's own files are untouched).
     public func remove(_ ulid: ULID) throws(SkiffError) {
-        do throws(Posix.Failure) {
+        do throws(Errno) {
             try Posix.removeTree(stagingDir(ulid))
         } catch {
             throw SkiffError(.io, "cannot remove staging dir of block \(ulid): \(error.message)")
@@ -152,14 +153,14 @@ public struct Stager: Sendable {
 
     /// Hard link, or a copy where the file system cannot link (another device, no link support,
     /// too many links). AT_SYMLINK_FOLLOW links the file itself should the source be a symlink.
-    static func linkOrCopy(_ source: String, _ target: String) throws(Posix.Failure) {
+    static func linkOrCopy(_ source: String, _ target: String) throws(Errno) {
         if linkat(AT_FDCWD, source, AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 { return }
-        let failure = Posix.fail("link \(source) to \(target)")
-        guard [EXDEV, EPERM, ENOTSUP, EOPNOTSUPP, EMLINK].contains(failure.errno) else { throw failure }
+        let failure = Errno.current("link \(source) to \(target)")
+        guard [EXDEV, EPERM, ENOTSUP, EOPNOTSUPP, EMLINK].contains(failure.code) else { throw failure }
         try copy(source, target)
     }
 
-    static func copy(_ source: String, _ target: String) throws(Posix.Failure) {
+    static func copy(_ source: String, _ target: String) throws(Errno) {
         let input = try Posix.openFile(source, O_RDONLY)
         defer { close(input) }
         let output = try Posix.openFile(target, O_WRONLY | O_CREAT | O_EXCL, mode: 0o640)
@@ -167,9 +168,9 @@ public struct Stager: Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileDigest.bufferSize, alignment: 64)
         defer { buffer.deallocate() }
         while true {
-            let n = try Posix.readSome(input, buffer.baseAddress!, buffer.count, path: source)
+            let n = try Posix.readSome(input, into: buffer, path: source)
             if n == 0 { break }
-            try Posix.writeAll(output, Array(buffer[0..<n]), path: target)
+            try Posix.writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: target)
         }
         try Posix.sync(output, path: target)
     }

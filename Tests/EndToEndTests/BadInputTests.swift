@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("type: FILESYSTEM\nconfig:\n  directory: /tmp/x\n  bogus: 1\n", "unknown key \"bogus\""),
+        ("type: FILESYSTEM\nconfig:\n  directory: /tmp/x\n  bogus: 1\n", "unknown key \"config.bogus\""),
         ("type: FILESYSTEM\nconfig: {}\n", "directory"),
         ("type: S3\nconfig:\n  bucket: b\n", "S3 needs config.endpoint"),
         ("type: GCS\nconfig:\n  bucket: b\n", "bucket type GCS is not supported yet"),

@@ -48,9 +48,9 @@ import Testing
     }
 
     @Test(arguments: [
-        ("type: FILESYSTEM\nconfig: {directory: /b}\nfoo: 1", #"unknown key "foo" in bucket config; supported: type, config, prefix"#),
-        ("type: FILESYSTEM\nconfig:\n  directory: /b\n  foo: 1", #"unknown key "foo" in bucket config; FILESYSTEM supports: directory"#),
-        ("type: FILESYSTEM\nconfig:\n  dir: /b", #"unknown key "dir" in bucket config; FILESYSTEM supports: directory"#),
+        ("type: FILESYSTEM\nconfig: {directory: /b}\nfoo: 1", #"bucket config: unknown key "foo"; allowed here: type, config, prefix"#),
+        ("type: FILESYSTEM\nconfig:\n  directory: /b\n  foo: 1", #"bucket config: unknown key "config.foo"; allowed here: directory"#),
+        ("type: FILESYSTEM\nconfig:\n  dir: /b", #"bucket config: unknown key "config.dir"; allowed here: directory"#),
         ("type: FILESYSTEM\nconfig: {}", "bucket config has no config.directory"),
         ("type: FILESYSTEM", "bucket config has no config.directory"),
         ("type: FILESYSTEM\nconfig:\n  directory:", "bucket config has no config.directory"),
@@ -61,9 +61,9 @@ import Testing
         ("", "bucket config is empty; set type: FILESYSTEM and config.directory"),
         ("  \n\t\n", "bucket config is empty; set type: FILESYSTEM and config.directory"),
         ("# only a comment\n", "bucket config is empty; set type: FILESYSTEM and config.directory"),
-        ("- a list", "bucket config is not a YAML mapping"),
-        ("type: FILESYSTEM\nconfig: [/b]", "the config section of bucket config is not a YAML mapping"),
-        ("type: FILESYSTEM\nconfig:\n  directory: [/b]", "config.directory in bucket config must be a single value"),
+        ("- a list", "bucket config: the document must be a YAML mapping with keys: type, config, prefix"),
+        ("type: FILESYSTEM\nconfig: [/b]", "bucket config: config must be a YAML mapping with keys: directory"),
+        ("type: FILESYSTEM\nconfig:\n  directory: [/b]", "bucket config: config.directory must be a single value, not a list or mapping"),
         ("type: FILESYSTEM\ntype: S3", #"bucket config is not valid YAML: duplicate key "type""#),
         ("type: FILESYSTEM\nconfig: {directory: /b}\nprefix: a/../b", "invalid object key"),
     ])
@@ -109,7 +109,7 @@ import Testing
 
         try "type: FILESYSTEM\nconfig:\n  directory: /b\n  bogus: 1\n".write(toFile: path, atomically: true, encoding: .utf8)
         let bad = #expect(throws: SkiffError.self) { try BucketConfig.load(path: path) }
-        #expect(bad?.message == "unknown key \"bogus\" in bucket config \(path); FILESYSTEM supports: directory")
+        #expect(bad?.message == "bucket config \(path): unknown key \"config.bogus\"; allowed here: directory")
     }
 
     @Test(arguments: [("missing.yml", "No such file or directory"), ("", "Is a directory")])

@@ -56,10 +56,10 @@ import Testing
         #expect(config.accessKey == "AKIAEXAMPLE")
         #expect(config.insecure)
         #expect(config.userMetadata == ["team": "observability"])
-        #expect(config.idleConnectionTimeoutMillis == 90_000)
-        #expect(config.responseHeaderTimeoutMillis == 120_000)
-        #expect(config.tlsHandshakeTimeoutMillis == 5_000)
-        #expect(config.maxConnectionsPerHost == 8)
+        #expect(config.transport.idleConnectionTimeoutMillis == 90_000)
+        #expect(config.transport.responseHeaderTimeoutMillis == 120_000)
+        #expect(config.transport.tlsHandshakeTimeoutMillis == 5_000)
+        #expect(config.transport.maxConnectionsPerHost == 8)
         #expect(config.listObjectsVersion == .v1)
         #expect(config.addressing == .path)
         #expect(config.partSize == 16 << 20)
@@ -74,7 +74,7 @@ import Testing
         #expect(config.listObjectsVersion == .v2)
         #expect(config.addressing == .auto)
         #expect(!config.insecure)
-        #expect(config.responseHeaderTimeoutMillis == 120_000)
+        #expect(config.transport.responseHeaderTimeoutMillis == 120_000)
     }
 
     @Test func credentialsFromTheEnvironment() throws {
@@ -112,7 +112,7 @@ import Testing
         ("type: S3\nconfig: {bucket: b, endpoint: 'e:1/path'}", "without a path"),
         ("type: S3\nconfig: {bucket: b, endpoint: e}", "no S3 credentials"),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a}", "set both config.access_key and config.secret_key"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, acces_key: a}", #"unknown key "acces_key" in bucket config; S3 supports:"#),
+        ("type: S3\nconfig: {bucket: b, endpoint: e, acces_key: a}", #"bucket config: unknown key "config.acces_key"; allowed here: bucket, endpoint,"#),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, sse_config: {type: SSE-S3}}",
          "config.sse_config is not supported yet"),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, signature_version2: true}",
@@ -130,13 +130,13 @@ import Testing
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, bucket_lookup_type: dns}",
          "config.bucket_lookup_type must be auto, virtual-host or path"),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, insecure: maybe}",
-         "config.insecure must be true or false"),
+         "bucket config: config.insecure must be true or false"),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {idle_conn_timeout: soon}}",
-         "config.idle_conn_timeout"),
+         "bucket config: config.http_config.idle_conn_timeout must be a duration such as 500ms, 90s or 2m, or integer nanoseconds"),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {bogus: 1}}",
-         #"unknown key "bogus" in bucket config; S3 http_config supports:"#),
+         #"bucket config: unknown key "config.http_config.bogus"; allowed here: idle_conn_timeout,"#),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {tls_config: {cert_file: c}}}",
-         "needs both cert_file and key_file"),
+         "bucket config: config.http_config.tls_config needs both cert_file and key_file, or neither"),
     ])
     func rejected(_ yaml: String, _ message: String) {
         let error = #expect(throws: SkiffError.self) { try BucketConfig.parse(yaml: yaml, environment: [:]) }
@@ -144,10 +144,60 @@ import Testing
         #expect(error?.message.contains(message) == true, "got: \(String(describing: error?.message))")
     }
 
+    /// S3's `http_config` reads durations and booleans as `--prometheus.http-client` does (one
+    /// reader): integer nanoseconds or a duration string, and yaml.v2's booleans.
+    @Test func httpConfigTakesNanosecondsAndGoBooleans() throws {
+        let yaml = Self.minimal + """
+              access_key: a
+              secret_key: s
+              insecure: Yes
+              disable_multipart: off
+              http_config:
+                idle_conn_timeout: 30000000000
+                response_header_timeout: 0
+                tls_handshake_timeout: 1500ms
+                tls_config:
+                  insecure_skip_verify: ON
+
+            """
+        let config = try parse(yaml)
+        #expect(config.insecure && !config.disableMultipart)
+        #expect(config.transport.idleConnectionTimeoutMillis == 30_000)
+        #expect(config.transport.responseHeaderTimeoutMillis == 0)
+        #expect(config.transport.tlsHandshakeTimeoutMillis == 1_500)
+        #expect(config.tls.insecureSkipVerify)
+    }
+
+    /// yaml.v2 refuses a quoted boolean and case variants beyond lower, Capitalised and UPPER.
+    @Test(arguments: ["'true'", "\"yes\"", "tRUE", "1", "enabled"])
+    func notAGoBoolean(_ value: String) {
+        let yaml = "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, insecure: \(value)}"
+        let error = #expect(throws: SkiffError.self) { try BucketConfig.parse(yaml: yaml, environment: [:]) }
+        #expect(error?.message == "bucket config: config.insecure must be true or false")
+    }
+
+    @Test func durationErrorsNeverEchoTheValue() {
+        let yaml = "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {idle_conn_timeout: S3CR3Tish}}"
+        let error = #expect(throws: SkiffError.self) { try BucketConfig.parse(yaml: yaml, environment: [:]) }
+        #expect(error?.message.contains("S3CR3Tish") == false)
+    }
+
     @Test func errorsNeverEchoTheSecret() {
         let yaml = "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: TOPSECRET, max_retries: many}"
         let error = #expect(throws: SkiffError.self) { try BucketConfig.parse(yaml: yaml, environment: [:]) }
         #expect(error?.message.contains("TOPSECRET") == false)
+    }
+
+    /// One tls_config rule for both clients: a server_name other than the host cannot be sent
+    /// (AsyncHTTPClient has no SNI override), so it is refused instead of silently ignored.
+    @Test func serverNameOtherThanTheHostIsRefused() async throws {
+        let yaml = Self.minimal + "  access_key: a\n  secret_key: s\n  http_config:\n    tls_config:\n      server_name: other.local\n"
+        let config = try BucketConfig.parse(yaml: yaml, environment: [:])
+        let error = #expect(throws: SkiffError.self) { _ = try config.makeBucket() }
+        #expect(error?.message.contains("config.http_config.tls_config.server_name") == true, "\(String(describing: error))")
+        let same = Self.minimal + "  access_key: a\n  secret_key: s\n  http_config:\n    tls_config:\n      server_name: 127.0.0.1\n"
+        let bucket = try BucketConfig.parse(yaml: same, environment: [:]).makeBucket()
+        await bucket.shutdown()
     }
 
     @Test func missingCAFileIsAClearErrorAtMakeBucket() throws {

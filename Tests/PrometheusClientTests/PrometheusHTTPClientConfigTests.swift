@@ -47,10 +47,10 @@ struct PrometheusHTTPClientConfigTests {
     }
 
     @Test func unknownKeysAreNamed() {
-        expectError("bearer_tokn: abc", contains: "unknown key bearer_tokn")
-        expectError("basic_auth:\n  user: a\n", contains: "unknown key basic_auth.user")
-        expectError("tls_config:\n  insecure: true\n", contains: "unknown key tls_config.insecure")
-        expectError("transport_config:\n  dial_timeout: 1\n", contains: "unknown key transport_config.dial_timeout")
+        expectError("bearer_tokn: abc", contains: #"--prometheus.http-client: unknown key "bearer_tokn"; allowed here: basic_auth,"#)
+        expectError("basic_auth:\n  user: a\n", contains: #"unknown key "basic_auth.user"; allowed here: username, password, password_file"#)
+        expectError("tls_config:\n  insecure: true\n", contains: #"unknown key "tls_config.insecure""#)
+        expectError("transport_config:\n  dial_timeout: 1\n", contains: #"unknown key "transport_config.dial_timeout""#)
     }
 
     @Test func secretsAreNeverEchoed() {
@@ -78,10 +78,21 @@ struct PrometheusHTTPClientConfigTests {
     }
 
     @Test func badValuesNameTheirPath() {
-        expectError("tls_config:\n  insecure_skip_verify: maybe\n", contains: "tls_config.insecure_skip_verify must be true or false")
-        expectError("transport_config:\n  idle_conn_timeout: soon\n", contains: "transport_config.idle_conn_timeout")
-        expectError("tls_config:\n  cert_file: /c.pem\n", contains: "both cert_file and key_file")
-        expectError("- a\n- b\n", contains: "must be a mapping")
+        expectError("tls_config:\n  insecure_skip_verify: maybe\n", contains: "--prometheus.http-client: tls_config.insecure_skip_verify must be true or false")
+        expectError("transport_config:\n  idle_conn_timeout: soon\n", contains: "transport_config.idle_conn_timeout must be a duration such as 500ms, 90s or 2m, or integer nanoseconds")
+        expectError("tls_config:\n  cert_file: /c.pem\n", contains: "--prometheus.http-client: tls_config needs both cert_file and key_file, or neither")
+        expectError("- a\n- b\n", contains: "--prometheus.http-client: the document must be a YAML mapping with keys: basic_auth,")
+    }
+
+    /// yaml.v2's booleans (y, yes, on, ... in three cases) and both duration forms, as S3's http_config.
+    @Test func goBooleansAndDurationStrings() throws {
+        let config = try PrometheusHTTPClientConfig.parse(
+            yaml: "tls_config:\n  insecure_skip_verify: Y\ntransport_config:\n  idle_conn_timeout: 1m30s\n  disable_compression: NO\n")
+        #expect(config.tls.insecureSkipVerify)
+        #expect(config.transport.idleConnectionTimeoutMillis == 90_000)
+        #expect(config.transport.responseHeaderTimeoutMillis == 0, "Thanos' clientconfig default: no limit")
+        expectError("tls_config:\n  insecure_skip_verify: 'true'\n", contains: "tls_config.insecure_skip_verify must be true or false")
+        expectError("transport_config:\n  idle_conn_timeout: -1\n", contains: "transport_config.idle_conn_timeout must not be negative")
     }
 
     @Test func missingPasswordFileFailsAtInitNamingThePath() throws {
