@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "ObjectStorage",
             dependencies: [
-                "SkiffCore", "FileIO", .product(name: "Crypto", package: "swift-crypto"),
+                "SkiffCore", "BlockingWork", "FileIO", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

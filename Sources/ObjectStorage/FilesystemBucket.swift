@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import BlockingWork
 import Crypto
 import FileIO
 import SkiffCore
@@ -54,6 +55,11 @@ public struct FilesystemBucket: Bucket {
         key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
     ) async throws(SkiffError) {
         try ObjectKey.validate(key, op: "upload")
+        // Copying, hashing and fsyncing a file is blocking work: off the cooperative pool.
+        try await Blocking.run { () throws(SkiffError) in try copy(key: key, from: path, size: size, sha256: sha256) }
+    }
+
+    private func copy(key: String, from path: String, size: Int64, sha256: String?) throws(SkiffError) {
         let source: Int32
         do throws(Errno) {
             source = try Posix.openFile(path, O_RDONLY)
@@ -102,6 +108,10 @@ public struct FilesystemBucket: Bucket {
 
     public func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {
         try ObjectKey.validate(key, op: "upload")
+        try await Blocking.run { () throws(SkiffError) in try write(key: key, bytes: bytes) }
+    }
+
+    private func write(key: String, bytes: [UInt8]) throws(SkiffError) {
         try writeAtomically(key: key) { (out: Int32) throws(SkiffError) in
             do throws(Errno) {
                 try Posix.writeAll(out, bytes, path: key)
