@@ -11,6 +11,9 @@ import Testing
         let root: TempDir
         let prometheus: PrometheusServer
         let httpPort: Int
+        /// Never the default 10901: a sidecar of a parallel test (or another checkout's tests on the
+        /// same machine) may hold it, and the bind then fails.
+        let grpcPort: Int
         var tsdb: String { prometheus.dataDir }
         var bucket: String { root.sub("bucket") }
         var bucketConfig: String { root.sub("bucket.yml") }
@@ -29,12 +32,13 @@ import Testing
                 externalLabels: labels, dataDir: root.sub("tsdb"), minBlockDuration: minBlock, maxBlockDuration: maxBlock)
             try "type: FILESYSTEM\nconfig:\n  directory: \(root.sub("bucket"))\n".write(
                 toFile: root.sub("bucket.yml"), atomically: true, encoding: .utf8)
-            return World(root: root, prometheus: prometheus, httpPort: try HTTPProbe.freePort())
+            let ports = try HTTPProbe.freePorts(2)
+            return World(root: root, prometheus: prometheus, httpPort: ports[0], grpcPort: ports[1])
         }
 
         func arguments(_ extra: [String] = [], bucket: Bool = true) -> [String] {
             ["sidecar", "--tsdb.path", tsdb, "--prometheus.url", prometheus.url, "--http-address", "127.0.0.1:\(httpPort)",
-             "--prometheus.get_config_interval", "300ms", "--shipper.sync-interval", "300ms", "--http-grace-period", "1s",
+             "--grpc-address", "127.0.0.1:\(grpcPort)", "--prometheus.get_config_interval", "300ms", "--shipper.sync-interval", "300ms", "--http-grace-period", "1s",
              "--log.level", "debug"]
                 + (bucket ? ["--objstore.config-file", bucketConfig] : []) + extra
         }
@@ -245,11 +249,11 @@ import Testing
         let root = try TempDir()
         defer { root.remove() }
         try FileManager.default.createDirectory(atPath: root.sub("tsdb/wal"), withIntermediateDirectories: true)
-        let httpPort = try HTTPProbe.freePort()
-        let deadPort = try HTTPProbe.freePort()
+        let ports = try HTTPProbe.freePorts(3)
+        let (httpPort, deadPort, grpcPort) = (ports[0], ports[1], ports[2])
         _ = try await Self.withSidecar([
             "sidecar", "--tsdb.path", root.sub("tsdb"), "--prometheus.url", "http://127.0.0.1:\(deadPort)",
-            "--http-address", "127.0.0.1:\(httpPort)", "--prometheus.get_config_interval", "300ms", "--http-grace-period", "1s",
+            "--http-address", "127.0.0.1:\(httpPort)", "--grpc-address", "127.0.0.1:\(grpcPort)", "--prometheus.get_config_interval", "300ms", "--http-grace-period", "1s",
         ]) { running in
             let healthy = try await HTTPProbe.waitFor(port: httpPort, path: "/-/healthy", within: .seconds(30)) { $0?.status == 200 }
             #expect(healthy?.body == "OK")

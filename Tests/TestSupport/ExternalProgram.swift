@@ -73,7 +73,27 @@ public struct ExternalProgram: Sendable, CustomStringConvertible {
     }
 
     /// Throws `Missing` unless the program is there (and imports its Python module, if any).
+    /// Checked once per run: every suite marked `.needs(.boto3)` asks, and an import costs python a
+    /// second of CPU on a loaded machine.
     public func check() async throws {
+        try await Self.checks.once(description) { try await checkNow() }.value()
+    }
+
+    private static let checks = Checks()
+
+    /// One `MadeOnce` per program.
+    private actor Checks {
+        private var made: [String: MadeOnce<Void>] = [:]
+
+        func once(_ key: String, _ check: @escaping @Sendable () async throws -> Void) -> MadeOnce<Void> {
+            if let existing = made[key] { return existing }
+            let new = MadeOnce(check)
+            made[key] = new
+            return new
+        }
+    }
+
+    private func checkNow() async throws {
         let path = try self.path()
         guard let pythonModule else { return }
         let imported = try await Self.run(atPath: path, ["-c", "import \(pythonModule)"])

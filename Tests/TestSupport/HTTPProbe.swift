@@ -23,12 +23,13 @@ public enum HTTPProbe {
         public let description: String
     }
 
-    /// The response to `method path` as HTTP/1.0 (the server closes after answering), or nil when
-    /// nothing answers within `timeout`.
+    /// The response to `method path`, or nil when nothing answers within `timeout`. HTTP/1.1 with
+    /// `Connection: close`: Hummingbird (the sidecar's server) keeps an HTTP/1.0 connection open
+    /// after answering, so a probe reading to the end would wait for its own timeout.
     public static func get(
         port: Int, path: String, method: String = "GET", host: String = "127.0.0.1", timeout: Duration = .seconds(2)
     ) async -> Response? {
-        let request = "\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: 0\r\n\r\n"
+        let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         return try? parse(await exchange(host: host, port: port, send: request, timeout: timeout))
     }
 

@@ -162,7 +162,8 @@ public final class PrometheusServer: Sendable {
         waitpid(child, &status, 0)
     }
 
-    /// posix_spawn with default signal dispositions and an empty mask; output appended to `logPath`.
+    /// posix_spawn with default signal dispositions, an empty mask and no descriptors but 0-2;
+    /// output appended to `logPath`.
     private static func spawn(_ path: String, _ arguments: [String], logPath: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
@@ -175,12 +176,30 @@ public final class PrometheusServer: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else: posix_spawn passes on every descriptor not marked close-on-exec, and NIO's
+        // sockets are not (accept4 without SOCK_CLOEXEC). A Prometheus that lives through a test
+        // would hold every connection and listener open at its start, so a test server's close
+        // would not reach its client, nor a stopped server free its port, until Prometheus exits.
+        #if os(Linux)
+        // glibc 2.34+; Swift's Glibc module does not declare it, so it is looked up by name.
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            throw Failure(description: "this libc has no posix_spawn_file_actions_addclosefrom_np (glibc 2.34+ needed)")
+        }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        #else
+        let closeOthers = Int16(POSIX_SPAWN_CLOEXEC_DEFAULT)
+        #endif
         var none = sigset_t(), all = sigset_t()
         sigemptyset(&none)
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &all)
+        #if os(Linux)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        #else
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | closeOthers)
+        #endif
 
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }

@@ -135,7 +135,8 @@ extension S3TestServer {
         return (process, fds[0])
     }
 
-    /// The companion, `s3_test_client.py` beside this file (what it does is said at its top).
+    /// The companion, `Tests/Companions/s3_test_client.py` (what it does is said at its top). Not
+    /// in this target's directory: SwiftPM would warn about an undeclared file on every build.
     static let companionScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("s3_test_client.py").path
+        .deletingLastPathComponent().appendingPathComponent("Companions/s3_test_client.py").path
 }

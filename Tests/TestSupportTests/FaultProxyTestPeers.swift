@@ -99,10 +99,13 @@ final class RawHTTPConnection: Sendable {
     private let socketFD: Int32
     /// Bytes received but not yet consumed by a response; held for the whole of each exchange.
     private let received = Mutex<[UInt8]>([])
+    private let closed = Mutex(false)
 
     init(port: Int, receiveTimeoutSeconds: Int = 3) throws {
         #if canImport(Glibc)
-        socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a server a parallel test starts meanwhile must not inherit the socket (and
+        // keep the connection open after this side closes it).
+        socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         #else
         socketFD = socket(AF_INET, SOCK_STREAM, 0)
         var one: Int32 = 1
@@ -124,13 +127,22 @@ final class RawHTTPConnection: Sendable {
         }
         guard connected == 0 else {
             let error = Failure.system("connect", errno)
-            close(socketFD)
+            Glibc.close(socketFD)
             throw error
         }
     }
 
     deinit {
-        close(socketFD)
+        close()
+    }
+
+    /// Closes the socket now (a deinit may come late: a thread that ran an exchange can still hold
+    /// a reference). Safe to call more than once.
+    func close() {
+        closed.withLock { closed in
+            if !closed { _ = Glibc.close(socketFD) }
+            closed = true
+        }
     }
 
     /// The bytes of a request; with `chunkSize` the body goes out with `Transfer-Encoding: chunked`.
@@ -174,11 +186,18 @@ final class RawHTTPConnection: Sendable {
 
     /// Everything not yet consumed, up to the peer's orderly close.
     func readUntilClosed() async throws -> [UInt8] {
+        try await readUntilClosedTimed().bytes
+    }
+
+    /// `readUntilClosed`, and how long the socket took to close, timed on the reading thread (not
+    /// including the wait for a pool thread afterwards, which measures the load, not the peer).
+    func readUntilClosedTimed() async throws -> (bytes: [UInt8], waited: Duration) {
         try await offThePool { [self] in
             try received.withLock { buffer in
+                let started = ContinuousClock.now
                 while try receiveMore(&buffer) {}
                 defer { buffer = [] }
-                return buffer
+                return (buffer, ContinuousClock.now - started)
             }
         }
     }
