@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The S3 test servers' companion (see S3TestServer.swift): `python3 s3_test_client.py SERVER ARGS...`.
+"""The S3 test servers' companion (see Tests/TestSupport/S3TestServer.swift): `python3 s3_test_client.py SERVER ARGS...`.
 
 * Unblocks all signals first: Foundation's `Process` hands a child the signal mask of the
   spawning thread, and Swift's concurrency threads block SIGTERM (and most others).
