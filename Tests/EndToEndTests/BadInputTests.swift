@@ -4,7 +4,7 @@ import Testing
 
 /// Every way an operator can get the inputs wrong ends in exit code 1 and a message that says
 /// what to do, and loses nothing.
-@Suite struct BadInputTests {
+@Suite(.needs(.promtool, .python3)) struct BadInputTests {
     func expectFailure(
         _ result: SkiffProcess.Result, mentioning parts: [String], sourceLocation: SourceLocation = #_sourceLocation
     ) {
@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func missingTSDBPath() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         var args = world.shipArguments
         args[args.firstIndex(of: world.tsdb)!] = world.root.sub("nope")
@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func noLabels() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         let result = try await SkiffProcess.run(["ship", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig])
         expectFailure(result, mentioning: ["no external labels", "--label cluster=eu1"])
@@ -39,7 +39,7 @@ import Testing
         ("", "bucket config"),
     ])
     func badBucketConfig(_ yaml: String, _ message: String) async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         try yaml.write(toFile: world.bucketConfig, atomically: true, encoding: .utf8)
         expectFailure(try await world.ship(), mentioning: [message])
@@ -47,14 +47,14 @@ import Testing
     }
 
     @Test func bucketConfigFileMissing() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         try FileManager.default.removeItem(atPath: world.bucketConfig)
         expectFailure(try await world.ship(), mentioning: [world.bucketConfig])
     }
 
     @Test func unwritableBucketDirectory() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         _ = FileManager.default.createFile(atPath: world.root.sub("plainfile"), contents: Data("x".utf8))
         try "type: FILESYSTEM\nconfig:\n  directory: \(world.root.sub("plainfile/bucket"))\n".write(
@@ -63,23 +63,20 @@ import Testing
     }
 
     @Test func ledgerFromANewerSkiff() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         #expect(try await world.ship().status == 0)
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        sqlite.arguments = [
+        let sqlite = try await ExternalProgram.python3.run([
             "-c", "import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);c.execute(\"INSERT INTO grdb_migrations VALUES ('9999_future')\");c.commit()",
             world.ledgerPath,
-        ]
-        try sqlite.run()
-        sqlite.waitUntilExit()
+        ])
+        try #require(sqlite.succeeded, "\(sqlite.stderr)")
         expectFailure(try await world.ship(), mentioning: ["newer skiff", "upgrade skiff"])
         expectFailure(try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb]), mentioning: ["newer skiff"])
     }
 
     @Test func ledgerThatIsNotSQLite() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         try FileManager.default.createDirectory(atPath: world.tsdb + "/thanos", withIntermediateDirectories: true)
         let junk = Data(repeating: 0x5A, count: 8192)
@@ -89,14 +86,14 @@ import Testing
     }
 
     @Test func badLabelAndBadFailpointSpec() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         expectFailure(try await world.ship(extra: ["--label", "bad-name=1"]), mentioning: ["bad-name", "invalid"])
         expectFailure(try await world.ship(failpoints: "after:hashed=explode"), mentioning: ["SKIFF_FAILPOINTS"])
     }
 
     @Test func twoShippersOnOneDataDir() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         // Held far longer than the test takes (it is killed at the end), so a busy machine cannot
         // let it finish and release the lock before the second run starts.
@@ -114,7 +111,7 @@ import Testing
 
     /// A corrupt block fails every run (exit 1, named in the output) while the others ship.
     @Test func corruptMetaJSONIsQuarantinedOnEveryRun() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         let bad = world.localBlocks[1]
         try Data("{\"ulid\": 12".utf8).write(to: URL(fileURLWithPath: "\(world.tsdb)/\(bad)/meta.json"))
@@ -129,7 +126,7 @@ import Testing
     }
 
     @Test func reportingWithoutALedger() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         expectFailure(try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb]), mentioning: ["run `skiff ship` first"])
         expectFailure(

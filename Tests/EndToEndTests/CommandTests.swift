@@ -4,9 +4,9 @@ import TestSupport
 import Testing
 
 /// `skiff blocks`, `skiff history` and `skiff ship --watch` as an operator runs them.
-@Suite struct CommandTests {
+@Suite(.needs(.promtool)) struct CommandTests {
     @Test func blocksAndHistoryInTableAndJSON() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         let ship = try await world.ship()
         #expect(ship.status == 0, "\(ship)")
@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func historyShowsFailedAttemptsWithTheirError() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         let result = try await world.ship(failpoints: "before:upload:index=error", extra: ["--shipper.attempts-per-pass", "2"])
         #expect(result.status == 1)
@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func watchShipsNewBlocksAndStopsGracefullyOnSIGTERM() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         let newest = try #require(world.localBlocks.last)
         let held = world.root.sub("held")
@@ -95,9 +95,9 @@ import Testing
 }
 
 /// `skiff sql` and `skiff report` on a shipped world: every output format parses.
-@Suite struct SQLCommandTests {
+@Suite(.needs(.promtool)) struct SQLCommandTests {
     @Test func sqlAndReportsInEveryFormat() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         #expect(try await world.ship().status == 0)
         let base = ["--tsdb.path", world.tsdb]
@@ -124,9 +124,9 @@ import Testing
 
 /// `skiff verify`: a clean bucket verifies; a flipped byte, a short object and a missing
 /// meta.json are each named; sampling and explicit blocks work.
-@Suite struct VerifyCommandTests {
+@Suite(.needs(.promtool)) struct VerifyCommandTests {
     @Test func findsEveryKindOfDamage() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         #expect(try await world.ship().status == 0)
         let base = ["verify", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig]
@@ -173,9 +173,9 @@ import Testing
 
 /// `skiff reconcile`: each drift case made for real on a filesystem bucket, and blocks of another
 /// Prometheus (other labels) left out.
-@Suite struct ReconcileCommandTests {
+@Suite(.needs(.promtool)) struct ReconcileCommandTests {
     @Test func reportsEachKindOfDrift() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         #expect(try await world.ship().status == 0)
         let base = [
@@ -228,7 +228,7 @@ import Testing
 
     /// A crash right after meta.json landed: the bucket has the commit the ledger missed.
     @Test func reportsACommitTheLedgerMissed() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         #expect(try await world.ship(failpoints: "after:upload:meta.json=exit@1").killedBySIGKILL)
         let result = try await SkiffProcess.run([

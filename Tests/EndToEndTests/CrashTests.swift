@@ -6,7 +6,7 @@ import Testing
 /// Kill `skiff ship` at every interesting point, restart it, and check that bucket, ledger and
 /// local dir agree: every block committed exactly once, byte-identical, nothing staged, no file
 /// re-uploaded that the ledger had recorded as uploaded.
-@Suite struct CrashTests {
+@Suite(.needs(.promtool)) struct CrashTests {
     static let killPoints = [
         "after:stage", "before:hashed", "after:hashed",
         "before:upload:chunks/000001", "after:upload:chunks/000001", "after:record:chunks/000001",
@@ -21,7 +21,7 @@ import Testing
 
     @Test(arguments: killPoints)
     func killedAtAFailpointResumesExactly(_ point: String) async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         let spec = point.contains("=") ? point : "\(point)=exit"
         let crashed = try await world.ship(failpoints: spec)
@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func twoCrashesInARowStillConverge() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         #expect(try await world.ship(failpoints: "after:upload:chunks/000001=exit@2").killedBySIGKILL)
         #expect(try await world.ship(failpoints: "before:upload:meta.json=exit").killedBySIGKILL)
@@ -51,7 +51,7 @@ import Testing
     /// of how busy the machine is (a timed kill lands after the run ends when tests crowd the
     /// cores); `Tools/torture` does the timed `kill -9`s from outside.
     @Test func randomKill9ConvergesWithoutLossOrDuplicates() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         var kills = 0
         var generator = SystemRandomNumberGenerator()
@@ -68,7 +68,7 @@ import Testing
 
     /// A second run ships nothing: every block is already committed.
     @Test func aSecondRunUploadsNothing() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         let first = try await world.ship()
         #expect(first.status == 0, "\(first)")

@@ -6,7 +6,7 @@ import Testing
 
 /// `skiff reconcile --repair` / `--dry-run` on a filesystem bucket: every drift case made for
 /// real, repaired, and a second repair that finds nothing to do.
-@Suite struct RepairTests {
+@Suite(.needs(.promtool)) struct RepairTests {
     static let labels = ["--label", "cluster=eu1", "--label", "replica=0"]
 
     func reconcile(_ world: ShippingWorld, _ extra: [String] = []) async throws -> (result: SkiffProcess.Result, rows: [String: JSONValue]) {
@@ -32,7 +32,7 @@ import Testing
 
     /// Without --label, reconcile takes the labels the ledger's blocks were shipped with and says so.
     @Test func withoutLabelTheLedgersLabelsAreUsed() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         #expect(try await world.ship().status == 0)
         let result = try await SkiffProcess.run(
@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func repairsEachKindOfDriftOnceAndDryRunChangesNothing() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         let fm = FileManager.default
         // An abandoned upload: killed after its first chunk file, then the block dir vanished; the
@@ -144,7 +144,7 @@ import Testing
     /// A ledger with no blocks (say, left by a rebuild killed before its one transaction) is
     /// replaced without --force; the committed set comes back from the bucket.
     @Test func rebuildReplacesAnEmptyLedgerWithoutForce() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         #expect(try await world.ship().status == 0)
         try FileManager.default.removeItem(atPath: world.ledgerPath)
@@ -158,7 +158,7 @@ import Testing
 
     /// `report drift` lists the last run's findings with their planned actions.
     @Test func reportDriftShowsTheLastRun() async throws {
-        let world = try ShippingWorld()
+        let world = try await ShippingWorld()
         defer { world.root.remove() }
         let none = try await SkiffProcess.run(["report", "drift", "--tsdb.path", world.tsdb])
         #expect(none.status != 0 || none.stdout.contains("no reconcile has run yet"), "\(none)")

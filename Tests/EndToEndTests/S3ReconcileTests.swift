@@ -7,7 +7,7 @@ import Testing
 
 /// Reconcile, repair and ledger rebuild against a real S3 server (juicefs gateway): drift made
 /// with an independent client (boto3), stale multipart uploads, and a rebuild from 100+ blocks.
-@Suite(.serialized) struct S3ReconcileTests {
+@Suite(.serialized, .needs(.promtool, .juicefs, .boto3)) struct S3ReconcileTests {
     typealias World = S3ShippingTests.World
 
     func reconcile(_ world: World, _ extra: [String] = []) async throws -> (result: SkiffProcess.Result, rows: [String: JSONValue]) {
@@ -26,12 +26,12 @@ import Testing
             #expect(try await world.ship().status == 0)
             let blocks = world.localBlocks
             try #require(blocks.count >= 3)
-            try server.deleteObject("\(blocks[0])/index", bucket: world.bucket)
-            try server.deleteObject("\(blocks[1])/meta.json", bucket: world.bucket)
-            let orphan = try server.startMultipartUpload("\(blocks[2])/index", bucket: world.bucket)
+            try await server.deleteObject("\(blocks[0])/index", bucket: world.bucket)
+            try await server.deleteObject("\(blocks[1])/meta.json", bucket: world.bucket)
+            let orphan = try await server.startMultipartUpload("\(blocks[2])/index", bucket: world.bucket)
             let other = "01BX5ZZKBKACTAV9WEVGEMMVRZ"
-            try server.putObject("\(other)/meta.json", bytes: Array("{\"ulid\":\"\(other)\",\"version\":1,\"thanos\":{\"labels\":{\"cluster\":\"us1\"}}}".utf8), bucket: world.bucket)
-            try server.putObject("\(other)/index", bytes: [1, 2, 3], bucket: world.bucket)
+            try await server.putObject("\(other)/meta.json", bytes: Array("{\"ulid\":\"\(other)\",\"version\":1,\"thanos\":{\"labels\":{\"cluster\":\"us1\"}}}".utf8), bucket: world.bucket)
+            try await server.putObject("\(other)/index", bytes: [1, 2, 3], bucket: world.bucket)
 
             let report = try await reconcile(world)
             #expect(report.result.status == 1, "\(report.result)")
@@ -43,22 +43,22 @@ import Testing
 
             let repaired = try await reconcile(world, ["--repair"])
             #expect(repaired.result.status == 0, "\(repaired.result)")
-            let objects = try server.listObjects(bucket: world.bucket)
+            let objects = try await server.listObjects(bucket: world.bucket)
             let ledger = try Ledger.open(path: world.ledgerPath, readOnly: true)
             for ulid in blocks {
                 for file in try await ledger.files(ulid) {
                     #expect(objects["\(ulid)/\(file.relPath)"] == file.sizeBytes, "\(ulid)/\(file.relPath)")
-                    #expect(try server.objectSHA256("\(ulid)/\(file.relPath)", bucket: world.bucket) == file.sha256)
+                    #expect(try await server.objectSHA256("\(ulid)/\(file.relPath)", bucket: world.bucket) == file.sha256)
                 }
                 #expect(objects["\(ulid)/meta.json"] != nil)
             }
-            #expect(try server.listMultipartUploads(bucket: world.bucket).allSatisfy { $0.uploadId != orphan })
+            #expect(try await server.listMultipartUploads(bucket: world.bucket).allSatisfy { $0.uploadId != orphan })
             #expect(objects["\(other)/meta.json"] != nil && objects["\(other)/index"] == 3)
 
             let again = try await reconcile(world, ["--repair"])
             #expect(again.result.status == 0, "\(again.result)")
             #expect(again.rows.values.allSatisfy { $0["action"] == .null }, "\(again.result)")
-            #expect(try server.listObjects(bucket: world.bucket) == objects)
+            #expect(try await server.listObjects(bucket: world.bucket) == objects)
         }
     }
 

@@ -8,7 +8,7 @@ import Testing
 /// payload hashes) through a fault-injecting proxy: faults are survived, bad credentials and a
 /// missing bucket are clear errors, and a multipart upload killed mid-way resumes with the
 /// missing parts only.
-@Suite(.serialized) struct S3ShippingTests {
+@Suite(.serialized, .needs(.promtool, .juicefs, .boto3)) struct S3ShippingTests {
     /// A tsdb dir of real blocks, a bucket on the server, and the way there through a proxy.
     struct World {
         let root: TempDir
@@ -24,7 +24,7 @@ import Testing
         {
             let root = try TempDir()
             try await server.makeBucket(bucket)
-            let blocks = try PromBlocks.make(series: 4, hours: 5, stepSeconds: 60, into: root.sub("tsdb"))
+            let blocks = try await PromBlocks.make(series: 4, hours: 5, stepSeconds: 60, into: root.sub("tsdb"))
             if let bigChunks { try PromBlocks.grow(block: blocks[0], chunkBytes: bigChunks) }
             let proxy = try await FaultProxy.start(upstreamPort: server.port)
             let world = World(root: root, server: server, proxy: proxy, bucket: bucket)
@@ -58,7 +58,7 @@ import Testing
         /// back by an independent client), and no multipart upload left open.
         func expectShipped(sourceLocation: SourceLocation = #_sourceLocation) async throws {
             let ledger = try Ledger.open(path: ledgerPath, readOnly: true)
-            let objects = try server.listObjects(bucket: bucket)
+            let objects = try await server.listObjects(bucket: bucket)
             for ulid in localBlocks {
                 let record = try #require(try await ledger.block(ulid), sourceLocation: sourceLocation)
                 #expect(record.state == .committed, "\(ulid) is \(record.state)", sourceLocation: sourceLocation)
@@ -66,13 +66,13 @@ import Testing
                 for file in try await ledger.files(ulid) {
                     let key = "\(ulid)/\(file.relPath)"
                     #expect(objects[key] == file.sizeBytes, "\(key)", sourceLocation: sourceLocation)
-                    #expect(try server.objectSHA256(key, bucket: bucket) == file.sha256, "\(key)", sourceLocation: sourceLocation)
+                    #expect(try await server.objectSHA256(key, bucket: bucket) == file.sha256, "\(key)", sourceLocation: sourceLocation)
                     let local = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(tsdb)/\(ulid)/\(file.relPath)")))
                     #expect(BucketConformance.sha256Hex(local) == file.sha256, sourceLocation: sourceLocation)
                 }
                 #expect(objects["\(ulid)/meta.json"] == Int64(record.metaJSON?.count ?? -1), sourceLocation: sourceLocation)
             }
-            #expect(try server.listMultipartUploads(bucket: bucket).isEmpty, sourceLocation: sourceLocation)
+            #expect(try await server.listMultipartUploads(bucket: bucket).isEmpty, sourceLocation: sourceLocation)
         }
     }
 
@@ -83,7 +83,7 @@ import Testing
             defer { world.root.remove() }
             // An orphan: a multipart upload created just before a crash, never recorded. The commit
             // aborts it (expectShipped checks that no upload is left).
-            _ = try server.startMultipartUpload("\(world.localBlocks[0])/chunks/000001", bucket: "faults")
+            _ = try await server.startMultipartUpload("\(world.localBlocks[0])/chunks/000001", bucket: "faults")
             world.proxy.inject(.status(503, code: "SlowDown"), count: 2, when: .methodAndPathContains("PUT", "/chunks/"))
             world.proxy.inject(.resetAfterRequestBytes(600), count: 1, when: .methodAndPathContains("PUT", "/index"))
             world.proxy.inject(.corruptRequestBody(atOffset: 100), count: 1, when: .methodAndPathContains("PUT", "/chunks/"))
@@ -108,7 +108,7 @@ import Testing
             let verify = ["verify", "--tsdb.path", world.tsdb, "--objstore.config-file", direct]
             let clean = try await SkiffProcess.run(verify)
             #expect(clean.status == 0, "\(clean)")
-            try server.deleteObject("\(world.localBlocks[0])/index", bucket: "faults")
+            try await server.deleteObject("\(world.localBlocks[0])/index", bucket: "faults")
             let damaged = try await SkiffProcess.run(verify)
             #expect(damaged.status == 1 && damaged.stdout.contains("index is missing from the bucket"), "\(damaged)")
         }
@@ -119,7 +119,7 @@ import Testing
             let world = try await World.make(server, bucket: "creds")
             defer { world.root.remove() }
             try world.writeConfig(secret: "not-the-secret")
-            let before = try PromBlocks.promtoolList(world.tsdb)
+            let before = try await PromBlocks.promtoolList(world.tsdb)
             let result = try await world.ship()
             try? await world.proxy.stop()
             #expect(result.status != 0, "\(result)")
@@ -128,8 +128,8 @@ import Testing
             #expect(result.stderr.contains("127.0.0.1:\(world.proxy.port)"), "\(result)")
             #expect(result.stderr.contains("secret_key"), "\(result)")
             #expect(!result.stderr.contains("not-the-secret"), "the secret leaked: \(result)")
-            #expect(try server.listObjects(bucket: "creds").isEmpty)
-            #expect(try PromBlocks.promtoolList(world.tsdb) == before)
+            #expect(try await server.listObjects(bucket: "creds").isEmpty)
+            #expect(try await PromBlocks.promtoolList(world.tsdb) == before)
             // The bucket is checked before any block is looked at.
             #expect(!FileManager.default.fileExists(atPath: world.ledgerPath), "\(result)")
         }
@@ -238,7 +238,7 @@ import Testing
             defer { world.root.remove() }
             let first = try await world.ship(failpoints: "after:part:chunks/000001=exit@1")
             #expect(first.killedBySIGKILL, "\(first)")
-            #expect(try server.listMultipartUploads(bucket: "vanish").count == 1)
+            #expect(try await server.listMultipartUploads(bucket: "vanish").count == 1)
             let gone = world.localBlocks[0]
             // Retention removed it, and the staged hard links are gone too (else they would still be shipped).
             try FileManager.default.removeItem(atPath: "\(world.tsdb)/\(gone)")
@@ -246,8 +246,8 @@ import Testing
             let second = try await world.ship()
             try? await world.proxy.stop()
             #expect(second.status == 0, "\(second)")
-            #expect(try server.listMultipartUploads(bucket: "vanish").isEmpty)
-            #expect(try server.listObjects(bucket: "vanish").keys.allSatisfy { !$0.hasPrefix(gone.string) })
+            #expect(try await server.listMultipartUploads(bucket: "vanish").isEmpty)
+            #expect(try await server.listObjects(bucket: "vanish").keys.allSatisfy { !$0.hasPrefix(gone.string) })
             let ledger = try Ledger.open(path: world.ledgerPath, readOnly: true)
             #expect(try await ledger.block(gone)?.state == .cleaned)
             #expect(try await ledger.openMultipartUploads(gone).isEmpty)

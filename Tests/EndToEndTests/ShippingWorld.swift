@@ -14,15 +14,15 @@ struct ShippingWorld {
     var ledgerPath: String { root.sub("tsdb/thanos/skiff-ledger.db") }
 
     /// Pristine promtool blocks, made once per test run and copied into each world.
-    static let pristine: Result<String, any Error> = Result {
+    static let pristine = MadeOnce {
         let dir = try TempDir()
-        _ = try PromBlocks.make(series: 6, hours: 7, stepSeconds: 30, into: dir.sub("blocks"))
+        _ = try await PromBlocks.make(series: 6, hours: 7, stepSeconds: 30, into: dir.sub("blocks"))
         return dir.sub("blocks")
     }
 
-    init() throws {
+    init() async throws {
         root = try TempDir()
-        try FileManager.default.copyItem(atPath: try Self.pristine.get(), toPath: root.sub("tsdb"))
+        try FileManager.default.copyItem(atPath: try await Self.pristine.value(), toPath: root.sub("tsdb"))
         try FileManager.default.createDirectory(atPath: root.sub("tsdb/wal"), withIntermediateDirectories: true)
         try "type: FILESYSTEM\nconfig:\n  directory: \(bucket)\n".write(
             toFile: bucketConfig, atomically: true, encoding: .utf8)
@@ -71,7 +71,7 @@ struct ShippingWorld {
     func expectFullyShipped(sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let ledger = try Ledger.open(path: ledgerPath, readOnly: true)
         let records = Dictionary(uniqueKeysWithValues: try await ledger.blocks().map { ($0.ulid, $0) })
-        let pristine = try Self.pristine.get()
+        let pristine = try await Self.pristine.value()
         for ulid in localBlocks {
             let record = try #require(records[ulid], "block \(ulid) not in ledger", sourceLocation: sourceLocation)
             #expect(record.state == .committed, "block \(ulid) is \(record.state)", sourceLocation: sourceLocation)

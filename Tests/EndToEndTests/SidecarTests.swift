@@ -5,12 +5,15 @@ import TestSupport
 import Testing
 
 /// `skiff sidecar` next to a real Prometheus (Debian's 2.42) holding real promtool blocks.
-@Suite(.serialized) struct SidecarTests {
+@Suite(.serialized, .needs(.promtool, .prometheus, .curl, .juicefs, .boto3)) struct SidecarTests {
     /// A Prometheus data dir with blocks, the Prometheus serving it, and a filesystem bucket.
     struct World {
         let root: TempDir
         let prometheus: PrometheusServer
-        let httpPort = HTTPProbe.freePort()
+        let httpPort: Int
+        /// Never the default 10901: a sidecar of a parallel test (or another checkout's tests on the
+        /// same machine) may hold it, and the bind then fails.
+        let grpcPort: Int
         var tsdb: String { prometheus.dataDir }
         var bucket: String { root.sub("bucket") }
         var bucketConfig: String { root.sub("bucket.yml") }
@@ -21,7 +24,7 @@ import Testing
         ) async throws -> World {
             let root = try TempDir()
             if promtoolBlocks {
-                _ = try PromBlocks.make(series: 3, hours: 5, stepSeconds: 60, into: root.sub("tsdb"))
+                _ = try await PromBlocks.make(series: 3, hours: 5, stepSeconds: 60, into: root.sub("tsdb"))
             } else {
                 try FileManager.default.createDirectory(atPath: root.sub("tsdb"), withIntermediateDirectories: true)
             }
@@ -29,13 +32,14 @@ import Testing
                 externalLabels: labels, dataDir: root.sub("tsdb"), minBlockDuration: minBlock, maxBlockDuration: maxBlock)
             try "type: FILESYSTEM\nconfig:\n  directory: \(root.sub("bucket"))\n".write(
                 toFile: root.sub("bucket.yml"), atomically: true, encoding: .utf8)
-            return World(root: root, prometheus: prometheus)
+            let ports = try HTTPProbe.freePorts(2)
+            return World(root: root, prometheus: prometheus, httpPort: ports[0], grpcPort: ports[1])
         }
 
         func arguments(_ extra: [String] = [], bucket: Bool = true) -> [String] {
             ["sidecar", "--tsdb.path", tsdb, "--prometheus.url", prometheus.url, "--http-address", "127.0.0.1:\(httpPort)",
-             "--prometheus.get_config_interval", "300ms", "--shipper.sync-interval", "300ms", "--http-grace-period", "1s",
-             "--log.level", "debug", "--grpc-address", "127.0.0.1:0"]
+             "--grpc-address", "127.0.0.1:\(grpcPort)", "--prometheus.get_config_interval", "300ms", "--shipper.sync-interval", "300ms", "--http-grace-period", "1s",
+             "--log.level", "debug"]
                 + (bucket ? ["--objstore.config-file", bucketConfig] : []) + extra
         }
 
@@ -84,7 +88,7 @@ import Testing
                 #expect(world.shipped() == world.localBlocks, "\(running.stderrSoFar)")
                 // One more pass so the counters include every upload.
                 try await Task.sleep(for: .seconds(1))
-                return HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
+                return await HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
             }
             #expect(result.status == 0, "\(result)")
             for ulid in world.localBlocks {
@@ -129,7 +133,7 @@ import Testing
                 }
                 #expect(FileManager.default.fileExists(atPath: "\(world.bucket)/\(victim)/meta.json"), "\(running.stderrSoFar)")
                 #expect(running.stderrSoFar.contains("reconcile found drift"), "\(running.stderrSoFar)")
-                let metrics = HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
+                let metrics = await HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
                 #expect(metrics.contains("skiff_reconcile_repairs_total 1"), "\(metrics)")
             }
             #expect(result.status == 0, "\(result)")
@@ -195,8 +199,8 @@ import Testing
                 let down = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(10)) { $0?.status == 503 }
                 #expect(down?.status == 503)
                 #expect(down?.body == "NOT OK")
-                #expect(HTTPProbe.get(port: world.httpPort, path: "/-/healthy")?.status == 200)
-                #expect(HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body.contains("thanos_sidecar_prometheus_up 0") == true)
+                #expect(await HTTPProbe.get(port: world.httpPort, path: "/-/healthy")?.status == 200)
+                #expect(await HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body.contains("thanos_sidecar_prometheus_up 0") == true)
                 try await world.prometheus.restart()
                 let back = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(10)) { $0?.status == 200 }
                 #expect(back?.status == 200, "\(running.stderrSoFar)")
@@ -229,7 +233,7 @@ import Testing
             _ = try await Self.withSidecar(world.arguments()) { running in
                 try await Task.sleep(for: .seconds(2))
                 #expect(world.shipped().isEmpty)
-                #expect(HTTPProbe.get(port: world.httpPort, path: "/-/ready")?.status == 503)
+                #expect(await HTTPProbe.get(port: world.httpPort, path: "/-/ready")?.status == 503)
                 #expect(running.stderrSoFar.contains("Compaction needs to be disabled"), "\(running.stderrSoFar)")
             }
             _ = try await Self.withSidecar(world.arguments(["--shipper.ignore-unequal-block-size"])) { running in
@@ -250,15 +254,15 @@ import Testing
         let root = try TempDir()
         defer { root.remove() }
         try FileManager.default.createDirectory(atPath: root.sub("tsdb/wal"), withIntermediateDirectories: true)
-        let httpPort = HTTPProbe.freePort()
-        let deadPort = HTTPProbe.freePort()
+        let ports = try HTTPProbe.freePorts(3)
+        let (httpPort, deadPort, grpcPort) = (ports[0], ports[1], ports[2])
         _ = try await Self.withSidecar([
             "sidecar", "--tsdb.path", root.sub("tsdb"), "--prometheus.url", "http://127.0.0.1:\(deadPort)",
-            "--http-address", "127.0.0.1:\(httpPort)", "--prometheus.get_config_interval", "300ms", "--http-grace-period", "1s",
+            "--http-address", "127.0.0.1:\(httpPort)", "--grpc-address", "127.0.0.1:\(grpcPort)", "--prometheus.get_config_interval", "300ms", "--http-grace-period", "1s",
         ]) { running in
             let healthy = try await HTTPProbe.waitFor(port: httpPort, path: "/-/healthy", within: .seconds(30)) { $0?.status == 200 }
             #expect(healthy?.body == "OK")
-            #expect(HTTPProbe.get(port: httpPort, path: "/-/ready")?.status == 503)
+            #expect(await HTTPProbe.get(port: httpPort, path: "/-/ready")?.status == 503)
             try await Task.sleep(for: .seconds(1))
             #expect(running.stderrSoFar.contains("prometheus not reachable yet; retrying"), "\(running.stderrSoFar)")
             #expect(running.stderrSoFar.contains("127.0.0.1:\(deadPort)"))
@@ -312,7 +316,7 @@ import Testing
                     let deadline = ContinuousClock.now + .seconds(60)
                     var objects: [String: Int64] = [:]
                     while ContinuousClock.now < deadline {
-                        objects = try server.listObjects()
+                        objects = try await server.listObjects()
                         if world.localBlocks.allSatisfy({ objects["\($0)/meta.json"] != nil }) { break }
                         try await Task.sleep(for: .milliseconds(300))
                     }
@@ -341,7 +345,7 @@ import Testing
                 let ready = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(30)) { $0?.status == 200 }
                 #expect(ready?.status == 200, "\(running.stderrSoFar)")
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
-                try RemoteWrite.push(
+                try await RemoteWrite.push(
                     RemoteWrite.history(name: "rw_gauge", count: 10, from: now - 8 * 3_600_000, to: now, stepMillis: 15_000),
                     to: world.prometheus.url)
                 let deadline = ContinuousClock.now + .seconds(60)

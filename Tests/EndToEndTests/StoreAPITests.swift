@@ -10,7 +10,7 @@ import Testing
 /// `skiff sidecar`'s StoreAPI against Debian's real Prometheus 2.42: known samples are
 /// remote-written, then read back through Skiff's gRPC server with a generated client, the XOR
 /// chunks decoded, and the samples, labels, order and external-label rules checked.
-@Suite(.serialized) struct StoreAPITests {
+@Suite(.serialized, .needs(.prometheus, .curl, .openssl)) struct StoreAPITests {
     static let external = ["cluster": "test", "region": "eu-west", "replica": "0"]
     /// Samples every 15 s over 3 h, ending a minute ago: blocks and head both answer.
     static let end = (Int64(Date().timeIntervalSince1970) / 60 - 1) * 60_000
@@ -55,9 +55,9 @@ import Testing
             let root = try TempDir()
             let prometheus = try await PrometheusServer.start(
                 externalLabels: StoreAPITests.external, extraFlags: ["--storage.remote.read-max-bytes-in-frame=2048"] + extraPrometheusFlags)
-            try RemoteWrite.push(StoreAPITests.written, to: prometheus.url)
+            try await RemoteWrite.push(StoreAPITests.written, to: prometheus.url)
             let proxy = proxied ? try await FaultProxy.start(upstreamPort: prometheus.port) : nil
-            let port = HTTPProbe.freePort(), httpPort = HTTPProbe.freePort()
+            let port = try HTTPProbe.freePort(), httpPort = try HTTPProbe.freePort()
             let sidecar = try SkiffProcess.start(
                 ["sidecar", "--tsdb.path", prometheus.dataDir,
                  "--prometheus.url", proxy.map { "http://127.0.0.1:\($0.port)" } ?? prometheus.url,
@@ -194,7 +194,7 @@ import Testing
                 // Thanos' frames-per-answer histogram, Thanos' buckets: five streamed reads so far (the
                 // external matcher that matched nothing never reached Prometheus), the long series in
                 // several frames.
-                let metrics = HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
+                let metrics = await HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
                 let frames = metrics.split(separator: "\n").filter { $0.hasPrefix("prometheus_store_received_frames") }
                 func value(_ series: String) -> Double? {
                     frames.first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
@@ -265,7 +265,7 @@ import Testing
                 #expect(labelsOnly.allSatisfy { $0.samples.isEmpty })
             }
             // go-grpc-prometheus' metrics, as Thanos' dashboards read them.
-            let metrics = HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
+            let metrics = await HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
             #expect(metrics.contains(#"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="OK"} 1"#), "\(metrics)")
             #expect(metrics.contains(#"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="InvalidArgument"} 1"#), "\(metrics)")
             #expect(metrics.contains(#"grpc_server_started_total{grpc_service="thanos.Store",grpc_method="LabelValues",grpc_type="unary"}"#), "\(metrics)")
@@ -343,7 +343,7 @@ import Testing
             // Nothing stuck: the next call (no fault now) is answered in full.
             let long = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "long")])
             #expect(long == [Self.expected(["__name__": "long"])])
-            let metrics = HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
+            let metrics = await HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
             #expect(metrics.contains(#"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="Canceled"} 1"#), "\(metrics)")
         }
     }
@@ -351,7 +351,7 @@ import Testing
     @Test func notListeningUntilPrometheusIsUp() async throws {
         let prometheus = try await PrometheusServer.start(externalLabels: Self.external)
         await prometheus.halt()
-        let grpcPort = HTTPProbe.freePort(), httpPort = HTTPProbe.freePort()
+        let grpcPort = try HTTPProbe.freePort(), httpPort = try HTTPProbe.freePort()
         let sidecar = try SkiffProcess.start([
             "sidecar", "--tsdb.path", prometheus.dataDir, "--prometheus.url", prometheus.url,
             "--http-address", "127.0.0.1:\(httpPort)", "--grpc-address", "127.0.0.1:\(grpcPort)",
@@ -379,7 +379,7 @@ import Testing
 
     /// Mutual TLS as Thanos' --grpc-server-tls-*: a client without a certificate is refused.
     @Test func tlsWithClientCARefusesClientsWithoutACertificate() async throws {
-        let pki = try TestPKI.shared()
+        let pki = try await TestPKI.shared()
         let world = try await World.start(sidecarFlags: [
             "--grpc-server-tls-cert", pki.serverCertificate, "--grpc-server-tls-key", pki.serverKey,
             "--grpc-server-tls-client-ca", pki.caCertificate,

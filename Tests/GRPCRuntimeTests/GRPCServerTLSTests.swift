@@ -3,7 +3,7 @@ import GRPCRuntime
 import TestSupport
 import Testing
 
-@Suite("--grpc-server-tls-* flags")
+@Suite("--grpc-server-tls-* flags", .needs(.openssl))
 struct GRPCServerTLSTests {
     @Test("no cert and no key means plaintext")
     func plaintext() throws {
@@ -11,8 +11,8 @@ struct GRPCServerTLSTests {
     }
 
     @Test("cert and key enable TLS; a client CA makes it mutual")
-    func enabled() throws {
-        let pki = try TestPKI.shared()
+    func enabled() async throws {
+        let pki = try await TestPKI.shared()
         let tls = try #require(
             try GRPCServerTLS.fromFlags(certificate: pki.serverCertificate, key: pki.serverKey, clientCA: ""))
         #expect(tls.clientCAPath == nil)
@@ -23,8 +23,8 @@ struct GRPCServerTLSTests {
     }
 
     @Test("half a key pair, or a client CA alone, is an error naming the flags")
-    func incomplete() throws {
-        let pki = try TestPKI.shared()
+    func incomplete() async throws {
+        let pki = try await TestPKI.shared()
         expectError(containing: ["--grpc-server-tls-key", "both"]) {
             _ = try GRPCServerTLS.fromFlags(certificate: pki.serverCertificate, key: "", clientCA: "")
         }
@@ -37,8 +37,8 @@ struct GRPCServerTLSTests {
     }
 
     @Test("an unreadable file is named with the reason")
-    func unreadable() throws {
-        let pki = try TestPKI.shared()
+    func unreadable() async throws {
+        let pki = try await TestPKI.shared()
         let missing = pki.directory + "/no-such.pem"
         expectError(containing: ["server certificate", missing, "No such file or directory"]) {
             _ = try GRPCServerTLS(certificatePath: missing, keyPath: pki.serverKey)
@@ -55,8 +55,8 @@ struct GRPCServerTLSTests {
     }
 
     @Test("files that are not what they should be are named")
-    func invalid() throws {
-        let pki = try TestPKI.shared()
+    func invalid() async throws {
+        let pki = try await TestPKI.shared()
         let junk = pki.directory + "/junk-\(UUID().uuidString).pem"
         try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: junk))
         expectError(containing: ["server certificate", junk]) {

@@ -7,11 +7,11 @@ import NIOSSL
 import TestSupport
 import Testing
 
-@Suite("gRPC over TLS and mutual TLS")
+@Suite("gRPC over TLS and mutual TLS", .needs(.openssl))
 struct TLSTests {
     @Test("a client that trusts the CA gets an answer; a plaintext client does not")
     func serverTLS() async throws {
-        let pki = try TestPKI.shared()
+        let pki = try await TestPKI.shared()
         let tls = try GRPCServerTLS(certificatePath: pki.serverCertificate, keyPath: pki.serverKey)
         try await RunningGRPCServer.with(tls: tls) { server async throws in
             #expect(try await checkHealth(port: server.port, security: trusting(pki)) == .notServing)
@@ -21,7 +21,7 @@ struct TLSTests {
 
     @Test("with a client CA, only clients holding a certificate from that CA get in")
     func mutualTLS() async throws {
-        let pki = try TestPKI.shared()
+        let pki = try await TestPKI.shared()
         let tls = try GRPCServerTLS(
             certificatePath: pki.serverCertificate, keyPath: pki.serverKey, clientCAPath: pki.caCertificate)
         try await RunningGRPCServer.with(tls: tls) { server async throws in
@@ -40,7 +40,7 @@ struct TLSTests {
 
     @Test("TLS 1.2 connections are closed after the handshake; TLS 1.3 ones are served")
     func minimumVersion() async throws {
-        let pki = try TestPKI.shared()
+        let pki = try await TestPKI.shared()
         let tls = try GRPCServerTLS(certificatePath: pki.serverCertificate, keyPath: pki.serverKey)
         try await RunningGRPCServer.with(tls: tls) { server async throws in
             // The same bytes both times: the HTTP/2 preface and an empty SETTINGS frame, which a

@@ -1,6 +1,7 @@
 import HTTPServer
 import Metrics
 import Prometheus
+import TestSupport
 import Testing
 
 @Suite("HTTP endpoints")
@@ -67,7 +68,7 @@ struct EndpointTests {
         }
     }
 
-    @Test("/metrics exposes thanos_status and registry metrics, sorted and parseable by promtool")
+    @Test("/metrics exposes thanos_status and registry metrics, sorted and parseable by promtool", .needs(.promtool))
     func metrics() async throws {
         try await RunningServer.with { server in
             let uploads = server.registry.makeCounter(

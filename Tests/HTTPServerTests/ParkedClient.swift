@@ -16,7 +16,9 @@ final class ParkedClient {
 
     init(port: Int, request: String) throws {
         #if canImport(Glibc)
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a server a parallel test starts meanwhile must not inherit the socket (and
+        // keep the connection open after this side closes it).
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         #else
         fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif

@@ -6,7 +6,10 @@ import TestSupport
 import SkiffCore
 import Testing
 
-@Suite("Graceful shutdown")
+/// Serialized: three of these tests fill a registry with 10 MB and render it, seconds of CPU on the
+/// 2-thread cooperative pool each; run side by side they delay each other's shutdown by more than
+/// the 2 s the grace-period bound allows.
+@Suite("Graceful shutdown", .serialized)
 struct ShutdownTests {
     /// What a shutdown run observed.
     private struct Observed {

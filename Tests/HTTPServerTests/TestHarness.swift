@@ -7,62 +7,20 @@ import Prometheus
 import ServiceLifecycle
 import TestSupport
 
-/// One HTTP/1.1 response as read off the wire.
-struct RawResponse: Sendable {
-    var status: Int
-    var headers: [(name: String, value: String)]
-    var body: String
+typealias RawResponse = HTTPProbe.Response
 
-    func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
-}
-
-/// A deliberately dumb HTTP/1.1 client over a plain NIO socket: it writes the bytes it is given and
-/// reads until the server closes. Raw bytes let tests send partial requests and see exact headers.
+/// HTTP/1.1 requests as a scraper sends them (`Connection: close`), over `HTTPProbe`'s NIO socket:
+/// it writes the bytes it is given and reads until the server closes, so tests see exact headers.
 enum RawHTTP {
     static func get(
         _ path: String, port: Int, method: String = "GET", host: String = "127.0.0.1"
     ) async throws -> RawResponse {
-        let bytes = try await exchange(
+        let bytes = try await HTTPProbe.exchange(
             host: host, port: port, send: "\(method) \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        return try parse(bytes)
+        return try HTTPProbe.parse(bytes)
     }
 
-    static func connect(host: String = "127.0.0.1", port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
-        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-    }
-
-    static func exchange(host: String, port: Int, send: String) async throws -> [UInt8] {
-        try await withTimeout(.seconds(5), "HTTP exchange on port \(port)") {
-            try await connect(host: host, port: port).executeThenClose { inbound, outbound in
-                try await outbound.write(ByteBuffer(string: send))
-                var received: [UInt8] = []
-                for try await buffer in inbound { received += buffer.readableBytesView }
-                return received
-            }
-        }
-    }
-
-    struct Malformed: Error {}
-
-    static func parse(_ bytes: [UInt8]) throws -> RawResponse {
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let split = text.range(of: "\r\n\r\n") else { throw Malformed() }
-        var lines = text[..<split.lowerBound].components(separatedBy: "\r\n")
-        let statusParts = lines.removeFirst().split(separator: " ")
-        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw Malformed() }
-        let headers = lines.compactMap { line -> (name: String, value: String)? in
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-        }
-        return RawResponse(status: status, headers: headers, body: String(text[split.upperBound...]))
-    }
+    static func parse(_ bytes: [UInt8]) throws -> RawResponse { try HTTPProbe.parse(bytes) }
 }
 
 /// A server on 127.0.0.1:0 inside a ServiceGroup, as the executable runs it.
@@ -106,25 +64,13 @@ struct RunningServer: Sendable {
 }
 
 /// Runs `promtool check metrics` on `exposition`; returns its exit status (0 ok, 3 lint only, 1 parse
-/// error). Waits without blocking a thread: the 2-core cooperative pool is shared by parallel tests.
+/// error) and what it printed.
 func promtoolCheckMetrics(_ exposition: String) async throws -> (status: Int32, output: String) {
     let input = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString).txt")
     try Data(exposition.utf8).write(to: input)
     defer { try? FileManager.default.removeItem(at: input) }
-
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-    process.arguments = ["check", "metrics"]
-    process.standardInput = try FileHandle(forReadingFrom: input)
-    let output = Pipe()  // promtool's findings are a few lines, far below the pipe's buffer
-    process.standardOutput = output
-    process.standardError = output
-    let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
-    }
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    return (status, text)
+    let result = try await ExternalProgram.promtool.run(["check", "metrics"], stdin: input.path)
+    return (result.status, result.stdout + result.stderr)
 }
 
 /// Whether this machine has an IPv6 loopback address (containers may not).

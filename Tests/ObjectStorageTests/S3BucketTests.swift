@@ -9,7 +9,7 @@ import ObjstoreConfig
 
 /// The S3 bucket against real S3 servers on loopback: moto (AWS' API as boto models it) and
 /// juicefs gateway (MinIO's S3 code, which verifies signatures and payload hashes).
-@Suite(.serialized) struct S3BucketTests {
+@Suite(.serialized, .needs(.motoServer, .juicefs, .boto3, .openssl)) struct S3BucketTests {
     /// Every conformance check, each on a fresh bucket of one server per kind.
     @Test(arguments: S3ServerKind.allCases)
     func conformance(_ kind: S3ServerKind) async throws {
@@ -27,7 +27,7 @@ import ObjstoreConfig
 
 /// HTTPS: a server whose certificate is not trusted is a configuration error, reported at once
 /// (a retry cannot make a certificate verify), with what to change.
-@Suite struct S3TLSTests {
+@Suite(.needs(.motoServer, .juicefs, .boto3, .openssl)) struct S3TLSTests {
     @Test func untrustedCertificateFailsFastWithAHint() async throws {
         try await S3TestServer.withServer(.motoTLS) { server in
             let yaml = server.objstoreYAML().replacingOccurrences(of: "      ca_file: \(server.caFile!)\n", with: "")
@@ -68,14 +68,14 @@ import ObjstoreConfig
 }
 
 /// Listings that span many pages, with both ListObjects versions, on both servers.
-@Suite(.serialized) struct S3ListingTests {
+@Suite(.serialized, .needs(.motoServer, .juicefs, .boto3)) struct S3ListingTests {
     @Test(arguments: [S3ServerKind.moto, .juicefs])
     func pagedListingsAreCompleteAndSorted(_ kind: S3ServerKind) async throws {
         try await S3TestServer.withServer(kind) { server in
             var keys: [String] = []
             for i in 0..<45 { keys.append("01BLOCK\(i % 4)/chunks/\(String(format: "%06d", i))") }
             keys += ["01BLOCK1/index", "01BLOCK1/meta.json", "top"]
-            for key in keys { try server.putObject(key, bytes: [1]) }
+            for key in keys { try await server.putObject(key, bytes: [1]) }
             let sorted = keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             for version in ["v1", "v2"] {
                 let yaml = server.objstoreYAML(extraConfig: ["list_objects_version: \(version)"])

@@ -6,7 +6,7 @@ import TestSupport
 @testable import PrometheusClient
 
 /// The client against Debian's real Prometheus 2.42 on loopback.
-struct PrometheusClientLiveTests {
+@Suite(.needs(.prometheus, .promtool)) struct PrometheusClientLiveTests {
     let timeout = Duration.seconds(5)
 
     /// Runs `body` with a started Prometheus and a client for it; both are always torn down.
@@ -38,7 +38,7 @@ struct PrometheusClientLiveTests {
         try await withPrometheus { server, client in
             try await client.checkReady(timeout: timeout)
             #expect(try await client.externalLabels(timeout: timeout) == LabelSet(["cluster": "test", "replica": "0"]))
-            try server.reload(externalLabels: ["cluster": "prod", "region": "eu-west"])
+            try await server.reload(externalLabels: ["cluster": "prod", "region": "eu-west"])
             #expect(try await client.externalLabels(timeout: timeout) == LabelSet(["cluster": "prod", "region": "eu-west"]))
         }
     }
@@ -88,7 +88,7 @@ struct PrometheusClientLiveTests {
     @Test func lowestTimestampIsTheOldestBlocksMinTime() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let blocks = try PromBlocks.make(series: 2, hours: 5, stepSeconds: 60, into: dir.sub("data"))
+        let blocks = try await PromBlocks.make(series: 2, hours: 5, stepSeconds: 60, into: dir.sub("data"))
         let minTimes = try blocks.map { block -> Int64 in
             let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: block + "/meta.json"))) as! [String: Any]
             return (meta["minTime"] as! NSNumber).int64Value

@@ -11,11 +11,11 @@ import Testing
 @testable import Shipper
 
 /// In-process shipping on real promtool blocks, a real filesystem bucket and a real ledger file.
-@Suite struct ShipperTests {
+@Suite(.needs(.promtool)) struct ShipperTests {
     /// Real blocks, made once and copied per test.
-    static let pristine: Result<String, any Error> = Result {
+    static let pristine = MadeOnce {
         let dir = try TempDir()
-        _ = try PromBlocks.make(series: 4, hours: 7, stepSeconds: 60, into: dir.sub("blocks"))
+        _ = try await PromBlocks.make(series: 4, hours: 7, stepSeconds: 60, into: dir.sub("blocks"))
         return dir.sub("blocks")
     }
 
@@ -28,9 +28,9 @@ import Testing
             ((try? FileManager.default.contentsOfDirectory(atPath: tsdb)) ?? []).compactMap(ULID.init).sorted()
         }
 
-        init() throws {
+        init() async throws {
             dir = try TempDir()
-            try FileManager.default.copyItem(atPath: try ShipperTests.pristine.get(), toPath: dir.sub("tsdb"))
+            try FileManager.default.copyItem(atPath: try await ShipperTests.pristine.value(), toPath: dir.sub("tsdb"))
             ledger = try Ledger.open(path: dir.sub("ledger.db"))
             bucket = try FilesystemBucket(directory: dir.sub("bucket"))
         }
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func shipsEveryBlockOldestFirst() async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         #expect(f.blocks.count >= 3)
         let summary = try await f.shipper().syncOnce()
@@ -72,14 +72,14 @@ import Testing
             #expect(try await f.ledger.history(ulid).map(\.to) == [.discovered, .hashed, .chunksUploaded, .indexUploaded, .committed])
         }
         // Prometheus' own tool reads the shipped copies.
-        let listing = try PromBlocks.promtoolList(f.dir.sub("bucket"))
+        let listing = try await PromBlocks.promtoolList(f.dir.sub("bucket"))
         for ulid in f.blocks { #expect(listing.contains(ulid.string)) }
         // thanos.shipper.json lists them, in Thanos' format.
         #expect(ShipperMetaFile.read(tsdbPath: f.tsdb) == f.blocks)
     }
 
     @Test func emptyAndCompactedBlocksAreIgnoredWithAReason() async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         let (empty, compacted) = (f.blocks[0], f.blocks[1])
         try f.editMeta(empty) { $0.set("stats", .object([.init("numSamples", .int(0))])) }
@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func aCorruptBlockIsQuarantinedAndTheOthersShip() async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         let bad = f.blocks[0]
         try Data("{\"ulid\": ".utf8).write(to: URL(fileURLWithPath: f.meta(bad)))
@@ -110,7 +110,7 @@ import Testing
 
     @Test(arguments: ["truncate-chunk", "bad-magic", "missing-chunks-dir", "truncate-index"])
     func unreadableFilesQuarantineTheBlock(_ damage: String) async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         let bad = f.blocks[1]
         let dir = "\(f.tsdb)/\(bad)"
@@ -132,7 +132,7 @@ import Testing
     }
 
     @Test func aTransientFailureIsRetriedAndRecordedAsAnAttempt() async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         let summary = try await f.shipper(failpoints: "before:upload:index=error@1").syncOnce()
         #expect(Set(summary.committed) == Set(f.blocks))
@@ -146,7 +146,7 @@ import Testing
 
     /// The machine says when to retry; the shipper sleeps exactly until then.
     @Test func aFailedBlockSleepsUntilItsNextAttemptThenRetries() async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         let clock = Mutex<Int64>(1_000_000)
         let slept = Mutex<[Int64]>([])
@@ -172,7 +172,7 @@ import Testing
     }
 
     @Test func aFailingBlockHoldsBackNewerBlocks() async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         let summary = try await f.shipper(failpoints: "before:upload:chunks/000001=error", attemptsPerPass: 2).syncOnce()
         #expect(summary.committed.isEmpty)
@@ -185,7 +185,7 @@ import Testing
     }
 
     @Test func aBlockAlreadyInTheBucketIsAdoptedWithoutUploading() async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         let ulid = f.blocks[0]
         try await f.bucket.upload(key: "\(ulid)/meta.json", bytes: Array("{}".utf8))
@@ -196,7 +196,7 @@ import Testing
     }
 
     @Test func aBlockDeletedAfterStagingStillShipsFromTheStagingCopy() async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         let ulid = f.blocks[0]
         _ = try await f.shipper(failpoints: "before:upload:index=error", attemptsPerPass: 1).syncOnce()
@@ -207,7 +207,7 @@ import Testing
     }
 
     @Test func aVanishedBlockIsAbandonedAndItsPartialUploadCleaned() async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         let ulid = f.blocks[0]
         _ = try await f.shipper(failpoints: "before:upload:index=error", attemptsPerPass: 1).syncOnce()
@@ -222,7 +222,7 @@ import Testing
     }
 
     @Test func aVanishedBlockWhoseMetaLandedIsAdoptedNeverCleaned() async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         let ulid = f.blocks[0]
         // Crash window: meta.json is in the bucket, the ledger still says index_uploaded.
@@ -237,7 +237,7 @@ import Testing
     }
 
     @Test func aFileMissingFromTheBucketAtCommitIsSentAgainBeforeMetaJSON() async throws {
-        let f = try Fixture()
+        let f = try await Fixture()
         defer { f.dir.remove() }
         let ulid = f.blocks[0]
         _ = try await f.shipper(failpoints: "before:upload:meta.json=error", attemptsPerPass: 1).syncOnce()

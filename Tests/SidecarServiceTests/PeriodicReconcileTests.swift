@@ -11,11 +11,11 @@ import Testing
 /// The sidecar's periodic reconcile in-process, on real promtool blocks, a real ledger and a
 /// filesystem bucket: it runs when due and only then, and with repair on it sends a block whose
 /// meta.json vanished from the bucket back to be shipped.
-@Suite struct PeriodicReconcileTests {
+@Suite(.needs(.promtool)) struct PeriodicReconcileTests {
     @Test func repairsDriftWhenDueAndNotBefore() async throws {
         let root = try TempDir()
         defer { root.remove() }
-        _ = try PromBlocks.make(series: 3, hours: 3, stepSeconds: 60, into: root.sub("tsdb"))
+        _ = try await PromBlocks.make(series: 3, hours: 3, stepSeconds: 60, into: root.sub("tsdb"))
         let labels = LabelSet(["cluster": "eu1"])
         let bucket = try FilesystemBucket(directory: root.sub("bucket"))
         let workspace = try await ShipperWorkspace.open(tsdbPath: root.sub("tsdb"), ledgerPath: root.sub("ledger.db"))

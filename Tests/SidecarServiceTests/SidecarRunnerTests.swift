@@ -14,11 +14,11 @@ import Testing
 /// The sidecar run in-process (no binary) next to a real Prometheus holding real promtool blocks:
 /// the heartbeat reads the external labels, the shipper waits for them and ships every block, and
 /// cancelling the run stops every service.
-@Suite(.serialized) struct SidecarRunnerTests {
+@Suite(.serialized, .needs(.promtool, .prometheus)) struct SidecarRunnerTests {
     @Test func shipsEveryBlockWithPrometheusLabelsAndStopsOnCancellation() async throws {
         let root = try TempDir()
         defer { root.remove() }
-        let blocks = try PromBlocks.make(series: 3, hours: 5, stepSeconds: 60, into: root.sub("tsdb"))
+        let blocks = try await PromBlocks.make(series: 3, hours: 5, stepSeconds: 60, into: root.sub("tsdb"))
         let prometheus = try await PrometheusServer.start(externalLabels: ["cluster": "eu1"], dataDir: root.sub("tsdb"))
         let client = try PrometheusClient(url: prometheus.url)
         do {

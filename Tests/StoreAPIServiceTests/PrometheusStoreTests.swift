@@ -13,7 +13,7 @@ import Testing
 /// `PrometheusStore`, `RemoteReader` and `SeriesSink` in-process: the services on a gRPC server
 /// over grpc-swift's in-process transport, reading a real Prometheus (no binary, no sockets
 /// between client and server), so a failure points at the StoreAPI code itself.
-@Suite(.serialized) struct PrometheusStoreTests {
+@Suite(.serialized, .needs(.prometheus)) struct PrometheusStoreTests {
     static let external = ["cluster": "test", "region": "eu-west"]
     static let end = (Int64(Date().timeIntervalSince1970) / 60 - 1) * 60_000
     static let start = end - 3_600_000
@@ -37,7 +37,7 @@ import Testing
         let prometheus = try await PrometheusServer.start(externalLabels: external)
         let client = try PrometheusClient(url: prometheus.url)
         do {
-            try RemoteWrite.push(written, to: prometheus.url)
+            try await RemoteWrite.push(written, to: prometheus.url)
             let state = StoreState(
                 externalLabels: { labelsKnown ? LabelSet(external) : nil }, minTimeMillis: { Int64.min })
             let transport = InProcessTransport()

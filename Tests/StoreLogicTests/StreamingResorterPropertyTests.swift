@@ -4,6 +4,11 @@ import Testing
 @testable import StoreLogic
 
 /// Randomised checks of the streaming re-sorter against a buffer-everything reference.
+///
+/// Each check runs seconds of CPU. Swift's cooperative pool has one thread per core (2 on CI) and
+/// no preemption, so the loops yield every 50 seeds: otherwise two of them hold both threads and
+/// every other test in the process (a server waiting to report its port, a readiness poll) waits
+/// until they finish.
 @Suite struct StreamingResorterPropertyTests {
     /// Pushes everything; returns the output (as (labels, arrival)) and the buffered count after each push.
     static func run(
@@ -36,8 +41,9 @@ import Testing
         return held
     }
 
-    @Test func sortedDistinctInputComesOutInKOrderWithTheProvenBuffer() throws {
+    @Test func sortedDistinctInputComesOutInKOrderWithTheProvenBuffer() async throws {
         for seed in UInt64(0)..<3000 {
+            if seed % 50 == 0 { await Task.yield() }  // share the pool (see the suite)
             var gen = LabelGenerator(rng: SplitMix64(seed: seed))
             let external = gen.external()
             let allowed = LabelGenerator.names.filter { external[$0] == nil }
@@ -55,8 +61,9 @@ import Testing
         }
     }
 
-    @Test func consecutiveDuplicatesStayAdjacentAndInArrivalOrder() throws {
+    @Test func consecutiveDuplicatesStayAdjacentAndInArrivalOrder() async throws {
         for seed in UInt64(10_000)..<12_000 {
+            if seed % 50 == 0 { await Task.yield() }  // share the pool (see the suite)
             var gen = LabelGenerator(rng: SplitMix64(seed: seed))
             let external = gen.external()
             let allowed = LabelGenerator.names.filter { external[$0] == nil }
@@ -81,10 +88,11 @@ import Testing
     /// Unsorted input (another or a buggy Prometheus): never a silently wrong order. Either the
     /// output is exactly the stable K-sort, or the sorter throws for a series that sorts below
     /// one already sent, which was then genuinely impossible to fix.
-    @Test func unsortedInputIsSortedOrReportedNeverSilentlyWrong() {
+    @Test func unsortedInputIsSortedOrReportedNeverSilentlyWrong() async {
         var threw = 0
         var fixed = 0
         for seed in UInt64(20_000)..<23_000 {
+            if seed % 50 == 0 { await Task.yield() }  // share the pool (see the suite)
             var gen = LabelGenerator(rng: SplitMix64(seed: seed))
             let external = gen.external()
             let allowed = LabelGenerator.names.filter { external[$0] == nil }
@@ -120,9 +128,10 @@ import Testing
 
     /// Internal labels named like external ones (the caller skipped or raced the clash check):
     /// detected, then the same guarantee as for unsorted input.
-    @Test func clashingInputIsDetectedAndNeverMisordered() {
+    @Test func clashingInputIsDetectedAndNeverMisordered() async {
         var detected = 0
         for seed in UInt64(30_000)..<32_000 {
+            if seed % 50 == 0 { await Task.yield() }  // share the pool (see the suite)
             var gen = LabelGenerator(rng: SplitMix64(seed: seed))
             var external = gen.external()
             if external.isEmpty { external = ["job": "x"] }
@@ -172,8 +181,9 @@ import Testing
         }
     }
 
-    @Test func receivedLabelsBehaveLikeStrippedLabels() {
+    @Test func receivedLabelsBehaveLikeStrippedLabels() async {
         for seed in UInt64(40_000)..<42_000 {
+            if seed % 50 == 0 { await Task.yield() }  // share the pool (see StreamingResorterPropertyTests)
             var gen = LabelGenerator(rng: SplitMix64(seed: seed))
             let external = gen.external()
             let allowed = LabelGenerator.names.filter { external[$0] == nil }

@@ -4,9 +4,9 @@ import TSDB
 import TestSupport
 import Testing
 
-@Suite struct BlockScannerTests {
-    @Test func findsExactlyTheBlocksInOrderAndIgnoresEverythingElse() throws {
-        let f = try TSDBFixture()
+@Suite(.needs(.promtool)) struct BlockScannerTests {
+    @Test func findsExactlyTheBlocksInOrderAndIgnoresEverythingElse() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         #expect(f.blockDirs.count >= 3)
         // Everything a Prometheus data dir holds besides finished blocks.
@@ -27,11 +27,11 @@ import Testing
 
     /// Blocks created later (newer ULID) can hold older data: the order is minTime, not name.
     /// An unreadable block sorts by its ULID's creation time among them.
-    @Test func sortsByMinTimeAndPlacesUnreadableByUlidTime() throws {
+    @Test func sortsByMinTimeAndPlacesUnreadableByUlidTime() async throws {
         let nowMillis = Int64(Date().timeIntervalSince1970 * 1000)
-        let future = try TSDBFixture(hours: 4, endMillis: nowMillis + 48 * 3_600_000)
+        let future = try await TSDBFixture(hours: 4, endMillis: nowMillis + 48 * 3_600_000)
         defer { future.tmp.remove() }
-        let past = try PromBlocks.make(
+        let past = try await PromBlocks.make(
             series: 5, hours: 4, stepSeconds: 60, endMillis: nowMillis - 24 * 3_600_000, into: future.tsdb)
         #expect(past.min()! > future.blockDirs.max()!)  // the past-data blocks have the newer names
         try write(Array("{".utf8), to: past[0] + "/meta.json")
@@ -46,8 +46,8 @@ import Testing
         #expect(dirs == Array(past.dropFirst()) + [past[0]] + future.blockDirs)
     }
 
-    @Test func corruptMetaJSONIsUnreadableWithAClearMessage() throws {
-        let f = try TSDBFixture()
+    @Test func corruptMetaJSONIsUnreadableWithAClearMessage() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let name = URL(fileURLWithPath: f.blockDirs[1]).lastPathComponent
         try write(Array("{\"ulid\": ".utf8), to: f.blockDirs[1] + "/meta.json")
@@ -63,8 +63,8 @@ import Testing
         #expect(try f.scanReadable().count == f.blockDirs.count - 1)
     }
 
-    @Test func version2MetaIsUnreadable() throws {
-        let f = try TSDBFixture()
+    @Test func version2MetaIsUnreadable() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let path = f.blockDirs[0] + "/meta.json"
         let text = String(decoding: try bytes(path), as: UTF8.self)
@@ -79,8 +79,8 @@ import Testing
         #expect(errors.first?.code == .corruptBlock && errors.first?.message.contains("version 2") == true)
     }
 
-    @Test func followsSymlinkedBlockDirs() throws {
-        let f = try TSDBFixture()
+    @Test func followsSymlinkedBlockDirs() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let name = URL(fileURLWithPath: f.blockDirs[0]).lastPathComponent
         let elsewhere = f.tmp.sub("elsewhere")

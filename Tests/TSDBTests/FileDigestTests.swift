@@ -5,20 +5,20 @@ import Testing
 
 @testable import TSDB
 
-@Suite struct FileDigestTests {
+@Suite(.needs(.promtool)) struct FileDigestTests {
     /// Several MiB of random bytes: many full 1 MiB buffers plus a partial one.
-    @Test func plainFileEqualsSha256sum() throws {
+    @Test func plainFileEqualsSha256sum() async throws {
         let tmp = try TempDir()
         defer { tmp.remove() }
-        var generator = SystemRandomNumberGenerator()
-        let data = (0..<(3 << 20) + 12345).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        // 8 random bytes per call, not one: a getrandom(2) per byte made this test seconds of CPU.
+        let data = BucketConformance.randomBytes((3 << 20) + 12345)
         try write(data, to: tmp.sub("random"))
         let digest = try FileDigest.sha256(of: tmp.sub("random"))
         #expect(digest.size == Int64(data.count))
-        #expect(digest.sha256 == (try sha256sum(tmp.sub("random"))))
+        #expect(digest.sha256 == (try await sha256sum(tmp.sub("random"))))
         #expect(digest.chunks == nil)
         try write([], to: tmp.sub("empty"))
-        #expect(try FileDigest.sha256(of: tmp.sub("empty")).sha256 == (try sha256sum(tmp.sub("empty"))))
+        #expect(try FileDigest.sha256(of: tmp.sub("empty")).sha256 == (try await sha256sum(tmp.sub("empty"))))
     }
 
     @Test func missingFileHasVanished() throws {
@@ -31,20 +31,20 @@ import Testing
     }
 
     /// Every real segment's framing walks to its exact end and counts meta.json's chunks.
-    @Test func framingAcceptsRealSegmentsAndCountsTheirChunks() throws {
-        let f = try TSDBFixture(series: 20, hours: 8)
+    @Test func framingAcceptsRealSegmentsAndCountsTheirChunks() async throws {
+        let f = try await TSDBFixture(series: 20, hours: 8)
         defer { f.tmp.remove() }
         for block in try f.scanReadable() {
             let path = block.dir + "/chunks/000001"
             let digest = try FileDigest.sha256(of: path, chunkSegment: true)
             #expect(Int64(digest.chunks ?? -1) == block.meta.numChunks)
-            #expect(digest.sha256 == (try sha256sum(path)))
+            #expect(digest.sha256 == (try await sha256sum(path)))
         }
     }
 
     /// Buffer boundaries can fall anywhere, even inside a chunk's length varint.
-    @Test func framingIsIndependentOfHowTheFileIsSplit() throws {
-        let f = try TSDBFixture()
+    @Test func framingIsIndependentOfHowTheFileIsSplit() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let block = try f.firstBlock()
         let data = try bytes(block.dir + "/chunks/000001")
@@ -60,8 +60,8 @@ import Testing
 
     /// Cut anywhere, a segment fails the walk, unless the cut falls exactly between two chunks
     /// (then fewer chunks are counted, which `Stager.hash(expectedChunks:)` reports).
-    @Test func everyTruncationIsDetected() throws {
-        let f = try TSDBFixture(hours: 2)
+    @Test func everyTruncationIsDetected() async throws {
+        let f = try await TSDBFixture(hours: 2)
         defer { f.tmp.remove() }
         let data = try bytes(try f.firstBlock().dir + "/chunks/000001")
         let boundaries = Set(chunkBoundaries(data))
@@ -79,8 +79,8 @@ import Testing
     }
 
     /// A multi-MiB segment built from real chunk records, so chunks straddle the 1 MiB buffers.
-    @Test func largeSegmentAcrossBuffers() throws {
-        let f = try TSDBFixture()
+    @Test func largeSegmentAcrossBuffers() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let block = try f.firstBlock()
         let data = try bytes(block.dir + "/chunks/000001")
@@ -94,15 +94,15 @@ import Testing
         try write(big, to: f.tmp.sub("big"))
         let digest = try FileDigest.sha256(of: f.tmp.sub("big"), chunkSegment: true)
         #expect(Int64(digest.chunks!) == block.meta.numChunks * Int64(copies))
-        #expect(digest.sha256 == (try sha256sum(f.tmp.sub("big"))))
+        #expect(digest.sha256 == (try await sha256sum(f.tmp.sub("big"))))
         try truncateFile(f.tmp.sub("big"), by: 1)
         let error = try #require(skiffError { _ = try FileDigest.sha256(of: f.tmp.sub("big"), chunkSegment: true) })
         #expect(error.code == .corruptBlock && error.message.contains("truncated"))
     }
 
     /// A never-truncated preallocated tail reads as zeros; encoding 0 does not exist.
-    @Test func zeroFilledTailIsCorrupt() throws {
-        let f = try TSDBFixture()
+    @Test func zeroFilledTailIsCorrupt() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let path = f.tmp.sub("zeros")
         try write(try bytes(try f.firstBlock().dir + "/chunks/000001") + [UInt8](repeating: 0, count: 4096), to: path)

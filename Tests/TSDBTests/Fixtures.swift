@@ -10,10 +10,10 @@ struct TSDBFixture {
     let blockDirs: [String]
 
     /// 5 series × 6 h × 60 s gives 3 or 4 small blocks in about a second.
-    init(series: Int = 5, hours: Double = 6, endMillis: Int64? = nil) throws {
+    init(series: Int = 5, hours: Double = 6, endMillis: Int64? = nil) async throws {
         tmp = try TempDir()
         tsdb = tmp.sub("tsdb")
-        blockDirs = try PromBlocks.make(series: series, hours: hours, stepSeconds: 60, endMillis: endMillis, into: tsdb)
+        blockDirs = try await PromBlocks.make(series: series, hours: hours, stepSeconds: 60, endMillis: endMillis, into: tsdb)
     }
 
     func scanReadable() throws -> [LocalBlock] {
@@ -74,17 +74,9 @@ func sameSnapshot(_ a: [String: ([UInt8], Int)], _ b: [String: ([UInt8], Int)]) 
     a.count == b.count && a.allSatisfy { key, value in b[key].map { $0.0 == value.0 && $0.1 == value.1 } ?? false }
 }
 
-/// `/usr/bin/sha256sum <path>`'s hex digest.
-func sha256sum(_ path: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-    process.arguments = [path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let out = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(String(decoding: out, as: UTF8.self).prefix(64))
+/// `/usr/bin/sha256sum <path>`'s hex digest (coreutils: on every machine, so no trait).
+func sha256sum(_ path: String) async throws -> String {
+    String(try await ExternalProgram.run(atPath: "/usr/bin/sha256sum", [path]).stdout.prefix(64))
 }
 
 /// The SkiffError thrown by `body`, or nil if it did not throw one.

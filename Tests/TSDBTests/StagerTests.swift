@@ -4,9 +4,9 @@ import TSDB
 import TestSupport
 import Testing
 
-@Suite struct StagerTests {
-    @Test func stagesByHardLinkWithoutTouchingTheSource() throws {
-        let f = try TSDBFixture()
+@Suite(.needs(.promtool)) struct StagerTests {
+    @Test func stagesByHardLinkWithoutTouchingTheSource() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let block = try f.firstBlock()
         let before = try snapshot(block.dir)
@@ -33,8 +33,8 @@ import Testing
 
     /// Even if the staged meta.json is a hard link to Prometheus' (as in Thanos' staging), the
     /// rename replaces the link instead of writing through it.
-    @Test func writeMetaNeverWritesThroughALink() throws {
-        let f = try TSDBFixture()
+    @Test func writeMetaNeverWritesThroughALink() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let block = try f.firstBlock()
         let stager = Stager(tsdbPath: f.tsdb)
@@ -48,8 +48,8 @@ import Testing
         #expect(inodeAndMtime(staged).inode != inodeAndMtime(block.dir + "/meta.json").inode)
     }
 
-    @Test func restagingReplacesLeftoversAndRemoveCleansUp() throws {
-        let f = try TSDBFixture()
+    @Test func restagingReplacesLeftoversAndRemoveCleansUp() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let blocks = try f.scanReadable()
         let stager = Stager(tsdbPath: f.tsdb)
@@ -69,8 +69,8 @@ import Testing
         try stager.remove(blocks[0].meta.ulid)  // removing twice is fine
     }
 
-    @Test func blockDeletedBeforeStageHasVanished() throws {
-        let f = try TSDBFixture()
+    @Test func blockDeletedBeforeStageHasVanished() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let block = try f.firstBlock()
         try FileManager.default.removeItem(atPath: block.dir)
@@ -79,8 +79,8 @@ import Testing
         #expect(error.message.contains(block.dir))
     }
 
-    @Test func corruptBlockIsNotStaged() throws {
-        let f = try TSDBFixture()
+    @Test func corruptBlockIsNotStaged() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let (tsdb, block) = try f.damageableCopy()
         try FileManager.default.removeItem(atPath: block.dir + "/chunks")
@@ -90,8 +90,8 @@ import Testing
         #expect(stager.stagedBlocks().isEmpty)
     }
 
-    @Test func stagesThroughASymlinkedBlockDir() throws {
-        let f = try TSDBFixture()
+    @Test func stagesThroughASymlinkedBlockDir() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let elsewhere = f.tmp.sub("elsewhere")
         try FileManager.default.moveItem(atPath: f.blockDirs[0], toPath: elsewhere)
@@ -101,8 +101,8 @@ import Testing
         #expect(inodeAndMtime(staged[1].path).inode == inodeAndMtime(elsewhere + "/index").inode)
     }
 
-    @Test func hashEqualsSha256sum() throws {
-        let f = try TSDBFixture()
+    @Test func hashEqualsSha256sum() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let block = try f.firstBlock()
         let stager = Stager(tsdbPath: f.tsdb)
@@ -110,14 +110,14 @@ import Testing
         let files = try stager.hash(staged, expectedChunks: block.meta.numChunks)
         #expect(files.map(\.relPath) == ["chunks/000001", "index"])
         for (file, stagedFile) in zip(files, staged) {
-            #expect(file.sha256 == (try sha256sum(block.dir + "/" + file.relPath)))
+            #expect(file.sha256 == (try await sha256sum(block.dir + "/" + file.relPath)))
             #expect(file.sizeBytes == stagedFile.size)
         }
     }
 
     /// The cheap checks cannot see a cut chunks file; the framing walk while hashing does.
-    @Test func truncatedSegmentIsCorruptAtHashTime() throws {
-        let f = try TSDBFixture()
+    @Test func truncatedSegmentIsCorruptAtHashTime() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let (tsdb, block) = try f.damageableCopy()
         try truncateFile(block.dir + "/chunks/000001", by: 3)
@@ -129,8 +129,8 @@ import Testing
     }
 
     /// A segment cut exactly between two chunks has sound framing; only the chunk count shows it.
-    @Test func segmentCutBetweenChunksIsCaughtByTheChunkCount() throws {
-        let f = try TSDBFixture()
+    @Test func segmentCutBetweenChunksIsCaughtByTheChunkCount() async throws {
+        let f = try await TSDBFixture()
         defer { f.tmp.remove() }
         let (tsdb, block) = try f.damageableCopy()
         let path = block.dir + "/chunks/000001"

@@ -352,7 +352,7 @@ public enum BucketConformance {
         return nil
     }
 
-    static func randomBytes(_ count: Int) -> [UInt8] {
+    public static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         var out = [UInt8](repeating: 0, count: count)
         out.withUnsafeMutableBytes { raw in

@@ -2,7 +2,7 @@ import Foundation
 import SkiffCore
 
 /// Real Prometheus blocks for tests, made by `promtool tsdb create-blocks-from openmetrics`.
-/// Tests never skip when promtool is missing: they fail saying how to install it.
+/// Tests that use it carry `.needs(.promtool)`; promtool runs off the cooperative pool.
 public enum PromBlocks {
     /// A failed promtool run (or no promtool at all).
     public struct Failure: Error, CustomStringConvertible {
@@ -14,21 +14,22 @@ public enum PromBlocks {
     /// if needed. Returns the new block dirs, sorted by name (so by ULID: creation order).
     public static func make(
         series: Int, hours: Double, stepSeconds: Int, endMillis: Int64? = nil, into dir: String
-    ) throws -> [String] {
-        let promtool = try promtoolPath()
+    ) async throws -> [String] {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let before = Set(try blockNames(dir))
         let input = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-\(UUID().uuidString).om").path
         defer { try? FileManager.default.removeItem(atPath: input) }
         let end = (endMillis ?? Int64(Date().timeIntervalSince1970 * 1000)) / 1000
-        try writeOpenMetrics(series: series, start: end - Int64(hours * 3600), end: end, step: Int64(stepSeconds), to: input)
-        _ = try run(promtool, ["tsdb", "create-blocks-from", "openmetrics", input, dir])
+        try await offThePool {
+            try writeOpenMetrics(series: series, start: end - Int64(hours * 3600), end: end, step: Int64(stepSeconds), to: input)
+        }
+        _ = try await run(["tsdb", "create-blocks-from", "openmetrics", input, dir])
         return try blockNames(dir).filter { !before.contains($0) }.sorted().map { dir + "/" + $0 }
     }
 
     /// `promtool tsdb list -r <dir>`: the human-readable block table (promtool reads every meta.json).
-    public static func promtoolList(_ dir: String) throws -> String {
-        try run(try promtoolPath(), ["tsdb", "list", "-r", dir])
+    public static func promtoolList(_ dir: String) async throws -> String {
+        try await run(["tsdb", "list", "-r", dir])
     }
 
     /// OpenMetrics as the harness's genom.py writes it: each family contiguous, `# TYPE` once,
@@ -63,41 +64,17 @@ public enum PromBlocks {
         try handle.write(contentsOf: Data(buffer.utf8))
     }
 
-    static func promtoolPath() throws -> String {
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        for dir in dirs + ["/usr/bin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: dir + "/promtool") {
-            return dir + "/promtool"
-        }
-        throw Failure(description: "promtool not found: install the Debian prometheus package (apt-get install prometheus)")
-    }
-
     static func blockNames(_ dir: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: dir).filter { ULID($0) != nil }
     }
 
-    /// Runs to completion with output in temp files (pipes could fill up and deadlock).
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("skiff-promtool-\(UUID().uuidString)").path
-        let outPath = base + ".out", errPath = base + ".err"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: outPath)
-            try? FileManager.default.removeItem(atPath: errPath)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        try process.run()
-        process.waitUntilExit()
-        let out = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
-        let err = String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+    /// Runs promtool to completion; its output, or a failure with what it printed.
+    static func run(_ arguments: [String]) async throws -> String {
+        let result = try await ExternalProgram.promtool.run(arguments)
+        guard result.succeeded else {
             throw Failure(
-                description: "promtool \(arguments.joined(separator: " ")) failed (status \(process.terminationStatus)):\n\(err)\(out)")
+                description: "promtool \(arguments.joined(separator: " ")) failed (status \(result.status)):\n\(result.stderr)\(result.stdout)")
         }
-        return out
+        return result.stdout
     }
 }

@@ -49,7 +49,7 @@ public final class PrometheusServer: Sendable {
         for _ in 0..<3 {
             let workDir = try TempDir().path
             let server = PrometheusServer(
-                port: try freePort(), workDir: workDir, dataDir: dataDir, routePrefix: routePrefix,
+                port: try HTTPProbe.freePort(), workDir: workDir, dataDir: dataDir, routePrefix: routePrefix,
                 blockDurations: (minBlockDuration, maxBlockDuration), extraFlags: extraFlags)
             try server.writeConfig(externalLabels: externalLabels)
             do {
@@ -86,10 +86,13 @@ public final class PrometheusServer: Sendable {
     }
 
     /// Rewrites the config with new external labels and POSTs `/-/reload` (needs 200).
-    public func reload(externalLabels: [String: String]) throws {
+    public func reload(externalLabels: [String: String]) async throws {
         try writeConfig(externalLabels: externalLabels)
-        let (status, body) = try Self.http("POST", port: port, path: routePrefix + "/-/reload")
-        guard status == 200 else { throw Failure(description: "POST /-/reload answered \(status): \(body)\n\(logTail())") }
+        let answer = await HTTPProbe.get(port: port, path: routePrefix + "/-/reload", method: "POST", timeout: .seconds(10))
+        guard let answer, answer.status == 200 else {
+            let got = answer.map { "\($0.status): \($0.body)" } ?? "nothing"
+            throw Failure(description: "POST /-/reload answered \(got)\n\(logTail())")
+        }
     }
 
     /// The last `lines` lines of Prometheus' log, for failure messages.
@@ -128,7 +131,7 @@ public final class PrometheusServer: Sendable {
     }
 
     private func launch() async throws {
-        let child = try Self.spawn(Self.binary("prometheus"), arguments, logPath: logPath)
+        let child = try Self.spawn(ExternalProgram.prometheus.path(), arguments, logPath: logPath)
         pid.withLock { $0 = child }
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
@@ -137,7 +140,7 @@ public final class PrometheusServer: Sendable {
                 pid.withLock { $0 = 0 }
                 throw Failure(description: "prometheus exited during start (wait status \(status)):\n\(logTail())")
             }
-            if let (code, _) = try? Self.http("GET", port: port, path: routePrefix + "/-/ready"), code == 200 { return }
+            if await HTTPProbe.get(port: port, path: routePrefix + "/-/ready", timeout: .seconds(1))?.status == 200 { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw Failure(description: "prometheus was not ready within 60 s on port \(port):\n\(logTail())")
@@ -159,7 +162,8 @@ public final class PrometheusServer: Sendable {
         waitpid(child, &status, 0)
     }
 
-    /// posix_spawn with default signal dispositions and an empty mask; output appended to `logPath`.
+    /// posix_spawn with default signal dispositions, an empty mask and no descriptors but 0-2;
+    /// output appended to `logPath`.
     private static func spawn(_ path: String, _ arguments: [String], logPath: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
@@ -172,12 +176,30 @@ public final class PrometheusServer: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else: posix_spawn passes on every descriptor not marked close-on-exec, and NIO's
+        // sockets are not (accept4 without SOCK_CLOEXEC). A Prometheus that lives through a test
+        // would hold every connection and listener open at its start, so a test server's close
+        // would not reach its client, nor a stopped server free its port, until Prometheus exits.
+        #if os(Linux)
+        // glibc 2.34+; Swift's Glibc module does not declare it, so it is looked up by name.
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            throw Failure(description: "this libc has no posix_spawn_file_actions_addclosefrom_np (glibc 2.34+ needed)")
+        }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        #else
+        let closeOthers = Int16(POSIX_SPAWN_CLOEXEC_DEFAULT)
+        #endif
         var none = sigset_t(), all = sigset_t()
         sigemptyset(&none)
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &all)
+        #if os(Linux)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        #else
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | closeOthers)
+        #endif
 
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -185,73 +207,5 @@ public final class PrometheusServer: Sendable {
         let result = posix_spawn(&child, path, &actions, &attributes, argv, environ)
         guard result == 0 else { throw Failure(description: "posix_spawn \(path): \(String(cString: strerror(result)))") }
         return child
-    }
-
-    private static func binary(_ name: String) throws -> String {
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        for dir in dirs + ["/usr/bin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: dir + "/" + name) {
-            return dir + "/" + name
-        }
-        throw Failure(description: "\(name) not found: install the Debian prometheus package (apt-get install prometheus)")
-    }
-
-    // MARK: - Sockets
-
-    /// A port the kernel just handed out on 127.0.0.1 (CLOEXEC so no child inherits the socket).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw Failure(description: "bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    private static func loopback(port: UInt16) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
-    }
-
-    /// A one-shot HTTP/1.0 exchange on loopback (1 s socket timeouts): the status and the body.
-    /// Blocking, but only ever against a local Prometheus that answers in milliseconds.
-    static func http(_ method: String, port: Int, path: String) throws -> (Int, String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = loopback(port: UInt16(port))
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        guard connected else { throw Failure(description: "connect 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
-        let request = Array("\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: 0\r\n\r\n".utf8)
-        guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else {
-            throw Failure(description: "send to 127.0.0.1:\(port) failed")
-        }
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while response.count < 1 << 20 {
-            let count = recv(fd, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            response += buffer[0..<count]
-        }
-        let text = String(decoding: response, as: UTF8.self)
-        let parts = text.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, let status = Int(parts[1]) else {
-            throw Failure(description: "no HTTP answer from 127.0.0.1:\(port)\(path)")
-        }
-        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
-        return (status, body)
     }
 }

@@ -29,12 +29,12 @@ public enum RemoteWrite {
     }
 
     /// POSTs the series to `<prometheusURL>/api/v1/write`; throws unless Prometheus answers 2xx.
-    public static func push(_ series: [Series], to prometheusURL: String) throws {
+    public static func push(_ series: [Series], to prometheusURL: String) async throws {
         var request = [UInt8]()
         for one in series { field(1, message: encode(one), into: &request) }
         let body = snappyLiteral(request)
         guard let url = URL(string: prometheusURL + "/api/v1/write") else { throw Failure("bad URL \(prometheusURL)") }
-        let result = try curl(url: url.absoluteString, body: body)
+        let result = try await curl(url: url.absoluteString, body: body)
         guard (200..<300).contains(result.status) else { throw Failure("remote write answered \(result.status): \(result.body)") }
     }
 
@@ -104,8 +104,8 @@ public enum RemoteWrite {
         return out
     }
 
-    /// The POST, by curl (on every machine that runs these tests) to keep this file free of an HTTP stack.
-    static func curl(url: String, body: [UInt8]) throws -> (status: Int, body: String) {
+    /// The POST, by curl (tests that push carry `.needs(.curl)`), to keep this file free of an HTTP stack.
+    static func curl(url: String, body: [UInt8]) async throws -> (status: Int, body: String) {
         let dir = FileManager.default.temporaryDirectory.path
         let input = "\(dir)/skiff-rw-\(UUID().uuidString)", output = input + ".out"
         defer {
@@ -113,19 +113,12 @@ public enum RemoteWrite {
             try? FileManager.default.removeItem(atPath: output)
         }
         try Data(body).write(to: URL(fileURLWithPath: input))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = [
+        let result = try await ExternalProgram.curl.run([
             "-s", "-o", output, "-w", "%{http_code}", "-X", "POST", "--data-binary", "@\(input)",
             "-H", "Content-Type: application/x-protobuf", "-H", "Content-Encoding: snappy",
             "-H", "X-Prometheus-Remote-Write-Version: 0.1.0", "--max-time", "30", url,
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let status = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        ])
         let answer = String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
-        return (Int(status) ?? 0, answer)
+        return (Int(result.stdout) ?? 0, answer)
     }
 }

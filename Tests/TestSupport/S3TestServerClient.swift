@@ -7,55 +7,57 @@ import Synchronization
 extension S3TestServer {
     /// Creates another empty bucket (e.g. one per test, for isolation).
     public func makeBucket(_ name: String) async throws {
-        _ = try request("make-bucket", name)
+        _ = try await request("make-bucket", name)
     }
 
     /// Every object key in the bucket with its size.
-    public func listObjects(bucket: String? = nil) throws -> [String: Int64] {
-        let sizes = try request("list", bucket ?? self.bucket) as? [String: Any] ?? [:]
+    public func listObjects(bucket: String? = nil) async throws -> [String: Int64] {
+        let sizes = try await request("list", bucket ?? self.bucket) as? [String: Any] ?? [:]
         return sizes.mapValues { ($0 as? NSNumber)?.int64Value ?? -1 }
     }
 
     /// The multipart uploads started but neither completed nor aborted.
-    public func listMultipartUploads(bucket: String? = nil) throws -> [(key: String, uploadId: String)] {
-        let uploads = try request("uploads", bucket ?? self.bucket) as? [[String]] ?? []
+    public func listMultipartUploads(bucket: String? = nil) async throws -> [(key: String, uploadId: String)] {
+        let uploads = try await request("uploads", bucket ?? self.bucket) as? [[String]] ?? []
         return uploads.map { (key: $0[0], uploadId: $0[1]) }
     }
 
     /// Starts a multipart upload and leaves it open, as a crashed uploader would; returns its id.
-    public func startMultipartUpload(_ key: String, bucket: String? = nil) throws -> String {
-        try request("start-upload", bucket ?? self.bucket, key) as? String ?? ""
+    public func startMultipartUpload(_ key: String, bucket: String? = nil) async throws -> String {
+        try await request("start-upload", bucket ?? self.bucket, key) as? String ?? ""
     }
 
     /// The object's SHA-256 (lowercase hex), hashed in Python while streaming the object.
-    public func objectSHA256(_ key: String, bucket: String? = nil) throws -> String {
-        try request("sha256", bucket ?? self.bucket, key) as? String ?? ""
+    public func objectSHA256(_ key: String, bucket: String? = nil) async throws -> String {
+        try await request("sha256", bucket ?? self.bucket, key) as? String ?? ""
     }
 
     /// Uploads `bytes` as `key` with a single PUT (passed to Python through a file in `directory`).
-    public func putObject(_ key: String, bytes: [UInt8], bucket: String? = nil) throws {
+    public func putObject(_ key: String, bytes: [UInt8], bucket: String? = nil) async throws {
         let file = directory + "/put-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: file) }
         guard FileManager.default.createFile(atPath: file, contents: Data(bytes)) else {
             throw S3TestServerError("cannot write \(file)")
         }
-        _ = try request("put", bucket ?? self.bucket, key, file)
+        _ = try await request("put", bucket ?? self.bucket, key, file)
     }
 
     /// Deletes `key` (no error if it does not exist, as in S3).
-    public func deleteObject(_ key: String, bucket: String? = nil) throws {
-        _ = try request("delete", bucket ?? self.bucket, key)
+    public func deleteObject(_ key: String, bucket: String? = nil) async throws {
+        _ = try await request("delete", bucket ?? self.bucket, key)
     }
 
     /// Sends one JSON-array line to the companion and returns the `ok` value of its JSON reply.
-    /// Blocks the calling thread (bounded by boto3's timeouts and the socket's 120 s receive timeout).
-    func request(_ arguments: String...) throws -> Any? {
-        var line = try JSONSerialization.data(withJSONObject: arguments)
-        line.append(UInt8(ascii: "\n"))
-        let reply = try channel.withLock { fd throws(S3TestServerError) -> [UInt8] in
-            guard fd >= 0 else { throw S3TestServerError("\(kind) on \(endpoint) is stopped") }
-            try Self.sendAll(Array(line), to: fd)
-            return try Self.receiveLine(from: fd)
+    /// The exchange blocks a thread (bounded by boto3's timeouts and the socket's 120 s receive
+    /// timeout), so it runs off the cooperative pool.
+    func request(_ arguments: String...) async throws -> Any? {
+        let line = Array(try JSONSerialization.data(withJSONObject: arguments)) + [UInt8(ascii: "\n")]
+        let reply = try await offThePool { [self] in
+            try channel.withLock { fd throws(S3TestServerError) -> [UInt8] in
+                guard fd >= 0 else { throw S3TestServerError("\(kind) on \(endpoint) is stopped") }
+                try Self.sendAll(line, to: fd)
+                return try Self.receiveLine(from: fd)
+            }
         }
         let operation = arguments.joined(separator: " ")
         guard !reply.isEmpty else {
@@ -101,7 +103,7 @@ extension S3TestServer {
     static let noSignal: Int32 = 0  // macOS: SO_NOSIGPIPE is set on the socket instead
     #endif
 
-    /// Starts `python -c companionScript command...`, its stdin and stdout one end of a socket pair
+    /// Starts `python companionScript command...`, its stdin and stdout one end of a socket pair
     /// (returned: the other end), its stderr and the server's output appended to `log`.
     static func launchCompanion(
         _ python: String, _ command: [String], environment: [String: String], log: String
@@ -124,7 +126,7 @@ extension S3TestServer {
         do {
             let end = FileHandle(fileDescriptor: fds[1], closeOnDealloc: false)
             process = try launch(
-                python, ["-c", companionScript] + command, environment: environment, output: log, input: end,
+                python, [companionScript] + command, environment: environment, output: log, input: end,
                 stdout: end)
         } catch {
             close(fds[0])
@@ -133,78 +135,8 @@ extension S3TestServer {
         return (process, fds[0])
     }
 
-    /// The companion: `python3 -c companionScript SERVER ARGS...`.
-    /// * Unblocks all signals first: Foundation's `Process` hands a child the signal mask of the
-    ///   spawning thread, and Swift's concurrency threads block SIGTERM (and most others).
-    /// * Runs the server in its own process group; stops it on SIGTERM, or at EOF on stdin (the
-    ///   test process closed the socket or died: then it also removes the temp dir); exits when
-    ///   the server exits.
-    /// * Answers requests, one JSON array per line on stdin, with one JSON object per line on stdout.
-    static let companionScript = """
-        import hashlib, json, os, shutil, signal, subprocess, sys, threading
-        signal.pthread_sigmask(signal.SIG_SETMASK, set())
-        os.setpgid(0, 0)
-        done = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: done.set())
-        server = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=2, stderr=2)
-
-        def client():
-            e = os.environ
-            # botocore bug: after an empty PUT with "Expect: 100-continue" that a Go server answers
-            # without "100 Continue" (juicefs), the next PUT on that connection hangs until timeout.
-            e["BOTO_EXPERIMENTAL__NO_EMPTY_CONTINUE"] = "true"
-            import boto3
-            from botocore.config import Config
-            return boto3.client("s3", endpoint_url=e["S3TS_ENDPOINT"], region_name=e["S3TS_REGION"],
-                aws_access_key_id=e["S3TS_ACCESS_KEY"], aws_secret_access_key=e["S3TS_SECRET_KEY"],
-                verify=e.get("S3TS_CA") or None,
-                config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, connect_timeout=5,
-                    read_timeout=60, retries={"total_max_attempts": 3, "mode": "standard"},
-                    request_checksum_calculation="when_required", response_checksum_validation="when_required"))
-
-        def run(s3, op, bucket, *args):
-            def items(name, field):
-                for page in s3.get_paginator(name).paginate(Bucket=bucket):
-                    yield from page.get(field, [])
-            if op == "make-bucket":
-                # A retried CreateBucket whose first attempt did succeed (a slow, just-started server)
-                # answers BucketAlreadyOwnedByYou: the bucket is ours, which is what was asked.
-                try: s3.create_bucket(Bucket=bucket)
-                except s3.exceptions.BucketAlreadyOwnedByYou: pass
-            elif op == "list": return {o["Key"]: o["Size"] for o in items("list_objects_v2", "Contents")}
-            elif op == "uploads": return [[u["Key"], u["UploadId"]] for u in items("list_multipart_uploads", "Uploads")]
-            elif op == "sha256":
-                body, digest = s3.get_object(Bucket=bucket, Key=args[0])["Body"], hashlib.sha256()
-                for chunk in iter(lambda: body.read(1 << 20), b""): digest.update(chunk)
-                return digest.hexdigest()
-            elif op == "put":
-                with open(args[1], "rb") as f: s3.put_object(Bucket=bucket, Key=args[0], Body=f.read())
-            elif op == "start-upload": return s3.create_multipart_upload(Bucket=bucket, Key=args[0])["UploadId"]
-            elif op == "delete": s3.delete_object(Bucket=bucket, Key=args[0])
-            else: raise ValueError(f"unknown operation {op}")
-
-        def serve():
-            try: s3, broken = client(), None
-            except Exception as error: s3, broken = None, f"{error} (python {sys.executable}); run Tools/install-deps"
-            try:
-                for line in sys.stdin.buffer:
-                    try: reply = {"ok": run(s3, *json.loads(line))} if s3 else {"error": broken}
-                    except Exception as error: reply = {"error": f"{type(error).__name__}: {error}"}
-                    sys.stdout.buffer.write(json.dumps(reply).encode() + b"\\n")
-                    sys.stdout.buffer.flush()
-            finally:
-                orphaned.set()
-                done.set()
-
-        orphaned = threading.Event()
-        threading.Thread(target=serve, daemon=True).start()
-        while server.poll() is None and not done.wait(0.05): pass
-        if server.poll() is None:
-            server.terminate()
-            try: server.wait(10)
-            except subprocess.TimeoutExpired: os.killpg(0, signal.SIGKILL)
-        if orphaned.is_set(): shutil.rmtree(os.environ["S3TS_DIRECTORY"], ignore_errors=True)
-        # os._exit: a normal exit would wait for the daemon thread's lock on stdin, then abort.
-        os._exit(server.returncode if server.returncode >= 0 else 128 - server.returncode)
-        """
+    /// The companion, `Tests/Companions/s3_test_client.py` (what it does is said at its top). Not
+    /// in this target's directory: SwiftPM would warn about an undeclared file on every build.
+    static let companionScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Companions/s3_test_client.py").path
 }

@@ -2,6 +2,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -75,9 +77,10 @@ private final class EchoHandler: ChannelInboundHandler {
     }
 }
 
-/// A blocking HTTP/1.1 client over exactly one TCP connection, so a test decides which requests share a connection
-/// and sees resets and early closes exactly as they happen. Every receive times out, so no test can hang on it.
-final class RawHTTPConnection {
+/// An HTTP/1.1 client over exactly one blocking TCP socket, so a test decides which requests share a connection
+/// and sees resets and early closes exactly as they happen. Every receive times out, so no test can hang on it,
+/// and every send and receive runs off the cooperative pool (`offThePool`), so none holds one of its threads.
+final class RawHTTPConnection: Sendable {
     enum Failure: Error, Equatable {
         case reset
         case timedOut
@@ -86,7 +89,7 @@ final class RawHTTPConnection {
         case system(String, Int32)
     }
 
-    struct Response {
+    struct Response: Sendable {
         var status: Int
         /// Header names lowercased.
         var headers: [String: String]
@@ -94,12 +97,15 @@ final class RawHTTPConnection {
     }
 
     private let socketFD: Int32
-    /// Bytes received but not yet consumed by a response.
-    private var received: [UInt8] = []
+    /// Bytes received but not yet consumed by a response; held for the whole of each exchange.
+    private let received = Mutex<[UInt8]>([])
+    private let closed = Mutex(false)
 
     init(port: Int, receiveTimeoutSeconds: Int = 3) throws {
         #if canImport(Glibc)
-        socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a server a parallel test starts meanwhile must not inherit the socket (and
+        // keep the connection open after this side closes it).
+        socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         #else
         socketFD = socket(AF_INET, SOCK_STREAM, 0)
         var one: Int32 = 1
@@ -121,13 +127,22 @@ final class RawHTTPConnection {
         }
         guard connected == 0 else {
             let error = Failure.system("connect", errno)
-            close(socketFD)
+            Glibc.close(socketFD)
             throw error
         }
     }
 
     deinit {
-        close(socketFD)
+        close()
+    }
+
+    /// Closes the socket now (a deinit may come late: a thread that ran an exchange can still hold
+    /// a reference). Safe to call more than once.
+    func close() {
+        closed.withLock { closed in
+            if !closed { _ = Glibc.close(socketFD) }
+            closed = true
+        }
     }
 
     /// The bytes of a request; with `chunkSize` the body goes out with `Transfer-Encoding: chunked`.
@@ -146,17 +161,48 @@ final class RawHTTPConnection {
 
     func request(
         _ method: String, _ path: String, body: [UInt8]? = nil, chunkSize: Int? = nil, oneByteAtATime: Bool = false
-    ) throws -> Response {
+    ) async throws -> Response {
         let bytes = Self.requestBytes(method, path, body: body, chunkSize: chunkSize)
-        if oneByteAtATime {
-            for byte in bytes { try send([byte]) }
-        } else {
-            try send(bytes)
+        return try await offThePool { [self] in
+            try received.withLock { buffer in
+                if oneByteAtATime {
+                    for byte in bytes { try sendNow([byte]) }
+                } else {
+                    try sendNow(bytes)
+                }
+                return try readResponseNow(&buffer)
+            }
         }
-        return try readResponse()
     }
 
-    func send(_ bytes: [UInt8]) throws {
+    func send(_ bytes: [UInt8]) async throws {
+        try await offThePool { [self] in try sendNow(bytes) }
+    }
+
+    /// Reads one response whose body length is given by Content-Length (the echo upstream and S3 errors send one).
+    func readResponse() async throws -> Response {
+        try await offThePool { [self] in try received.withLock { try readResponseNow(&$0) } }
+    }
+
+    /// Everything not yet consumed, up to the peer's orderly close.
+    func readUntilClosed() async throws -> [UInt8] {
+        try await readUntilClosedTimed().bytes
+    }
+
+    /// `readUntilClosed`, and how long the socket took to close, timed on the reading thread (not
+    /// including the wait for a pool thread afterwards, which measures the load, not the peer).
+    func readUntilClosedTimed() async throws -> (bytes: [UInt8], waited: Duration) {
+        try await offThePool { [self] in
+            try received.withLock { buffer in
+                let started = ContinuousClock.now
+                while try receiveMore(&buffer) {}
+                defer { buffer = [] }
+                return (buffer, ContinuousClock.now - started)
+            }
+        }
+    }
+
+    private func sendNow(_ bytes: [UInt8]) throws {
         #if canImport(Glibc)
         let flags = Int32(MSG_NOSIGNAL)  // a reset peer must fail the send, not kill the test process with SIGPIPE
         #else
@@ -170,13 +216,12 @@ final class RawHTTPConnection {
         }
     }
 
-    /// Reads one response whose body length is given by Content-Length (the echo upstream and S3 errors send one).
-    func readResponse() throws -> Response {
+    private func readResponseNow(_ received: inout [UInt8]) throws -> Response {
         let separator: [UInt8] = [13, 10, 13, 10]
         var headEnd: Int?
         while headEnd == nil {
             headEnd = received.firstRange(of: separator)?.upperBound
-            if headEnd == nil, try !receiveMore() { throw Failure.closedEarly }
+            if headEnd == nil, try !receiveMore(&received) { throw Failure.closedEarly }
         }
         let headText = String(decoding: received[..<headEnd!], as: UTF8.self)
         let lines = headText.split(separator: "\r\n")
@@ -188,22 +233,15 @@ final class RawHTTPConnection {
         }
         let bodyLength = Int(headers["content-length"] ?? "0") ?? 0
         while received.count < headEnd! + bodyLength {
-            if try !receiveMore() { throw Failure.closedEarly }
+            if try !receiveMore(&received) { throw Failure.closedEarly }
         }
         let body = Array(received[headEnd!..<(headEnd! + bodyLength)])
         received.removeFirst(headEnd! + bodyLength)
         return Response(status: status, headers: headers, body: body)
     }
 
-    /// Everything not yet consumed, up to the peer's orderly close.
-    func readUntilClosed() throws -> [UInt8] {
-        while try receiveMore() {}
-        defer { received = [] }
-        return received
-    }
-
     /// Appends what the socket has to `received`; false once the peer has closed its side.
-    private func receiveMore() throws -> Bool {
+    private func receiveMore(_ received: inout [UInt8]) throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let count = chunk.withUnsafeMutableBytes { recv(socketFD, $0.baseAddress, $0.count, 0) }
         guard count >= 0 else { throw Self.failure("recv") }

@@ -13,12 +13,12 @@ import FoundationNetworking
         try await withProxy { proxy in
             let connection = try RawHTTPConnection(port: proxy.port)
             let upload = randomBytes(100_000)
-            let put = try connection.request("PUT", "/bucket/a", body: upload)
+            let put = try await connection.request("PUT", "/bucket/a", body: upload)
             #expect(put.status == 200 && put.body == upload && put.headers["x-request-index"] == "0")
-            let get = try connection.request("GET", "/bytes/70000")
+            let get = try await connection.request("GET", "/bytes/70000")
             #expect(get.body == patternBytes(70_000) && get.headers["x-request-index"] == "1")
             let chunkedUpload = randomBytes(5000)
-            let post = try connection.request("POST", "/bucket/b?uploads", body: chunkedUpload, chunkSize: 1024)
+            let post = try await connection.request("POST", "/bucket/b?uploads", body: chunkedUpload, chunkSize: 1024)
             #expect(post.body == chunkedUpload && post.headers["x-request-index"] == "2")
             #expect(proxy.stats.connectionsAccepted == 1)
             #expect(proxy.stats.requests == 3)
@@ -43,15 +43,15 @@ import FoundationNetworking
             proxy.inject(.status(503, code: "SlowDown"))
             let upload = randomBytes(10_000)
             let connection = try RawHTTPConnection(port: proxy.port)
-            let refused = try connection.request("PUT", "/bucket/key", body: upload)
+            let refused = try await connection.request("PUT", "/bucket/key", body: upload)
             let xml = String(decoding: refused.body, as: UTF8.self)
             #expect(refused.status == 503 && refused.headers["connection"] == "close")
             #expect(xml.contains("<Code>SlowDown</Code>") && xml.contains("<RequestId>proxy-0</RequestId>"))
-            let waitStarted = ContinuousClock.now
-            #expect(try connection.readUntilClosed().isEmpty)
-            #expect(ContinuousClock.now - waitStarted < .milliseconds(900))  // closed once the body was read
+            let rest = try await connection.readUntilClosedTimed()
+            #expect(rest.bytes.isEmpty)
+            #expect(rest.waited < .milliseconds(900))  // closed once the body was read
 
-            let retry = try RawHTTPConnection(port: proxy.port).request("PUT", "/bucket/key", body: upload)
+            let retry = try await RawHTTPConnection(port: proxy.port).request("PUT", "/bucket/key", body: upload)
             #expect(retry.status == 200 && retry.body == upload)
             let stats = proxy.stats
             #expect(stats.faultsApplied == 1 && stats.faultsPending == 0 && stats.requests == 2)
@@ -66,9 +66,9 @@ import FoundationNetworking
             let request = RawHTTPConnection.requestBytes("PUT", "/bucket/key", body: upload)
             proxy.inject(.resetAfterRequestBytes(request.count - upload.count + 1000))
             let cutShort = try RawHTTPConnection(port: proxy.port)
-            #expect(throws: RawHTTPConnection.Failure.reset) {
-                try cutShort.send(request)
-                _ = try cutShort.readResponse()
+            await #expect(throws: RawHTTPConnection.Failure.reset) {
+                try await cutShort.send(request)
+                _ = try await cutShort.readResponse()
             }
             #expect(proxy.stats.requestBodyBytesForwarded == 1000)
 
@@ -76,7 +76,7 @@ import FoundationNetworking
             proxy.resetCounters()
             proxy.inject(.resetAfterRequestBytes(1_000_000))
             let forwardedWhole = try RawHTTPConnection(port: proxy.port)
-            #expect(throws: RawHTTPConnection.Failure.reset) { try forwardedWhole.request("PUT", "/k", body: upload) }
+            await #expect(throws: RawHTTPConnection.Failure.reset) { try await forwardedWhole.request("PUT", "/k", body: upload) }
             #expect(proxy.stats.requestBodyBytesForwarded == Int64(upload.count))
         }
     }
@@ -106,13 +106,13 @@ import FoundationNetworking
         try await withProxy { proxy in
             proxy.inject(.truncateResponse(afterBytes: 100))
             let connection = try RawHTTPConnection(port: proxy.port)
-            try connection.send(RawHTTPConnection.requestBytes("GET", "/bytes/10000"))
-            let received = try connection.readUntilClosed()
+            try await connection.send(RawHTTPConnection.requestBytes("GET", "/bytes/10000"))
+            let received = try await connection.readUntilClosed()
             #expect(received.count == 100 && received.starts(with: Array("HTTP/1.1 200 OK".utf8)))
 
             proxy.inject(.truncateResponse(afterBytes: 500))
-            #expect(throws: RawHTTPConnection.Failure.closedEarly) {
-                try RawHTTPConnection(port: proxy.port).request("GET", "/bytes/10000")
+            await #expect(throws: RawHTTPConnection.Failure.closedEarly) {
+                try await RawHTTPConnection(port: proxy.port).request("GET", "/bytes/10000")
             }
         }
     }
@@ -122,16 +122,17 @@ import FoundationNetworking
             proxy.inject(.stallResponse(afterBytes: 300))
             do {
                 let connection = try RawHTTPConnection(port: proxy.port, receiveTimeoutSeconds: 1)
-                try connection.send(RawHTTPConnection.requestBytes("GET", "/bytes/100000"))
-                #expect(throws: RawHTTPConnection.Failure.timedOut) { try connection.readUntilClosed() }
+                try await connection.send(RawHTTPConnection.requestBytes("GET", "/bytes/100000"))
+                await #expect(throws: RawHTTPConnection.Failure.timedOut) { try await connection.readUntilClosed() }
                 #expect(proxy.stats.connectionsClosedByClient == 0)
-            }  // the client closes its socket here
+                connection.close()
+            }
             let deadline = ContinuousClock.now + .seconds(5)
             while proxy.stats.connectionsClosedByClient == 0, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(proxy.stats.connectionsClosedByClient == 1)
-            #expect(try RawHTTPConnection(port: proxy.port).request("GET", "/bytes/1000").body.count == 1000)
+            #expect(try await RawHTTPConnection(port: proxy.port).request("GET", "/bytes/1000").body.count == 1000)
         }
     }
 
@@ -140,12 +141,12 @@ import FoundationNetworking
             let upload = randomBytes(4096)
             let connection = try RawHTTPConnection(port: proxy.port)
             proxy.inject(.corruptRequestBody(atOffset: 1234))
-            let echoed = try connection.request("PUT", "/bucket/a", body: upload).body
+            let echoed = try await connection.request("PUT", "/bucket/a", body: upload).body
             #expect(differingOffsets(upload, echoed) == [1234])
             proxy.inject(.corruptRequestBody(atOffset: 2500))  // a payload offset: the chunk framing does not count
-            let echoedChunked = try connection.request("PUT", "/bucket/b", body: upload, chunkSize: 1000).body
+            let echoedChunked = try await connection.request("PUT", "/bucket/b", body: upload, chunkSize: 1000).body
             #expect(differingOffsets(upload, echoedChunked) == [2500])
-            #expect(try connection.request("PUT", "/bucket/c", body: upload).body == upload)
+            #expect(try await connection.request("PUT", "/bucket/c", body: upload).body == upload)
             #expect(proxy.stats.connectionsAccepted == 1)
         }
     }
@@ -153,13 +154,13 @@ import FoundationNetworking
     @Test func countersCountPayloadBytesPerRequest() async throws {
         try await withProxy { proxy in
             let connection = try RawHTTPConnection(port: proxy.port)
-            _ = try connection.request("PUT", "/bucket/a", body: randomBytes(777))
-            _ = try connection.request("GET", "/bytes/5000")
+            _ = try await connection.request("PUT", "/bucket/a", body: randomBytes(777))
+            _ = try await connection.request("GET", "/bytes/5000")
             // Byte by byte, so heads, size lines and chunk data all arrive split across reads.
-            let chunked = try connection.request(
+            let chunked = try await connection.request(
                 "POST", "/bucket/b?uploads", body: randomBytes(300), chunkSize: 100, oneByteAtATime: true)
             #expect(chunked.body.count == 300)
-            _ = try connection.request("PUT", "/bucket/empty", body: [])
+            _ = try await connection.request("PUT", "/bucket/empty", body: [])
 
             let stats = proxy.stats
             #expect(stats.requests == 4 && stats.requestBodyBytesForwarded == 1077 && stats.faultsApplied == 0)
@@ -179,14 +180,16 @@ import FoundationNetworking
     @Test func filtersAndQueueOrderPickTheFaultedRequests() async throws {
         try await withProxy { proxy in
             /// The statuses of these requests, each on a new connection (a `.status` fault closes its connection).
-            func statuses(_ requests: [(method: String, path: String)]) throws -> [Int] {
-                try requests.map { method, path in
+            func statuses(_ requests: [(method: String, path: String)]) async throws -> [Int] {
+                var statuses: [Int] = []
+                for (method, path) in requests {
                     let body: [UInt8]? = method == "PUT" ? [1, 2, 3] : nil
-                    return try RawHTTPConnection(port: proxy.port).request(method, path, body: body).status
+                    statuses.append(try await RawHTTPConnection(port: proxy.port).request(method, path, body: body).status)
                 }
+                return statuses
             }
             proxy.inject(.status(404, code: "NoSuchKey"), when: .methodAndPathContains("put", "/target"))
-            let filtered = try statuses([
+            let filtered = try await statuses([
                 ("GET", "/bucket/target"), ("PUT", "/bucket/other"), ("PUT", "/bucket/target?partNumber=1"),
                 ("PUT", "/bucket/target"),
             ])
@@ -194,11 +197,11 @@ import FoundationNetworking
 
             proxy.inject(.status(500), count: 2)
             proxy.inject(.status(503))
-            #expect(try statuses([("GET", "/a"), ("GET", "/b"), ("GET", "/c"), ("GET", "/d")]) == [500, 500, 503, 200])
+            #expect(try await statuses([("GET", "/a"), ("GET", "/b"), ("GET", "/c"), ("GET", "/d")]) == [500, 500, 503, 200])
 
             proxy.inject(.status(500), count: 5)
             proxy.clearFaults()
-            #expect(try statuses([("GET", "/e")]) == [200])
+            #expect(try await statuses([("GET", "/e")]) == [200])
             #expect(proxy.stats.faultsPending == 0 && proxy.stats.faultsApplied == 4)
         }
     }
@@ -216,17 +219,17 @@ import FoundationNetworking
         defer { upstream.stop() }
         let proxy = try await FaultProxy.start(upstreamPort: upstream.port)
         let idle = try RawHTTPConnection(port: proxy.port)
-        _ = try idle.request("GET", "/bytes/10")
+        _ = try await idle.request("GET", "/bytes/10")
         proxy.inject(.stall(seconds: 30))
         let stalled = try RawHTTPConnection(port: proxy.port)
-        try stalled.send(RawHTTPConnection.requestBytes("GET", "/bytes/10"))
+        try await stalled.send(RawHTTPConnection.requestBytes("GET", "/bytes/10"))
 
         let started = ContinuousClock.now
         try await proxy.stop()
         #expect(ContinuousClock.now - started < .seconds(10), "stop waited for the 30 s stall")
-        #expect(try idle.readUntilClosed().isEmpty)
+        #expect(try await idle.readUntilClosed().isEmpty)
         // No response reached the stalled client (closed, reset, or nothing before its read timeout).
-        #expect((try? stalled.readUntilClosed())?.isEmpty ?? true)
+        #expect((try? await stalled.readUntilClosed())?.isEmpty ?? true)
         // Not checked: that the port now refuses connections; in a parallel suite another test's
         // server may already have bound it.
         try await proxy.stop()  // a second stop is harmless

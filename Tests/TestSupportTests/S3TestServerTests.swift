@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// The S3 test servers start, serve the boto3 helpers, fail with clear messages, and go away.
-@Suite struct S3TestServerTests {
+@Suite(.needs(.motoServer, .juicefs, .boto3, .openssl)) struct S3TestServerTests {
     @Test(arguments: S3ServerKind.allCases)
     func startServeAndStop(_ kind: S3ServerKind) async throws {
         let began = ContinuousClock.now
@@ -21,42 +21,42 @@ import Testing
         print("\(kind): ready with a bucket in \(started), stopped in \(ContinuousClock.now - stopping)")
         #expect(!FileManager.default.fileExists(atPath: server.directory))
         #expect(try await Self.nothingListens(on: server.port), "\(kind) still answers on \(server.endpoint)")
-        #expect(throws: S3TestServerError.self) { try server.listObjects() }
+        await #expect(throws: S3TestServerError.self) { try await server.listObjects() }
         await server.stop()  // a second stop is harmless
     }
 
     func exercise(_ server: S3TestServer) async throws {
         #expect(server.endpoint == "127.0.0.1:\(server.port)")
-        #expect(try server.listObjects() == [:])
+        #expect(try await server.listObjects() == [:])
         let extra = "skiff-extra"
         try await server.makeBucket(extra)
         let chunk = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        try server.putObject("01ARZ3NDEKTSV4RRFFQ69G5FAV/chunks/000001", bytes: chunk, bucket: extra)
-        try server.putObject("01ARZ3NDEKTSV4RRFFQ69G5FAV/meta.json", bytes: Array("{}".utf8), bucket: extra)
-        try server.putObject("empty", bytes: [], bucket: extra)
-        try server.putObject("odd/a key+with=ü&?", bytes: [1, 2, 3], bucket: extra)
+        try await server.putObject("01ARZ3NDEKTSV4RRFFQ69G5FAV/chunks/000001", bytes: chunk, bucket: extra)
+        try await server.putObject("01ARZ3NDEKTSV4RRFFQ69G5FAV/meta.json", bytes: Array("{}".utf8), bucket: extra)
+        try await server.putObject("empty", bytes: [], bucket: extra)
+        try await server.putObject("odd/a key+with=ü&?", bytes: [1, 2, 3], bucket: extra)
         #expect(
-            try server.listObjects(bucket: extra) == [
+            try await server.listObjects(bucket: extra) == [
                 "01ARZ3NDEKTSV4RRFFQ69G5FAV/chunks/000001": 100_000, "01ARZ3NDEKTSV4RRFFQ69G5FAV/meta.json": 2,
                 "empty": 0, "odd/a key+with=ü&?": 3,
             ])
-        #expect(try server.listObjects() == [:], "the start bucket is separate")
+        #expect(try await server.listObjects() == [:], "the start bucket is separate")
         #expect(
-            try server.objectSHA256("01ARZ3NDEKTSV4RRFFQ69G5FAV/meta.json", bucket: extra)
+            try await server.objectSHA256("01ARZ3NDEKTSV4RRFFQ69G5FAV/meta.json", bucket: extra)
                 == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")
         #expect(
-            try server.objectSHA256("empty", bucket: extra)
+            try await server.objectSHA256("empty", bucket: extra)
                 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
 
-        #expect(try server.listMultipartUploads(bucket: extra).isEmpty)
-        let uploadId = try server.startMultipartUpload("01ARZ3NDEKTSV4RRFFQ69G5FAV/index", bucket: extra)
-        let uploads = try server.listMultipartUploads(bucket: extra)
+        #expect(try await server.listMultipartUploads(bucket: extra).isEmpty)
+        let uploadId = try await server.startMultipartUpload("01ARZ3NDEKTSV4RRFFQ69G5FAV/index", bucket: extra)
+        let uploads = try await server.listMultipartUploads(bucket: extra)
         #expect(uploads.map(\.key) == ["01ARZ3NDEKTSV4RRFFQ69G5FAV/index"] && uploads.map(\.uploadId) == [uploadId])
 
-        try server.deleteObject("01ARZ3NDEKTSV4RRFFQ69G5FAV/meta.json", bucket: extra)
-        try server.deleteObject("no/such/key", bucket: extra)
+        try await server.deleteObject("01ARZ3NDEKTSV4RRFFQ69G5FAV/meta.json", bucket: extra)
+        try await server.deleteObject("no/such/key", bucket: extra)
         #expect(
-            try server.listObjects(bucket: extra).keys.sorted()
+            try await server.listObjects(bucket: extra).keys.sorted()
                 == ["01ARZ3NDEKTSV4RRFFQ69G5FAV/chunks/000001", "empty", "odd/a key+with=ü&?"])
 
         let yaml = server.objstoreYAML(extraConfig: ["part_size: 5242880"])
@@ -65,7 +65,7 @@ import Testing
             #expect(yaml.contains(line + "\n"), "\(yaml)")
         }
         // A helper failure names the operation and carries the server's answer and log.
-        let error = #expect(throws: S3TestServerError.self) { try server.objectSHA256("missing") }
+        let error = await #expect(throws: S3TestServerError.self) { try await server.objectSHA256("missing") }
         let message = error?.description ?? ""
         #expect(message.contains("boto3 sha256 skiff-test missing") && message.contains("NoSuchKey"), "\(message)")
         #expect(message.contains("server.log"), "\(message)")
@@ -75,7 +75,7 @@ import Testing
     @Test func missingBinaryNamesTheFix() async throws {
         var env = ProcessInfo.processInfo.environment
         env["SKIFF_TEST_JUICEFS"] = "/nonexistent"
-        let wrongOverride = await #expect(throws: S3TestServerError.self) {
+        let wrongOverride = await #expect(throws: ExternalProgram.Missing.self) {
             try await S3TestServer.start(.juicefs, environment: env)
         }
         let message = wrongOverride?.description ?? ""
@@ -85,12 +85,12 @@ import Testing
         env["SKIFF_TEST_JUICEFS"] = nil
         env["PATH"] = "/nonexistent"
         env["HOME"] = "/nonexistent"
-        let notFound = await #expect(throws: S3TestServerError.self) {
+        let notFound = await #expect(throws: ExternalProgram.Missing.self) {
             try await S3TestServer.start(.juicefs, environment: env)
         }
         let notFoundMessage = notFound?.description ?? ""
         #expect(notFoundMessage.contains("juicefs not found on PATH"), "\(notFoundMessage)")
-        #expect(notFoundMessage.contains("run Tools/install-deps"), "\(notFoundMessage)")
+        #expect(notFoundMessage.contains("Tools/install-deps"), "\(notFoundMessage)")
     }
 
     /// A server that exits at once fails the start quickly, showing its output.
@@ -142,22 +142,7 @@ import Testing
     /// True once connecting to 127.0.0.1:`port` is refused (a closing server may take a moment).
     static func nothingListens(on port: Int) async throws -> Bool {
         for _ in 0..<50 {
-            #if os(Linux)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            #else
-            let fd = socket(AF_INET, SOCK_STREAM, 0)
-            #endif
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
-            }
-            close(fd)
-            if !connected { return true }
+            if await !HTTPProbe.accepts(port: port) { return true }
             try await Task.sleep(for: .milliseconds(100))
         }
         return false
