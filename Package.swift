@@ -244,13 +244,15 @@ let package = Package(
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], swiftSettings: settings),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "SkiffCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: settings),
+            dependencies: ["Ledger", "SkiffCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: settings),
         .testTarget(name: "TSDBTests", dependencies: ["TSDB", "PromWire", "TestSupport"], swiftSettings: settings),
         .testTarget(
             name: "ObjectStorageTests",
             dependencies: [
                 "ObjectStorage", "S3", "ObjstoreConfig", "FileIO", "TestSupport",
-                .product(name: "MetricsTestKit", package: "swift-metrics")],
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: settings),
         .testTarget(
             name: "HTTPServerTests",

@@ -33,11 +33,13 @@ struct StoreAPIClient {
                 Data("usage: bench-storeapi-client remote-read|grpc HOST:PORT METRIC MINT MAXT RUNS [full|walk]\n".utf8))
             exit(2)
         }
-        let host = String(args[2][..<colon]), metric = args[3]
+        let host = String(args[2][..<colon])
+        let metric = args[3]
         let walk = args.count == 8 && args[7] == "walk"
         for _ in 0..<runs {
             let started = ContinuousClock.now
-            let (series, chunks) = args[1] == "grpc"
+            let (series, chunks) =
+                args[1] == "grpc"
                 ? try await grpc(host: host, port: port, metric: metric, mint: mint, maxt: maxt, walk: walk)
                 : try await remoteRead(host: host, port: port, metric: metric, mint: mint, maxt: maxt, walk: walk)
             let elapsed = ContinuousClock.now - started
@@ -46,7 +48,9 @@ struct StoreAPIClient {
         }
     }
 
-    static func remoteRead(host: String, port: Int, metric: String, mint: Int64, maxt: Int64, walk: Bool) async throws -> (Int, Int) {
+    static func remoteRead(
+        host: String, port: Int, metric: String, mint: Int64, maxt: Int64, walk: Bool
+    ) async throws -> (Int, Int) {
         var matcher = Prometheus_LabelMatcher()
         matcher.name = "__name__"
         matcher.value = metric
@@ -66,7 +70,8 @@ struct StoreAPIClient {
         let response = try await HTTPClient.shared.execute(http, timeout: .seconds(300))
         var reader = ChunkedFrameReader()
         var counter = SeriesCounter()
-        var series = 0, chunks = 0
+        var series = 0
+        var chunks = 0
         var previous: [Prometheus_Label] = []
         for try await piece in response.body {
             piece.withUnsafeReadableBytes { reader.append(contentsOf: $0) }
@@ -110,7 +115,8 @@ struct StoreAPIClient {
             }
             let store = Thanos_Store.Client(wrapping: client)
             return try await store.series(request, options: options) { response in
-                var series = 0, chunks = 0
+                var series = 0
+                var chunks = 0
                 for try await message in response.messages {
                     if case .series(let s) = message.result {
                         series += 1

@@ -4,7 +4,9 @@ import SkiffCore
 /// value, as Thanos does for objstore configs, so credentials can stay out of the file. Anything
 /// else, including `$NAME` and `${NAME}`, is left as written. An unset variable is an error naming
 /// it (never its value).
-package func substituteEnvironment(_ text: String, _ environment: [String: String], source: String) throws(SkiffError)
+package func substituteEnvironment(
+    _ text: String, _ environment: [String: String], source: String
+) throws(SkiffError)
     -> String
 {
     let bytes = Array(text.utf8)

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import SkiffCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A failed system call: its `errno` and what was attempted ("open /x"; empty when the caller
 /// names the operation itself). Callers turn it into a `SkiffError` in their own words.
@@ -57,9 +58,9 @@ package enum Posix {
             inode = UInt64(st.st_ino)
             mode = UInt32(st.st_mode)
             #if canImport(Darwin)
-                let time = st.st_mtimespec
+            let time = st.st_mtimespec
             #else
-                let time = st.st_mtim
+            let time = st.st_mtim
             #endif
             modifiedMillis = Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
         }
@@ -91,7 +92,7 @@ package enum Posix {
 
     /// `stat`, or nil when nothing is there (ENOENT/ENOTDIR).
     package static func statusIfPresent(_ path: String) throws(Errno) -> Status? {
-        do { return try status(path) } catch where error.vanished { return nil }
+        do { return try status(path) } catch  where error.vanished { return nil }
     }
 
     /// True when `path` exists (following symlinks); false only for ENOENT/ENOTDIR.
@@ -130,7 +131,9 @@ package enum Posix {
         while done < count {
             let n = try bytes.withUnsafeMutableBytes { raw in
                 Result { () throws(Errno) in
-                    try retryingEINTR("read \(path)") { pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+                    try retryingEINTR("read \(path)") {
+                        pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+                    }
                 }
             }.get()
             if n == 0 { break }

@@ -81,7 +81,7 @@ public final class GRPCServerService: Service, Sendable {
                 _ = try await group.next()
                 group.cancelAll()
             }
-        } catch where !(error is CancellationError) {
+        } catch  where !(error is CancellationError) {
             throw GRPCServerFailure(address: address, underlying: error)  // the transport's errors omit it
         }
         logger.info("gRPC server stopped")

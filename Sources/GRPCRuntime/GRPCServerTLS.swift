@@ -46,9 +46,11 @@ public struct GRPCServerTLS: Sendable {
             }
             return nil
         case (false, true):
-            throw GRPCServerTLSError(description: "--grpc-server-tls-cert is set but --grpc-server-tls-key is not; TLS needs both")
+            throw GRPCServerTLSError(
+                description: "--grpc-server-tls-cert is set but --grpc-server-tls-key is not; TLS needs both")
         case (true, false):
-            throw GRPCServerTLSError(description: "--grpc-server-tls-key is set but --grpc-server-tls-cert is not; TLS needs both")
+            throw GRPCServerTLSError(
+                description: "--grpc-server-tls-key is set but --grpc-server-tls-cert is not; TLS needs both")
         case (false, false):
             return try GRPCServerTLS(
                 certificatePath: certificate, keyPath: key, clientCAPath: clientCA.isEmpty ? nil : clientCA)

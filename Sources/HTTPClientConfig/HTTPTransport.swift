@@ -63,7 +63,8 @@ public struct HTTPTransport: Sendable, Equatable {
             connectionPool: .init(
                 // Go's 0 is "never closed for idleness"; AsyncHTTPClient's 0 would close at once.
                 idleTimeout: idleConnectionTimeoutMillis > 0 ? .milliseconds(idleConnectionTimeoutMillis) : .hours(24 * 365),
-                concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost > 0 ? maxConnectionsPerHost : defaultConnectionsPerHost),
+                concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost > 0
+                    ? maxConnectionsPerHost : defaultConnectionsPerHost),
             decompression: .disabled)
     }
 }

@@ -35,7 +35,8 @@ public struct TLSConfig: Sendable, Equatable {
     /// the `tls_config` path in the message.
     package func validate(source: String, key: String) throws(SkiffError) {
         if certFile.isEmpty != keyFile.isEmpty {
-            throw SkiffError(.invalidArgument, "\(source): \(key) needs both cert_file and key_file, or neither", transient: false)
+            throw SkiffError(
+                .invalidArgument, "\(source): \(key) needs both cert_file and key_file, or neither", transient: false)
         }
     }
 

@@ -102,7 +102,8 @@ public struct SidecarHTTPServer: Service {
         case "/-/ready": get = { Self.text(self.probe.isReady ? .ok : .serviceUnavailable) }
         case "/metrics": get = { Self.metrics(MetricsExposition.render(self.registry), eventLoop: eventLoop) }
         default:
-            return Response(status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+            return Response(
+                status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: "404 page not found\n")))
         }
         switch request.method {

@@ -5,204 +5,204 @@ let embeddedMigrations: [(name: String, sql: String)] = [
     (
         "0001_initial",
         #"""
--- Skiff ledger, schema 1: blocks, their files, and the append-only transition log.
--- Released migrations are never edited; a change is a new numbered file.
--- Times are Unix milliseconds (UTC).
+        -- Skiff ledger, schema 1: blocks, their files, and the append-only transition log.
+        -- Released migrations are never edited; a change is a new numbered file.
+        -- Times are Unix milliseconds (UTC).
 
-CREATE TABLE blocks (
-    ulid            TEXT    NOT NULL PRIMARY KEY,
-    min_time        INTEGER NOT NULL,
-    max_time        INTEGER NOT NULL,
-    level           INTEGER NOT NULL,
-    num_samples     INTEGER NOT NULL,
-    num_series      INTEGER NOT NULL,
-    num_chunks      INTEGER NOT NULL,
-    state           TEXT    NOT NULL CHECK (state IN ('discovered', 'hashed', 'chunks_uploaded',
-                        'index_uploaded', 'committed', 'failed', 'cleaned', 'ignored')),
-    -- In state 'failed': the progress state a retry returns to; NULL when the block is abandoned.
-    resume_state    TEXT    CHECK (resume_state IN ('discovered', 'hashed', 'chunks_uploaded', 'index_uploaded')),
-    -- In state 'failed': 1 when the local block is unreadable (it must not hold back newer blocks).
-    quarantined     INTEGER NOT NULL DEFAULT 0 CHECK (quarantined IN (0, 1)),
-    attempts        INTEGER NOT NULL DEFAULT 0,   -- failed attempts so far
-    last_error      TEXT,
-    reason          TEXT,                         -- why the block is ignored
-    next_attempt_at INTEGER,
-    total_bytes     INTEGER,                      -- chunks + index, known once hashed
-    uploaded_bytes  INTEGER NOT NULL DEFAULT 0,
-    meta_json       BLOB,                         -- the exact meta.json to upload, fixed when hashed
-    discovered_at   INTEGER NOT NULL,
-    updated_at      INTEGER NOT NULL,
-    committed_at    INTEGER
-);
+        CREATE TABLE blocks (
+            ulid            TEXT    NOT NULL PRIMARY KEY,
+            min_time        INTEGER NOT NULL,
+            max_time        INTEGER NOT NULL,
+            level           INTEGER NOT NULL,
+            num_samples     INTEGER NOT NULL,
+            num_series      INTEGER NOT NULL,
+            num_chunks      INTEGER NOT NULL,
+            state           TEXT    NOT NULL CHECK (state IN ('discovered', 'hashed', 'chunks_uploaded',
+                                'index_uploaded', 'committed', 'failed', 'cleaned', 'ignored')),
+            -- In state 'failed': the progress state a retry returns to; NULL when the block is abandoned.
+            resume_state    TEXT    CHECK (resume_state IN ('discovered', 'hashed', 'chunks_uploaded', 'index_uploaded')),
+            -- In state 'failed': 1 when the local block is unreadable (it must not hold back newer blocks).
+            quarantined     INTEGER NOT NULL DEFAULT 0 CHECK (quarantined IN (0, 1)),
+            attempts        INTEGER NOT NULL DEFAULT 0,   -- failed attempts so far
+            last_error      TEXT,
+            reason          TEXT,                         -- why the block is ignored
+            next_attempt_at INTEGER,
+            total_bytes     INTEGER,                      -- chunks + index, known once hashed
+            uploaded_bytes  INTEGER NOT NULL DEFAULT 0,
+            meta_json       BLOB,                         -- the exact meta.json to upload, fixed when hashed
+            discovered_at   INTEGER NOT NULL,
+            updated_at      INTEGER NOT NULL,
+            committed_at    INTEGER
+        );
 
-CREATE INDEX blocks_by_state ON blocks (state, min_time);
+        CREATE INDEX blocks_by_state ON blocks (state, min_time);
 
-CREATE TABLE block_files (
-    ulid        TEXT    NOT NULL REFERENCES blocks (ulid),
-    rel_path    TEXT    NOT NULL,                 -- 'chunks/000001', 'index'
-    size_bytes  INTEGER NOT NULL,
-    sha256      TEXT    NOT NULL,                 -- lower-case hex
-    state       TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'uploaded')),
-    uploaded_at INTEGER,
-    PRIMARY KEY (ulid, rel_path)
-) WITHOUT ROWID;
+        CREATE TABLE block_files (
+            ulid        TEXT    NOT NULL REFERENCES blocks (ulid),
+            rel_path    TEXT    NOT NULL,                 -- 'chunks/000001', 'index'
+            size_bytes  INTEGER NOT NULL,
+            sha256      TEXT    NOT NULL,                 -- lower-case hex
+            state       TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'uploaded')),
+            uploaded_at INTEGER,
+            PRIMARY KEY (ulid, rel_path)
+        ) WITHOUT ROWID;
 
-CREATE TABLE transitions (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    ulid       TEXT    NOT NULL REFERENCES blocks (ulid),
-    from_state TEXT,                              -- NULL for the first row of a block
-    to_state   TEXT    NOT NULL,
-    at         INTEGER NOT NULL,
-    attempt    INTEGER NOT NULL,                  -- 1 for the first try, +1 after each failure
-    bytes      INTEGER,                           -- bytes this step moved or covered
-    detail     TEXT                               -- error text or what happened
-);
+        CREATE TABLE transitions (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            ulid       TEXT    NOT NULL REFERENCES blocks (ulid),
+            from_state TEXT,                              -- NULL for the first row of a block
+            to_state   TEXT    NOT NULL,
+            at         INTEGER NOT NULL,
+            attempt    INTEGER NOT NULL,                  -- 1 for the first try, +1 after each failure
+            bytes      INTEGER,                           -- bytes this step moved or covered
+            detail     TEXT                               -- error text or what happened
+        );
 
-CREATE INDEX transitions_by_block ON transitions (ulid, id);
+        CREATE INDEX transitions_by_block ON transitions (ulid, id);
 
--- The transition log is the audit trail: rows are appended, never rewritten.
-CREATE TRIGGER transitions_are_append_only_update BEFORE UPDATE ON transitions
-BEGIN
-    SELECT RAISE(ABORT, 'transitions are append-only');
-END;
+        -- The transition log is the audit trail: rows are appended, never rewritten.
+        CREATE TRIGGER transitions_are_append_only_update BEFORE UPDATE ON transitions
+        BEGIN
+            SELECT RAISE(ABORT, 'transitions are append-only');
+        END;
 
-CREATE TRIGGER transitions_are_append_only_delete BEFORE DELETE ON transitions
-BEGIN
-    SELECT RAISE(ABORT, 'transitions are append-only');
-END;
+        CREATE TRIGGER transitions_are_append_only_delete BEFORE DELETE ON transitions
+        BEGIN
+            SELECT RAISE(ABORT, 'transitions are append-only');
+        END;
 
-"""#
+        """#
     ),
     (
         "0002_multipart",
         #"""
--- Skiff ledger, schema 2: multipart upload progress and request retries.
--- A large file goes up as an S3 multipart upload; its upload id is recorded before the first part
--- is sent and each part as the server acknowledges it, so a restart continues the same upload.
+        -- Skiff ledger, schema 2: multipart upload progress and request retries.
+        -- A large file goes up as an S3 multipart upload; its upload id is recorded before the first part
+        -- is sent and each part as the server acknowledges it, so a restart continues the same upload.
 
-CREATE TABLE multipart_uploads (
-    upload_id  TEXT    NOT NULL PRIMARY KEY,
-    ulid       TEXT    NOT NULL REFERENCES blocks (ulid),
-    rel_path   TEXT    NOT NULL,
-    part_size  INTEGER NOT NULL,
-    started_at INTEGER NOT NULL,
-    ended_at   INTEGER,                           -- completed or abandoned; NULL while in progress
-    completed  INTEGER CHECK (completed IN (0, 1))
-);
+        CREATE TABLE multipart_uploads (
+            upload_id  TEXT    NOT NULL PRIMARY KEY,
+            ulid       TEXT    NOT NULL REFERENCES blocks (ulid),
+            rel_path   TEXT    NOT NULL,
+            part_size  INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            ended_at   INTEGER,                           -- completed or abandoned; NULL while in progress
+            completed  INTEGER CHECK (completed IN (0, 1))
+        );
 
-CREATE INDEX multipart_uploads_by_file ON multipart_uploads (ulid, rel_path, ended_at);
+        CREATE INDEX multipart_uploads_by_file ON multipart_uploads (ulid, rel_path, ended_at);
 
-CREATE TABLE multipart_parts (
-    upload_id   TEXT    NOT NULL REFERENCES multipart_uploads (upload_id),
-    part_number INTEGER NOT NULL,
-    size_bytes  INTEGER NOT NULL,
-    etag        TEXT    NOT NULL,
-    sha256      TEXT    NOT NULL,                 -- lower-case hex of the part's bytes
-    uploaded_at INTEGER NOT NULL,
-    PRIMARY KEY (upload_id, part_number)
-) WITHOUT ROWID;
+        CREATE TABLE multipart_parts (
+            upload_id   TEXT    NOT NULL REFERENCES multipart_uploads (upload_id),
+            part_number INTEGER NOT NULL,
+            size_bytes  INTEGER NOT NULL,
+            etag        TEXT    NOT NULL,
+            sha256      TEXT    NOT NULL,                 -- lower-case hex of the part's bytes
+            uploaded_at INTEGER NOT NULL,
+            PRIMARY KEY (upload_id, part_number)
+        ) WITHOUT ROWID;
 
--- Every bucket request that failed and was retried while uploading a block's files: the audit
--- trail of flaky networks and throttling. Append-only like transitions.
-CREATE TABLE request_retries (
-    id        INTEGER PRIMARY KEY AUTOINCREMENT,
-    ulid      TEXT    NOT NULL REFERENCES blocks (ulid),
-    rel_path  TEXT    NOT NULL,
-    operation TEXT    NOT NULL,                   -- Thanos' operation name: upload, get, ...
-    attempt   INTEGER NOT NULL,                   -- the failed attempt, 1-based
-    at        INTEGER NOT NULL,
-    error     TEXT    NOT NULL
-);
+        -- Every bucket request that failed and was retried while uploading a block's files: the audit
+        -- trail of flaky networks and throttling. Append-only like transitions.
+        CREATE TABLE request_retries (
+            id        INTEGER PRIMARY KEY AUTOINCREMENT,
+            ulid      TEXT    NOT NULL REFERENCES blocks (ulid),
+            rel_path  TEXT    NOT NULL,
+            operation TEXT    NOT NULL,                   -- Thanos' operation name: upload, get, ...
+            attempt   INTEGER NOT NULL,                   -- the failed attempt, 1-based
+            at        INTEGER NOT NULL,
+            error     TEXT    NOT NULL
+        );
 
-CREATE INDEX request_retries_by_block ON request_retries (ulid, id);
+        CREATE INDEX request_retries_by_block ON request_retries (ulid, id);
 
-CREATE TRIGGER request_retries_are_append_only_update BEFORE UPDATE ON request_retries
-BEGIN
-    SELECT RAISE(ABORT, 'request_retries are append-only');
-END;
+        CREATE TRIGGER request_retries_are_append_only_update BEFORE UPDATE ON request_retries
+        BEGIN
+            SELECT RAISE(ABORT, 'request_retries are append-only');
+        END;
 
-CREATE TRIGGER request_retries_are_append_only_delete BEFORE DELETE ON request_retries
-BEGIN
-    SELECT RAISE(ABORT, 'request_retries are append-only');
-END;
+        CREATE TRIGGER request_retries_are_append_only_delete BEFORE DELETE ON request_retries
+        BEGIN
+            SELECT RAISE(ABORT, 'request_retries are append-only');
+        END;
 
-"""#
+        """#
     ),
     (
         "0003_report_views",
         #"""
--- Skiff ledger, schema 3: views that make the common questions one-liners for `skiff sql` and
--- back the named reports of `skiff report`. Times are Unix milliseconds; *_at_utc columns are
--- the same instants as ISO 8601 text.
+        -- Skiff ledger, schema 3: views that make the common questions one-liners for `skiff sql` and
+        -- back the named reports of `skiff report`. Times are Unix milliseconds; *_at_utc columns are
+        -- the same instants as ISO 8601 text.
 
--- Every committed block with its size and how long after its time range ended it was committed.
-CREATE VIEW shipped_blocks AS
-SELECT ulid, min_time, max_time, level, num_samples, total_bytes, attempts,
-       committed_at, strftime('%Y-%m-%dT%H:%M:%SZ', committed_at / 1000, 'unixepoch') AS committed_at_utc,
-       committed_at - max_time AS lag_ms
-FROM blocks WHERE state = 'committed';
+        -- Every committed block with its size and how long after its time range ended it was committed.
+        CREATE VIEW shipped_blocks AS
+        SELECT ulid, min_time, max_time, level, num_samples, total_bytes, attempts,
+               committed_at, strftime('%Y-%m-%dT%H:%M:%SZ', committed_at / 1000, 'unixepoch') AS committed_at_utc,
+               committed_at - max_time AS lag_ms
+        FROM blocks WHERE state = 'committed';
 
--- Blocks not committed (and not ignored or cleaned), with why: state, attempts, last error,
--- next attempt.
-CREATE VIEW pending_blocks AS
-SELECT ulid, state, resume_state, quarantined, attempts, last_error, next_attempt_at,
-       total_bytes, uploaded_bytes, min_time, max_time, discovered_at
-FROM blocks WHERE state NOT IN ('committed', 'ignored', 'cleaned');
+        -- Blocks not committed (and not ignored or cleaned), with why: state, attempts, last error,
+        -- next attempt.
+        CREATE VIEW pending_blocks AS
+        SELECT ulid, state, resume_state, quarantined, attempts, last_error, next_attempt_at,
+               total_bytes, uploaded_bytes, min_time, max_time, discovered_at
+        FROM blocks WHERE state NOT IN ('committed', 'ignored', 'cleaned');
 
--- Every failed attempt, from the transition log.
-CREATE VIEW failures AS
-SELECT t.id, t.ulid, t.at, strftime('%Y-%m-%dT%H:%M:%SZ', t.at / 1000, 'unixepoch') AS at_utc, t.attempt,
-       t.from_state, t.detail AS error
-FROM transitions t WHERE t.to_state = 'failed';
+        -- Every failed attempt, from the transition log.
+        CREATE VIEW failures AS
+        SELECT t.id, t.ulid, t.at, strftime('%Y-%m-%dT%H:%M:%SZ', t.at / 1000, 'unixepoch') AS at_utc, t.attempt,
+               t.from_state, t.detail AS error
+        FROM transitions t WHERE t.to_state = 'failed';
 
--- Blocks and bytes committed per UTC day.
-CREATE VIEW shipped_per_day AS
-SELECT strftime('%Y-%m-%d', committed_at / 1000, 'unixepoch') AS day, count(*) AS blocks,
-       coalesce(sum(total_bytes), 0) AS bytes
-FROM blocks WHERE state = 'committed' GROUP BY day ORDER BY day;
+        -- Blocks and bytes committed per UTC day.
+        CREATE VIEW shipped_per_day AS
+        SELECT strftime('%Y-%m-%d', committed_at / 1000, 'unixepoch') AS day, count(*) AS blocks,
+               coalesce(sum(total_bytes), 0) AS bytes
+        FROM blocks WHERE state = 'committed' GROUP BY day ORDER BY day;
 
-"""#
+        """#
     ),
     (
         "0004_reconcile",
         #"""
--- Skiff ledger, schema 4: reconcile runs and their findings (the audit of drift between local
--- dirs, ledger and bucket), and where a block's row came from.
+        -- Skiff ledger, schema 4: reconcile runs and their findings (the audit of drift between local
+        -- dirs, ledger and bucket), and where a block's row came from.
 
--- 'shipped': this ledger recorded the upload; 'adopted': found committed in the bucket by the
--- shipper or `skiff reconcile --repair`; 'rebuilt': recreated by `skiff ledger rebuild` (its
--- history before the rebuild is unknown).
-ALTER TABLE blocks ADD COLUMN origin TEXT NOT NULL DEFAULT 'shipped'
-    CHECK (origin IN ('shipped', 'adopted', 'rebuilt'));
+        -- 'shipped': this ledger recorded the upload; 'adopted': found committed in the bucket by the
+        -- shipper or `skiff reconcile --repair`; 'rebuilt': recreated by `skiff ledger rebuild` (its
+        -- history before the rebuild is unknown).
+        ALTER TABLE blocks ADD COLUMN origin TEXT NOT NULL DEFAULT 'shipped'
+            CHECK (origin IN ('shipped', 'adopted', 'rebuilt'));
 
-CREATE TABLE reconcile_runs (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    started_at  INTEGER NOT NULL,
-    duration_ms INTEGER NOT NULL,
-    mode        TEXT    NOT NULL CHECK (mode IN ('report', 'dry_run', 'repair')),
-    blocks      INTEGER NOT NULL,               -- blocks compared
-    drifted     INTEGER NOT NULL,               -- blocks needing attention after the run
-    repaired    INTEGER NOT NULL                -- actions taken (0 unless mode = 'repair')
-);
+        CREATE TABLE reconcile_runs (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at  INTEGER NOT NULL,
+            duration_ms INTEGER NOT NULL,
+            mode        TEXT    NOT NULL CHECK (mode IN ('report', 'dry_run', 'repair')),
+            blocks      INTEGER NOT NULL,               -- blocks compared
+            drifted     INTEGER NOT NULL,               -- blocks needing attention after the run
+            repaired    INTEGER NOT NULL                -- actions taken (0 unless mode = 'repair')
+        );
 
--- One row per block that was not in sync (healthy blocks are counted, not listed).
-CREATE TABLE reconcile_findings (
-    run_id  INTEGER NOT NULL REFERENCES reconcile_runs (id),
-    ulid    TEXT    NOT NULL,
-    status  TEXT    NOT NULL,
-    detail  TEXT    NOT NULL,
-    action  TEXT,                               -- what --repair did or would do; NULL: nothing
-    outcome TEXT,                               -- 'done', 'planned' (dry run) or the error
-    PRIMARY KEY (run_id, ulid)
-) WITHOUT ROWID;
+        -- One row per block that was not in sync (healthy blocks are counted, not listed).
+        CREATE TABLE reconcile_findings (
+            run_id  INTEGER NOT NULL REFERENCES reconcile_runs (id),
+            ulid    TEXT    NOT NULL,
+            status  TEXT    NOT NULL,
+            detail  TEXT    NOT NULL,
+            action  TEXT,                               -- what --repair did or would do; NULL: nothing
+            outcome TEXT,                               -- 'done', 'planned' (dry run) or the error
+            PRIMARY KEY (run_id, ulid)
+        ) WITHOUT ROWID;
 
--- The findings of the most recent reconcile run.
-CREATE VIEW last_reconcile AS
-SELECT r.id AS run_id, r.started_at, strftime('%Y-%m-%dT%H:%M:%SZ', r.started_at / 1000, 'unixepoch') AS started_at_utc,
-       r.mode, f.ulid, f.status, f.detail, f.action, f.outcome
-FROM reconcile_runs r JOIN reconcile_findings f ON f.run_id = r.id
-WHERE r.id = (SELECT max(id) FROM reconcile_runs);
+        -- The findings of the most recent reconcile run.
+        CREATE VIEW last_reconcile AS
+        SELECT r.id AS run_id, r.started_at, strftime('%Y-%m-%dT%H:%M:%SZ', r.started_at / 1000, 'unixepoch') AS started_at_utc,
+               r.mode, f.ulid, f.status, f.detail, f.action, f.outcome
+        FROM reconcile_runs r JOIN reconcile_findings f ON f.run_id = r.id
+        WHERE r.id = (SELECT max(id) FROM reconcile_runs);
 
-"""#
+        """#
     ),
 ]

@@ -78,7 +78,9 @@ extension Ledger {
     }
 
     /// Retries recorded for one block, oldest first.
-    public func retries(_ ulid: ULID) async throws(SkiffError) -> [(relPath: String, operation: String, attempt: Int, error: String)] {
+    public func retries(
+        _ ulid: ULID
+    ) async throws(SkiffError) -> [(relPath: String, operation: String, attempt: Int, error: String)] {
         try await read("read retries of \(ulid)") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM request_retries WHERE ulid = ? ORDER BY id", arguments: [ulid.string])
                 .map { (relPath: $0["rel_path"], operation: $0["operation"], attempt: $0["attempt"], error: $0["error"]) }

@@ -83,7 +83,8 @@ extension Ledger {
             ])
         for f in block.files {
             try db.execute(
-                sql: "INSERT INTO block_files (ulid, rel_path, size_bytes, sha256, state, uploaded_at) VALUES (?, ?, ?, ?, 'uploaded', ?)",
+                sql:
+                    "INSERT INTO block_files (ulid, rel_path, size_bytes, sha256, state, uploaded_at) VALUES (?, ?, ?, ?, 'uploaded', ?)",
                 arguments: [b.ulid.string, f.relPath, f.sizeBytes, f.sha256, now])
         }
         try appendTransition(db, b.ulid, from: nil, to: .committed, at: now, attempt: 1, bytes: total, detail: detail)
@@ -93,11 +94,14 @@ extension Ledger {
     /// reconcile action such as deleting leftover objects): from and to are the current state.
     public func recordNote(_ ulid: ULID, detail: String, at now: Int64) async throws(SkiffError) {
         try await write("record a note on \(ulid)") { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT state, attempts FROM blocks WHERE ulid = ?", arguments: [ulid.string]),
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT state, attempts FROM blocks WHERE ulid = ?", arguments: [ulid.string]),
                 let state = ShipState(rawValue: row["state"])
             else { throw SkiffError(.ledger, "block \(ulid) is not in the ledger", transient: false) }
             let attempts: Int = row["attempts"]
-            try Self.appendTransition(db, ulid, from: state, to: state, at: now, attempt: attempts + 1, bytes: nil, detail: detail)
+            try Self.appendTransition(
+                db, ulid, from: state, to: state, at: now, attempt: attempts + 1, bytes: nil, detail: detail)
             try db.execute(sql: "UPDATE blocks SET updated_at = ? WHERE ulid = ?", arguments: [now, ulid.string])
         }
     }
@@ -117,7 +121,8 @@ extension Ledger {
             let id = db.lastInsertedRowID
             for f in findings {
                 try db.execute(
-                    sql: "INSERT INTO reconcile_findings (run_id, ulid, status, detail, action, outcome) VALUES (?, ?, ?, ?, ?, ?)",
+                    sql:
+                        "INSERT INTO reconcile_findings (run_id, ulid, status, detail, action, outcome) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [id, f.ulid.string, f.status, f.detail, f.action, f.outcome])
             }
             return id

@@ -63,7 +63,8 @@ extension Ledger {
             let readOnly = [.SQLITE_READONLY, .SQLITE_AUTH].contains(error.resultCode)
             throw SkiffError(
                 .invalidArgument,
-                readOnly ? "skiff sql is read-only: \(error.message ?? "write refused")" : "SQL error: \(error.message ?? "\(error)")")
+                readOnly
+                    ? "skiff sql is read-only: \(error.message ?? "write refused")" : "SQL error: \(error.message ?? "\(error)")")
         } catch {
             throw SkiffError(.invalidArgument, "SQL error: \(error)")
         }

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import BlockingWork
 import Crypto
 import FileIO
 import SkiffCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A bucket in a local directory, in Thanos' FILESYSTEM layout: the object `key` is the plain file
 /// `<root>/<key>`, so `promtool tsdb list <root>` and Thanos read shipped blocks as they are.
@@ -71,8 +72,8 @@ public struct FilesystemBucket: Bucket {
         }
         defer { close(source) }
         #if os(Linux)
-            // Doubles the kernel's read-ahead: the copy is one sequential pass.
-            _ = posix_fadvise(source, 0, 0, POSIX_FADV_SEQUENTIAL)
+        // Doubles the kernel's read-ahead: the copy is one sequential pass.
+        _ = posix_fadvise(source, 0, 0, POSIX_FADV_SEQUENTIAL)
         #endif
 
         try writeAtomically(key: key) { (out: Int32) throws(SkiffError) in
@@ -95,12 +96,14 @@ public struct FilesystemBucket: Bucket {
             }
             if copied != size {
                 throw SkiffError(
-                    .bucket, "upload \(key): source \(path) has \(copied) bytes, expected \(size); it changed since it was hashed",
+                    .bucket,
+                    "upload \(key): source \(path) has \(copied) bytes, expected \(size); it changed since it was hashed",
                     transient: false)
             }
             if let expected = sha256, let actual = hasher.map({ Hex.lower($0.finalize()) }), actual != expected.lowercased() {
                 throw SkiffError(
-                    .bucket, "upload \(key): sha256 of \(path) is \(actual), expected \(expected); it changed since it was hashed",
+                    .bucket,
+                    "upload \(key): sha256 of \(path) is \(actual), expected \(expected); it changed since it was hashed",
                     transient: false)
             }
         }
@@ -139,7 +142,7 @@ public struct FilesystemBucket: Bucket {
                 do throws(Errno) {
                     fd = try AtomicFile.create(temp)
                     break
-                } catch where error.code == ENOENT && attempt < 3 {
+                } catch  where error.code == ENOENT && attempt < 3 {
                     continue
                 }
             }
@@ -190,7 +193,7 @@ public struct FilesystemBucket: Bucket {
                 close(fd)
                 throw error
             }
-        } catch where error.vanished {
+        } catch  where error.vanished {
             throw SkiffError(.notFound, "read \(key): no such object", transient: false)
         } catch {
             throw osError("read", key, error)
@@ -254,7 +257,7 @@ public struct FilesystemBucket: Bucket {
         let entries: [(name: String, isDirectory: Bool)]
         do throws(Errno) {
             entries = try Posix.entries(dirKey.isEmpty ? directory : directory + "/" + dirKey)
-        } catch where error.vanished {
+        } catch  where error.vanished {
             return  // nothing under this prefix
         }
         for entry in entries where !entry.name.hasPrefix(ObjectKey.tempPrefix) {
@@ -278,7 +281,7 @@ public struct FilesystemBucket: Bucket {
         let target = path(of: key)
         do throws(Errno) {
             try Posix.retryingEINTR("unlink") { unlink(target) }
-        } catch where [ENOENT, ENOTDIR, EISDIR].contains(error.code) {
+        } catch  where [ENOENT, ENOTDIR, EISDIR].contains(error.code) {
             return  // absent (or only a "directory"): nothing to delete, as on S3
         } catch {
             throw osError("delete", key, error)

@@ -90,11 +90,14 @@ struct BucketMetrics: Sendable {
             Dictionary(uniqueKeysWithValues: Operation.allCases.map { ($0, make($0)) })
         }
         operations = each {
-            Counter(label: "thanos_objstore_bucket_operations_total", dimensions: [("bucket", bucket), ("operation", $0.rawValue)], factory: factory)
+            Counter(
+                label: "thanos_objstore_bucket_operations_total", dimensions: [("bucket", bucket), ("operation", $0.rawValue)],
+                factory: factory)
         }
         failures = each {
             Counter(
-                label: "thanos_objstore_bucket_operation_failures_total", dimensions: [("bucket", bucket), ("operation", $0.rawValue)],
+                label: "thanos_objstore_bucket_operation_failures_total",
+                dimensions: [("bucket", bucket), ("operation", $0.rawValue)],
                 factory: factory)
         }
         durations = each {
@@ -102,7 +105,8 @@ struct BucketMetrics: Sendable {
                 label: "thanos_objstore_bucket_operation_duration_seconds",
                 dimensions: [("bucket", bucket), ("operation", $0.rawValue)], factory: factory)
         }
-        lastUpload = Gauge(label: "thanos_objstore_bucket_last_successful_upload_time", dimensions: [("bucket", bucket)], factory: factory)
+        lastUpload = Gauge(
+            label: "thanos_objstore_bucket_last_successful_upload_time", dimensions: [("bucket", bucket)], factory: factory)
     }
 
     func observe<T>(_ operation: Operation, _ body: () async throws(SkiffError) -> T) async throws(SkiffError) -> T {

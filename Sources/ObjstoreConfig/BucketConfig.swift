@@ -82,7 +82,9 @@ public struct BucketConfig: Equatable, Sendable {
 
     // MARK: - Parsing
 
-    private static func parse(_ yaml: String, environment: [String: String], source: String) throws(SkiffError)
+    private static func parse(
+        _ yaml: String, environment: [String: String], source: String
+    ) throws(SkiffError)
         -> BucketConfig
     {
         let empty = SkiffError(.invalidArgument, "\(source) is empty; set type: FILESYSTEM and config.directory")

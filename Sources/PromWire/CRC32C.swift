@@ -65,13 +65,17 @@ public struct CRC32C: Sendable {
                 let w1 = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: position + 4, as: UInt32.self))
                 let w2 = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: position + 8, as: UInt32.self))
                 let w3 = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: position + 12, as: UInt32.self))
-                let a = table[15 * 256 + Int(w0 & 0xff)] ^ table[14 * 256 + Int((w0 >> 8) & 0xff)]
+                let a =
+                    table[15 * 256 + Int(w0 & 0xff)] ^ table[14 * 256 + Int((w0 >> 8) & 0xff)]
                     ^ table[13 * 256 + Int((w0 >> 16) & 0xff)] ^ table[12 * 256 + Int(w0 >> 24)]
-                let b = table[11 * 256 + Int(w1 & 0xff)] ^ table[10 * 256 + Int((w1 >> 8) & 0xff)]
+                let b =
+                    table[11 * 256 + Int(w1 & 0xff)] ^ table[10 * 256 + Int((w1 >> 8) & 0xff)]
                     ^ table[9 * 256 + Int((w1 >> 16) & 0xff)] ^ table[8 * 256 + Int(w1 >> 24)]
-                let c = table[7 * 256 + Int(w2 & 0xff)] ^ table[6 * 256 + Int((w2 >> 8) & 0xff)]
+                let c =
+                    table[7 * 256 + Int(w2 & 0xff)] ^ table[6 * 256 + Int((w2 >> 8) & 0xff)]
                     ^ table[5 * 256 + Int((w2 >> 16) & 0xff)] ^ table[4 * 256 + Int(w2 >> 24)]
-                let d = table[3 * 256 + Int(w3 & 0xff)] ^ table[2 * 256 + Int((w3 >> 8) & 0xff)]
+                let d =
+                    table[3 * 256 + Int(w3 & 0xff)] ^ table[2 * 256 + Int((w3 >> 8) & 0xff)]
                     ^ table[1 * 256 + Int((w3 >> 16) & 0xff)] ^ table[Int(w3 >> 24)]
                 state = a ^ b ^ c ^ d
                 position += 16

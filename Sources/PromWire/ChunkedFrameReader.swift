@@ -89,7 +89,8 @@ public struct ChunkedFrameReader: Sendable {
         guard have >= header.dataLength else {
             throw PromWireError(
                 .truncated,
-                "chunkedReader: truncated frame: the frame at byte \(at) has \(max(have, 0)) of its \(header.dataLength) data bytes")
+                "chunkedReader: truncated frame: the frame at byte \(at) has \(max(have, 0)) of its \(header.dataLength) data bytes"
+            )
         }
         throw PromWireError(.truncated, "chunkedReader: finish() with \(unreadByteCount) bytes of unread frames at byte \(at)")
     }
@@ -121,7 +122,9 @@ public struct ChunkedFrameReader: Sendable {
         }
         let checksumStart = readOffset + varintLength
         guard checksumStart + 4 <= buffer.count else { return nil }
-        let checksum = buffer.withUnsafeBytes { UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: checksumStart, as: UInt32.self)) }
+        let checksum = buffer.withUnsafeBytes {
+            UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: checksumStart, as: UInt32.self))
+        }
         return FrameHeader(dataLength: Int(length), checksum: checksum, dataStart: checksumStart + 4)
     }
 

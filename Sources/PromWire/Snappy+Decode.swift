@@ -6,12 +6,15 @@ extension Snappy {
     /// element running past the input or the output, a copy reaching before the start, or a
     /// decoded size different from the declared one. Nothing is allocated before the header
     /// passes these checks.
-    public static func decode(_ bytes: [UInt8], maxDecodedLength: Int = defaultMaxDecodedLength) throws(PromWireError) -> [UInt8] {
+    public static func decode(_ bytes: [UInt8], maxDecodedLength: Int = defaultMaxDecodedLength) throws(PromWireError) -> [UInt8]
+    {
         try bytes.withUnsafeBytesTyped { (raw) throws(PromWireError) in try decode(raw, maxDecodedLength: maxDecodedLength) }
     }
 
     /// `decode(_:maxDecodedLength:)` over borrowed bytes (an HTTP body buffer, say).
-    public static func decode(_ input: UnsafeRawBufferPointer, maxDecodedLength: Int = defaultMaxDecodedLength) throws(PromWireError)
+    public static func decode(
+        _ input: UnsafeRawBufferPointer, maxDecodedLength: Int = defaultMaxDecodedLength
+    ) throws(PromWireError)
         -> [UInt8]
     {
         let (length, bodyStart) = try decodedLength(input, maxDecodedLength: maxDecodedLength)
@@ -25,7 +28,9 @@ extension Snappy {
     }
 
     /// Reads and vets the length header; returns it and where the elements start.
-    public static func decodedLength(_ input: UnsafeRawBufferPointer, maxDecodedLength: Int = defaultMaxDecodedLength) throws(PromWireError)
+    public static func decodedLength(
+        _ input: UnsafeRawBufferPointer, maxDecodedLength: Int = defaultMaxDecodedLength
+    ) throws(PromWireError)
         -> (length: Int, bodyStart: Int)
     {
         guard case .value(let declared, let headerLength) = UVarint.parse(input, at: 0) else {
@@ -60,7 +65,9 @@ extension Snappy {
                 read += 1
                 if runLength >= 60 {
                     let extra = runLength - 59
-                    guard extra <= input.count - read else { return corrupt("literal length runs past the input at byte \(read - 1)") }
+                    guard extra <= input.count - read else {
+                        return corrupt("literal length runs past the input at byte \(read - 1)")
+                    }
                     runLength = 0
                     for byte in 0..<extra { runLength |= Int(input[read + byte]) << (8 * byte) }
                     read += extra

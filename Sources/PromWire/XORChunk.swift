@@ -43,7 +43,9 @@ public enum XORChunk {
     /// Cuts `samples` (in time order) into consecutive chunks of at most `maxPerChunk` samples, as
     /// Thanos does when Prometheus answers with SAMPLES: 131,075 samples give 1,093 chunks, the
     /// last holding 35. No samples give no chunks.
-    public static func encodeSamples(_ samples: some Collection<Sample>, maxPerChunk: Int = defaultMaxSamplesPerChunk)
+    public static func encodeSamples(
+        _ samples: some Collection<Sample>, maxPerChunk: Int = defaultMaxSamplesPerChunk
+    )
         -> [EncodedChunk]
     {
         precondition((1...XORChunkEncoder.maxSampleCount).contains(maxPerChunk), "xor chunk: 1...65535 samples per chunk")

@@ -69,7 +69,8 @@ public struct XORChunkDecoder: Sendable {
             if meaningful == 0 { meaningful = 64 }
             guard leading + meaningful <= 64 else {
                 throw PromWireError(
-                    .corruptChunk, "xor chunk: sample \(decodedCount) claims \(leading) leading zeros and \(meaningful) meaningful bits")
+                    .corruptChunk,
+                    "xor chunk: sample \(decodedCount) claims \(leading) leading zeros and \(meaningful) meaningful bits")
             }
             trailing = 64 - leading - meaningful
         }

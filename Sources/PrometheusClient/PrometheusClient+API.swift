@@ -40,12 +40,14 @@ extension PrometheusClient {
         let response: HTTPClientResponse
         let bytes: [UInt8]
         do {
-            response = try await http.execute(request(target, accept: "application/json"), timeout: TimeAmount(timeout), logger: logger)
+            response = try await http.execute(
+                request(target, accept: "application/json"), timeout: TimeAmount(timeout), logger: logger)
             bytes = Array(buffer: try await response.body.collect(upTo: Self.apiBodyLimit))
         } catch is NIOTooManyBytesError {
             throw PrometheusAPIError(kind: .decoding, message: "\(path): the answer is larger than \(Self.apiBodyLimit) bytes")
         } catch {
-            throw PrometheusAPIError(kind: .transport, message: "\(path): \(Self.classify(error, target: target, timeout: timeout).message)")
+            throw PrometheusAPIError(
+                kind: .transport, message: "\(path): \(Self.classify(error, target: target, timeout: timeout).message)")
         }
         let status = Int(response.status.code)
         if status == 204 { return nil }

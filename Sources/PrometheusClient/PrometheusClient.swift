@@ -116,7 +116,9 @@ public final class PrometheusClient: Sendable {
         handle: @escaping @Sendable (Answer) async throws -> T
     ) async throws(SkiffError) -> T {
         let target = url + path
-        let http = self.http, logger = self.logger, prepared = request(target, accept: accept)
+        let http = self.http
+        let logger = self.logger
+        let prepared = request(target, accept: accept)
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {

@@ -63,7 +63,8 @@ struct BucketInventory: Sendable {
         while start < ulids.count {
             let batch = Array(ulids[start..<min(start + 8, ulids.count)])
             start += batch.count
-            let results: [(ULID, Result<[UInt8], SkiffError>)] = await withTaskGroup(of: (ULID, Result<[UInt8], SkiffError>).self) { group in
+            let results: [(ULID, Result<[UInt8], SkiffError>)] = await withTaskGroup(of: (ULID, Result<[UInt8], SkiffError>).self)
+            { group in
                 for ulid in batch {
                     group.addTask {
                         do throws(SkiffError) {
@@ -95,9 +96,13 @@ struct BucketInventory: Sendable {
         }
         let thanos = doc["thanos"]
         // Byte-wise, as Thanos reads them: a later duplicate name wins, as in Go's JSON decoder.
-        let labels = (thanos?["labels"]?.members ?? []).compactMap { m in m.value.stringValue.map { Label(name: m.key, value: $0) } }
+        let labels = (thanos?["labels"]?.members ?? []).compactMap { m in
+            m.value.stringValue.map { Label(name: m.key, value: $0) }
+        }
         let files = (thanos?["files"]?.arrayValue ?? []).compactMap { f -> BlockMeta.File? in
-            guard let rel = f["rel_path"]?.stringValue, rel != "meta.json", let size = f["size_bytes"]?.int64Value else { return nil }
+            guard let rel = f["rel_path"]?.stringValue, rel != "meta.json", let size = f["size_bytes"]?.int64Value else {
+                return nil
+            }
             let sha = f["hash"]?["hashFunc"]?.stringValue == "SHA256" ? f["hash"]?["value"]?.stringValue ?? "" : ""
             return BlockMeta.File(relPath: rel, sizeBytes: size, sha256: sha)
         }

@@ -50,7 +50,8 @@ extension Reconciler {
         switch action {
         case .adopt:
             let aborted = try await bucket.abortIncompleteUploads(prefix: "\(ulid)/")
-            let note = "adopted by reconcile: meta.json in the bucket, \(remote.sizes.count - 1) file(s) at their sizes"
+            let note =
+                "adopted by reconcile: meta.json in the bucket, \(remote.sizes.count - 1) file(s) at their sizes"
                 + (aborted > 0 ? ", \(aborted) unfinished upload(s) aborted" : "")
             if let record = s.records[ulid] {
                 var machine = record.machine
@@ -70,11 +71,14 @@ extension Reconciler {
             if remote.hasMeta { try await bucket.delete(key: "\(ulid)/meta.json") }
             var machine = record.machine
             let t = try machine.handleOrThrow(.reship)
-            try await ledger.recordTransition(ulid, t, machine: machine, at: now(), detail: "re-ship by reconcile: \(entry.detail)")
+            try await ledger.recordTransition(
+                ulid, t, machine: machine, at: now(), detail: "re-ship by reconcile: \(entry.detail)")
         case .deletePartial:
             for rel in remote.sizes.keys.sorted() { try await bucket.delete(key: "\(ulid)/\(rel)") }
             let aborted = try await bucket.abortIncompleteUploads(prefix: "\(ulid)/")
-            let note = "reconcile deleted \(remote.sizes.count) leftover object(s)" + (aborted > 0 ? " and aborted \(aborted) upload(s)" : "")
+            let note =
+                "reconcile deleted \(remote.sizes.count) leftover object(s)"
+                + (aborted > 0 ? " and aborted \(aborted) upload(s)" : "")
             guard let record = s.records[ulid] else { return }
             var machine = record.machine
             if machine.state == .failed {
@@ -86,7 +90,8 @@ extension Reconciler {
         case .abortUploads:
             let aborted = try await bucket.abortIncompleteUploads(prefix: "\(ulid)/")
             if s.records[ulid] != nil {
-                try await ledger.recordNote(ulid, detail: "reconcile aborted \(aborted) unfinished multipart upload(s)", at: now())
+                try await ledger.recordNote(
+                    ulid, detail: "reconcile aborted \(aborted) unfinished multipart upload(s)", at: now())
             }
         }
     }
@@ -113,7 +118,8 @@ extension Reconciler {
             !entry.status.isHealthy && !(mode == .repair && entry.outcome == "done")
         }.count
         let findings = result.entries.filter { $0.status != .inSync }.map {
-            ReconcileFinding(ulid: $0.ulid, status: $0.status.rawValue, detail: $0.detail, action: $0.action?.rawValue, outcome: $0.outcome)
+            ReconcileFinding(
+                ulid: $0.ulid, status: $0.status.rawValue, detail: $0.detail, action: $0.action?.rawValue, outcome: $0.outcome)
         }
         try await ledger.recordReconcileRun(
             startedAt: started, durationMillis: now() - started, mode: mode.rawValue, blocks: result.entries.count,

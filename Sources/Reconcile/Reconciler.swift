@@ -142,7 +142,8 @@ public struct Reconciler: Sendable {
                 return entry(.partialInBucket, "\(remote.sizes.count) object(s) left by an abandoned upload", .deletePartial)
             }
             if abandoned || record.state == .ignored, remote?.hasIncompleteUpload == true {
-                return entry(.staleUpload, "unfinished multipart upload of a block that is \(record.state.rawValue)", .abortUploads)
+                return entry(
+                    .staleUpload, "unfinished multipart upload of a block that is \(record.state.rawValue)", .abortUploads)
             }
             return entry(.notShipped, record.state.rawValue)
         }
@@ -153,9 +154,12 @@ public struct Reconciler: Sendable {
         }
         if remote.markedForDeletion { return entry(.markedForDeletion, "deletion-mark.json present") }
         if let problem = sizeProblems(remote, expected: (s.files[ulid] ?? []).map(\.asMetaFile)) {
-            return isLocal ? entry(.sizeMismatch, problem, .reship) : entry(.sizeMismatch, problem + "; local dir gone: cannot re-ship")
+            return isLocal
+                ? entry(.sizeMismatch, problem, .reship) : entry(.sizeMismatch, problem + "; local dir gone: cannot re-ship")
         }
-        if remote.hasIncompleteUpload { return entry(.staleUpload, "unfinished multipart upload of a committed block", .abortUploads) }
+        if remote.hasIncompleteUpload {
+            return entry(.staleUpload, "unfinished multipart upload of a committed block", .abortUploads)
+        }
         return entry(.inSync, "")
     }
 
@@ -170,7 +174,8 @@ public struct Reconciler: Sendable {
     private func sizeProblems(_ remote: BucketInventory.Block, expected: [BlockMeta.File]) -> String? {
         let problems = expected.compactMap { file -> String? in
             let size = remote.sizes[file.relPath]
-            return size == file.sizeBytes ? nil : "\(file.relPath): \(size.map { "\($0) bytes" } ?? "missing"), recorded \(file.sizeBytes)"
+            return size == file.sizeBytes
+                ? nil : "\(file.relPath): \(size.map { "\($0) bytes" } ?? "missing"), recorded \(file.sizeBytes)"
         }
         return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }

@@ -25,7 +25,8 @@ public enum RecordedLabels {
         let recorded = try await distinct(in: ledger)
         switch recorded.count {
         case 1:
-            note("using the external labels the ledger's blocks were shipped with: \(recorded[0]) (pass --label to choose others)")
+            note(
+                "using the external labels the ledger's blocks were shipped with: \(recorded[0]) (pass --label to choose others)")
             return recorded[0]
         case 0:
             throw SkiffError(

@@ -55,13 +55,15 @@ public struct Verifier: Sendable {
                 guard let path = entry["rel_path"]?.stringValue else { continue }
                 listed[path] = (entry["size_bytes"]?.int64Value, entry["hash"]?["value"]?.stringValue)
             }
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             problems.append("meta.json is missing from the bucket")
         }
 
         for file in files {
             let key = "\(ulid)/\(file.relPath)"
-            if let entry = listed[file.relPath], entry.size != file.sizeBytes || (entry.sha256 != nil && entry.sha256 != file.sha256) {
+            if let entry = listed[file.relPath],
+                entry.size != file.sizeBytes || (entry.sha256 != nil && entry.sha256 != file.sha256)
+            {
                 problems.append("\(file.relPath): the uploaded meta.json lists another size or hash than the ledger")
             }
             var hasher = SHA256()
@@ -71,7 +73,7 @@ public struct Verifier: Sendable {
                     hasher.update(data: piece)
                     size += Int64(piece.count)
                 }
-            } catch where error.code == .notFound {
+            } catch  where error.code == .notFound {
                 problems.append("\(file.relPath) is missing from the bucket")
                 continue
             }

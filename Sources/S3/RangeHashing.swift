@@ -26,7 +26,8 @@ final class RunningSHA256: Sendable {
 func hashRangeOffPool(
     _ path: String, offset: Int64, length: Int64, md5: Bool = false, whole: RunningSHA256? = nil
 ) async throws(SkiffError) -> RangeDigests {
-    try await Blocking.run { () throws(SkiffError) in try hashRange(path, offset: offset, length: length, md5: md5, whole: whole) }
+    try await Blocking.run { () throws(SkiffError) in try hashRange(path, offset: offset, length: length, md5: md5, whole: whole)
+    }
 }
 
 /// Reads `length` bytes of `path` from `offset` in 1 MiB pieces and hashes them; `whole`, when

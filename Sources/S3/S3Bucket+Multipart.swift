@@ -38,7 +38,8 @@ extension S3Bucket {
                         kept[number] = known
                     } else {
                         // Acknowledged by the server but not journaled: keep it if it is our bytes.
-                        let local = try await hashRangeOffPool(path, offset: Int64(number - 1) * partSize, length: expected, md5: true)
+                        let local = try await hashRangeOffPool(
+                            path, offset: Int64(number - 1) * partSize, length: expected, md5: true)
                         if unquoted(part.etag) == local.md5 {
                             let adopted = UploadedPart(number: number, size: expected, etag: part.etag, sha256: local.sha256)
                             try await journal?.partUploaded(uploadID: recorded.uploadID, adopted)

@@ -145,7 +145,8 @@ public final class S3Bucket: Bucket {
     public func list(prefix: String, recursive: Bool) async throws(SkiffError) -> [String] {
         var keys: [String] = []
         try await listPages(prefix: prefix, recursive: recursive) { (root: S3XMLNode) throws(SkiffError) in
-            keys += root.all("Contents").compactMap { $0.value("Key") } + root.all("CommonPrefixes").compactMap { $0.value("Prefix") }
+            keys +=
+                root.all("Contents").compactMap { $0.value("Key") } + root.all("CommonPrefixes").compactMap { $0.value("Prefix") }
         }
         // Our own temp names never exist on S3, but a "directory" placeholder object might.
         return Array(Set(keys)).filter { $0 != prefix || !$0.hasSuffix("/") }.sorted(by: ObjectKey.precedes)
@@ -188,7 +189,9 @@ public final class S3Bucket: Bucket {
                 switch config.listObjectsVersion {
                 case .v2: token = root.value("NextContinuationToken")
                 case .v1:
-                    let keys = root.all("Contents").compactMap { $0.value("Key") } + root.all("CommonPrefixes").compactMap { $0.value("Prefix") }
+                    let keys =
+                        root.all("Contents").compactMap { $0.value("Key") }
+                        + root.all("CommonPrefixes").compactMap { $0.value("Prefix") }
                     token = root.value("NextMarker") ?? keys.max(by: ObjectKey.precedes)
                 }
                 guard token?.isEmpty == false else {

@@ -79,7 +79,8 @@ final class S3Client: Sendable {
         if config.insecure {
             tls = nil
         } else {
-            let source = "S3 bucket config", key = "config.http_config.tls_config"
+            let source = "S3 bucket config"
+            let key = "config.http_config.tls_config"
             let hostname = host.hasPrefix("[") ? String(host.dropFirst().prefix { $0 != "]" }) : String(host.prefix { $0 != ":" })
             try config.tls.checkServerName(host: hostname, source: source, key: key + ".server_name")
             tls = try config.tls.clientConfiguration(source: source, key: key)
@@ -127,7 +128,8 @@ final class S3Client: Sendable {
                 if request.method == .HEAD, body.isEmpty, (400..<500).contains(collected.status) {
                     body = try await errorBody(explaining: request)
                 }
-                throw S3ServiceError(status: collected.status, body: body, headers: response.headers.first(name: "x-amz-request-id"))
+                throw S3ServiceError(
+                    status: collected.status, body: body, headers: response.headers.first(name: "x-amz-request-id"))
             }
             result = collected
         }
@@ -264,7 +266,8 @@ final class S3Client: Sendable {
             return Failure(retryable: false, code: .bucket, text: "cancelled", operation: operation, location: here)
         case is NIOSSLError, is NIOSSLExtraError:
             // A certificate that does not verify will not verify on the next try either.
-            let text = "TLS handshake failed (\(error)); check http_config.tls_config.ca_file and server_name, or set insecure: true for a plain-HTTP endpoint"
+            let text =
+                "TLS handshake failed (\(error)); check http_config.tls_config.ca_file and server_name, or set insecure: true for a plain-HTTP endpoint"
             return Failure(retryable: false, code: .invalidArgument, text: text, operation: operation, location: here)
         default:
             // Refused, reset, timed out, closed mid-body: the network or the server hiccuped.

@@ -80,7 +80,8 @@ extension S3Config {
         func fail(_ message: String) -> SkiffError { config.fail(message) }
 
         for key in ["aws_sdk_auth", "signature_version2"] where try config.bool(key) == true {
-            throw fail("config.\(key) is not supported yet; remove it and use access_key/secret_key or the AWS_* environment variables")
+            throw fail(
+                "config.\(key) is not supported yet; remove it and use access_key/secret_key or the AWS_* environment variables")
         }
         for key in ["sse_config", "sts_endpoint"] where config.isSet(key) {
             throw fail("config.\(key) is not supported yet; remove it to ship without it")
@@ -103,12 +104,16 @@ extension S3Config {
         let fileKey = try config.string("access_key") ?? ""
         let fileSecret = try config.string("secret_key") ?? ""
         if fileKey.isEmpty != fileSecret.isEmpty {
-            throw fail("set both config.access_key and config.secret_key, or neither (then AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are used)")
+            throw fail(
+                "set both config.access_key and config.secret_key, or neither (then AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are used)"
+            )
         }
         let accessKey = fileKey.isEmpty ? environment["AWS_ACCESS_KEY_ID"] ?? "" : fileKey
         let secretKey = fileKey.isEmpty ? environment["AWS_SECRET_ACCESS_KEY"] ?? "" : fileSecret
         guard !accessKey.isEmpty, !secretKey.isEmpty else {
-            throw fail("no S3 credentials: set config.access_key and config.secret_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (anonymous access and instance roles are not supported yet)")
+            throw fail(
+                "no S3 credentials: set config.access_key and config.secret_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (anonymous access and instance roles are not supported yet)"
+            )
         }
         let fileToken = try config.string("session_token") ?? ""
         let token = fileKey.isEmpty && fileToken.isEmpty ? environment["AWS_SESSION_TOKEN"] ?? "" : fileToken

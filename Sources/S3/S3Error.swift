@@ -37,7 +37,8 @@ struct S3ServiceError: Error, Sendable {
         switch code {
         case "SignatureDoesNotMatch": return "check config.secret_key (or AWS_SECRET_ACCESS_KEY) and the clock"
         case "InvalidAccessKeyId": return "check config.access_key (or AWS_ACCESS_KEY_ID)"
-        case "AccessDenied": return "the credentials lack permission for this bucket; grant s3:PutObject, GetObject, ListBucket, DeleteObject"
+        case "AccessDenied":
+            return "the credentials lack permission for this bucket; grant s3:PutObject, GetObject, ListBucket, DeleteObject"
         case "NoSuchBucket": return "create the bucket or fix config.bucket"
         case "InvalidBucketName": return "fix config.bucket"
         case "ExpiredToken", "InvalidToken", "TokenRefreshRequired": return "refresh config.session_token (or AWS_SESSION_TOKEN)"

@@ -2,7 +2,7 @@ import Foundation
 import ObjectStorage
 
 #if canImport(FoundationXML)
-    import FoundationXML
+import FoundationXML
 #endif
 
 /// A parsed XML element: just enough of a tree for S3's small responses (listings, errors,

@@ -1,10 +1,11 @@
-import Synchronization
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import SkiffCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Env-driven fault injection for crash tests: `SKIFF_FAILPOINTS="after:chunks_uploaded=exit,before:upload:index=error"`.
 ///

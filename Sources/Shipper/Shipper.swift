@@ -1,9 +1,9 @@
 import BlockingWork
+import Ledger
 import Logging
 import ObjectStorage
 import SkiffCore
 import TSDB
-import Ledger
 
 /// Ships Prometheus blocks to a bucket, crash-safely, driving each block's `ShipStateMachine`.
 ///
@@ -90,12 +90,14 @@ public struct Shipper: Sendable {
             }
             try await ledger.insertBlock(
                 BlockSummary(block.meta), machine: .initial(ignored: reason != nil), reason: reason, at: now())
-            log(.info, reason == nil ? "block discovered" : "block ignored", block.meta.ulid,
+            log(
+                .info, reason == nil ? "block discovered" : "block ignored", block.meta.ulid,
                 reason.map { ["reason": "\($0)"] } ?? [:])
             if reason != nil { summary.newlyIgnored.append(block.meta.ulid) }
         }
         for (ulid, _) in local.unreadable where known[ulid] == nil {
-            try await ledger.insertBlock(BlockSummary(unreadable: ulid), machine: .initial(ignored: false), reason: nil, at: now())
+            try await ledger.insertBlock(
+                BlockSummary(unreadable: ulid), machine: .initial(ignored: false), reason: nil, at: now())
         }
     }
 
@@ -119,7 +121,9 @@ public struct Shipper: Sendable {
 
     /// Performs what the block's state machine asks for until it is done, skipped or blocked.
     /// The machine decides every step, wait and retry; this loop only performs them.
-    private func drive(_ record: BlockRecord, local: LocalView, summary: inout SyncSummary) async throws(SkiffError)
+    private func drive(
+        _ record: BlockRecord, local: LocalView, summary: inout SyncSummary
+    ) async throws(SkiffError)
         -> Outcome
     {
         let ulid = record.ulid

@@ -1,9 +1,9 @@
 import BlockingWork
 import Foundation
+import Ledger
 import ObjectStorage
 import SkiffCore
 import TSDB
-import Ledger
 
 /// The side effects behind each `ShipAction`. Each is idempotent: after a crash it may run again
 /// from the last durable state, and running it twice leaves the same bucket and staging contents.
@@ -57,7 +57,8 @@ extension Shipper {
         for file in try await ledger.files(ulid) {
             let attributes = try await bucket.attributes(key: "\(ulid)/\(file.relPath)")
             guard attributes?.size != file.sizeBytes else { continue }
-            log(.warning, "file missing or short in bucket; uploading it again", ulid,
+            log(
+                .warning, "file missing or short in bucket; uploading it again", ulid,
                 ["file": "\(file.relPath)", "found_bytes": "\(attributes?.size ?? -1)"])
             if staged == nil { staged = try await stagedFiles(ulid, local: local) }
             sent += try await upload(file, of: ulid, staged: staged!)
@@ -91,7 +92,9 @@ extension Shipper {
         if aborted > 0 { log(.info, "aborted unfinished multipart uploads", ulid, ["uploads": "\(aborted)"]) }
     }
 
-    private func upload(_ file: FileRecord, of ulid: ULID, staged: [String: StagedFile]) async throws(SkiffError)
+    private func upload(
+        _ file: FileRecord, of ulid: ULID, staged: [String: StagedFile]
+    ) async throws(SkiffError)
         -> Int64
     {
         guard let source = staged[file.relPath] else {

@@ -17,6 +17,7 @@ public enum MinTime {
         if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-        throw SkiffError(.invalidArgument, "--min-time \"\(text)\" is neither RFC3339 (2024-01-01T00:00:00Z) nor a duration (-2d)")
+        throw SkiffError(
+            .invalidArgument, "--min-time \"\(text)\" is neither RFC3339 (2024-01-01T00:00:00Z) nor a duration (-2d)")
     }
 }

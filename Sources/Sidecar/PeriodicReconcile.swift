@@ -61,7 +61,8 @@ final class PeriodicReconcile: Sendable {
                         "reconcile found drift",
                         metadata: [
                             "block": "\(entry.ulid)", "status": "\(entry.status.rawValue)", "detail": "\(entry.detail)",
-                            "action": "\(entry.action?.rawValue ?? "none")", "outcome": "\(entry.outcome ?? (repair ? "none" : "report only"))",
+                            "action": "\(entry.action?.rawValue ?? "none")",
+                            "outcome": "\(entry.outcome ?? (repair ? "none" : "report only"))",
                         ])
                 }
             }

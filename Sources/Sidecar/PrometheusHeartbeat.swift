@@ -27,9 +27,13 @@ struct PrometheusHeartbeat: Service {
     func run() async throws {
         up.record(0)
         if validateFlags, try await !waitForValidFlags() { return }
-        guard let version = await retrying("read prometheus version", { () async throws(SkiffError) in
-            try await client.version(timeout: timeout)
-        }) else { return }
+        guard
+            let version = await retrying(
+                "read prometheus version",
+                { () async throws(SkiffError) in
+                    try await client.version(timeout: timeout)
+                })
+        else { return }
         logger.info("prometheus found", metadata: ["url": "\(client.url)", "version": "\(version)"])
 
         var first = true
@@ -75,9 +79,13 @@ struct PrometheusHeartbeat: Service {
     /// and the shipper gives up after `--prometheus.ready_timeout`.
     private func waitForValidFlags() async throws -> Bool {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            guard let flags = await retrying("read prometheus flags", { () async throws(SkiffError) in
-                try await client.flags(timeout: timeout)
-            }) else { return false }
+            guard
+                let flags = await retrying(
+                    "read prometheus flags",
+                    { () async throws(SkiffError) in
+                        try await client.flags(timeout: timeout)
+                    })
+            else { return false }
             guard let flags else {
                 logger.warning("prometheus has no flags endpoint (older than 2.2?); skipping its flag checks")
                 return true

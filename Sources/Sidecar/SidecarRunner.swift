@@ -96,7 +96,8 @@ public struct SidecarRunner: Sendable {
             address: config.httpAddress, probe: probe, registry: registry, gracePeriod: config.httpGracePeriod,
             logger: logger,
             onListening: { port in
-                logger.info("listening for probes and metrics", metadata: ["address": "\(config.httpAddress)", "port": "\(port)"])
+                logger.info(
+                    "listening for probes and metrics", metadata: ["address": "\(config.httpAddress)", "port": "\(port)"])
                 onHTTPListening(port)
             })
         let heartbeat = PrometheusHeartbeat(

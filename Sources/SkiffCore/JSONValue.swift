@@ -81,9 +81,15 @@ private struct JSONParser {
         case UInt8(ascii: "{"): return try object()
         case UInt8(ascii: "["): return try array()
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         default: return try number()
         }
     }
@@ -122,8 +128,14 @@ private struct JSONParser {
                 members.append(.init(key, try p.value()))
                 p.skipSpace()
                 guard p.pos < p.bytes.count else { throw p.fail("unexpected end of input") }
-                if p.bytes[p.pos] == UInt8(ascii: ",") { p.pos += 1; continue }
-                if p.bytes[p.pos] == UInt8(ascii: "}") { p.pos += 1; return .object(members) }
+                if p.bytes[p.pos] == UInt8(ascii: ",") {
+                    p.pos += 1
+                    continue
+                }
+                if p.bytes[p.pos] == UInt8(ascii: "}") {
+                    p.pos += 1
+                    return .object(members)
+                }
                 throw p.fail("expected ',' or '}'")
             }
         }
@@ -142,8 +154,14 @@ private struct JSONParser {
                 items.append(try p.value())
                 p.skipSpace()
                 guard p.pos < p.bytes.count else { throw p.fail("unexpected end of input") }
-                if p.bytes[p.pos] == UInt8(ascii: ",") { p.pos += 1; continue }
-                if p.bytes[p.pos] == UInt8(ascii: "]") { p.pos += 1; return .array(items) }
+                if p.bytes[p.pos] == UInt8(ascii: ",") {
+                    p.pos += 1
+                    continue
+                }
+                if p.bytes[p.pos] == UInt8(ascii: "]") {
+                    p.pos += 1
+                    return .array(items)
+                }
                 throw p.fail("expected ',' or ']'")
             }
         }

@@ -26,7 +26,9 @@ public enum ListenAddress {
     /// - Reasons use Go's wording ("missing port in address", ...) so they read familiarly; an
     ///   empty bracketed host and whitespace in the host, which Go would only fail on at bind time,
     ///   are refused here.
-    public static func split(_ text: String, server: String, defaultPort: Int) throws(ListenAddressError) -> (host: String, port: Int) {
+    public static func split(
+        _ text: String, server: String, defaultPort: Int
+    ) throws(ListenAddressError) -> (host: String, port: Int) {
         func fail(_ reason: String) -> ListenAddressError { ListenAddressError(server: server, address: text, reason: reason) }
 
         let host: Substring

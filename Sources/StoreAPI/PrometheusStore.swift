@@ -75,7 +75,9 @@ public struct PrometheusStore: RegistrableRPCService {
             if external.isEmpty {
                 probe.answer(.clashing([]))
             } else {
-                group.addTask { probe.answer(await self.clashingNames(kept, start: start, end: request.maxTime, external: external)) }
+                group.addTask {
+                    probe.answer(await self.clashingNames(kept, start: start, end: request.maxTime, external: external))
+                }
             }
             let stats = try await reader.read(start: start, end: request.maxTime, matchers: kept, forceSamples: forceSamples) {
                 batch in
@@ -130,13 +132,16 @@ public struct PrometheusStore: RegistrableRPCService {
         _ matchers: [Matcher], start: Int64, end: Int64, limit: Int64, applied: LabelSet,
         _ write: ([RawSeriesResponse]) async throws -> Void
     ) async throws {
-        var query = [("match[]", MatchSelector.format(matchers)), ("start", ProtoConversions.seconds(start)),
-                     ("end", ProtoConversions.seconds(end))]
+        var query = [
+            ("match[]", MatchSelector.format(matchers)), ("start", ProtoConversions.seconds(start)),
+            ("end", ProtoConversions.seconds(end)),
+        ]
         if limit > 0 { query.append(("limit", "\(limit)")) }
         let found = try await api("/api/v1/series", query, as: [[String: String]].self) ?? []
-        try await write(found.map { LabelSet($0).withExternal(applied) }.sorted().map {
-            RawSeriesResponse(labels: $0, chunks: EncodedChunks())
-        })
+        try await write(
+            found.map { LabelSet($0).withExternal(applied) }.sorted().map {
+                RawSeriesResponse(labels: $0, chunks: EncodedChunks())
+            })
     }
 
     public func labelNames(request: Thanos_LabelNamesRequest, context: ServerContext) async throws -> Thanos_LabelNamesResponse {
@@ -152,7 +157,8 @@ public struct PrometheusStore: RegistrableRPCService {
         return answer
     }
 
-    public func labelValues(request: Thanos_LabelValuesRequest, context: ServerContext) async throws -> Thanos_LabelValuesResponse {
+    public func labelValues(request: Thanos_LabelValuesRequest, context: ServerContext) async throws -> Thanos_LabelValuesResponse
+    {
         guard let external = state.externalLabels() else { throw RPCErrors.notReady }
         guard !request.label.isEmpty else {
             throw RPCFailure.badRequest("label name parameter cannot be empty").rpcError
@@ -174,7 +180,9 @@ public struct PrometheusStore: RegistrableRPCService {
             var query = timeRange(request.start, request.end, limit: request.limit)
             if !kept.isEmpty { query.insert(("match[]", MatchSelector.format(kept)), at: 0) }
             let path = "/api/v1/label/\(Self.pathEscaped(request.label))/values"
-            answer.values = (try await api(path, query, as: [String].self) ?? []).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            answer.values = (try await api(path, query, as: [String].self) ?? []).sorted {
+                $0.utf8.lexicographicallyPrecedes($1.utf8)
+            }
         }
         return answer
     }

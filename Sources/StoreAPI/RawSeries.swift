@@ -43,7 +43,8 @@ extension PrometheusStore {
             serializer: ProtobufSerializer<Thanos_InfoResponse>(),
             handler: { request, context in
                 let single = try await ServerRequest(stream: request)
-                return StreamingServerResponse(single: ServerResponse(message: try await self.info(request: single.message, context: context)))
+                return StreamingServerResponse(
+                    single: ServerResponse(message: try await self.info(request: single.message, context: context)))
             })
         router.registerHandler(
             forMethod: Thanos_Store.Method.Series.descriptor, deserializer: ProtobufDeserializer<Thanos_SeriesRequest>(),
@@ -68,7 +69,8 @@ extension PrometheusStore {
                 return StreamingServerResponse(single: ServerResponse(message: answer))
             })
         router.registerHandler(
-            forMethod: Thanos_Store.Method.LabelValues.descriptor, deserializer: ProtobufDeserializer<Thanos_LabelValuesRequest>(),
+            forMethod: Thanos_Store.Method.LabelValues.descriptor,
+            deserializer: ProtobufDeserializer<Thanos_LabelValuesRequest>(),
             serializer: ProtobufSerializer<Thanos_LabelValuesResponse>(),
             handler: { request, context in
                 let single = try await ServerRequest(stream: request)

@@ -60,9 +60,11 @@ public struct RemoteReader: Sendable {
             ("Content-Encoding", "snappy"), ("Content-Type", "application/x-protobuf"),
             ("X-Prometheus-Remote-Read-Version", "0.1.0"),
         ]
-        return try await client.postStreaming("/api/v1/read", body: body, headers: headers, headTimeout: .seconds(120)) { answer in
+        return try await client.postStreaming("/api/v1/read", body: body, headers: headers, headTimeout: .seconds(120)) {
+            answer in
             guard (200..<300).contains(answer.status) else {
-                let text = String(decoding: Array(buffer: (try? await answer.body.collect(upTo: 4096)) ?? ByteBuffer()), as: UTF8.self)
+                let text = String(
+                    decoding: Array(buffer: (try? await answer.body.collect(upTo: 4096)) ?? ByteBuffer()), as: UTF8.self)
                 throw RPCFailure.remoteRead("request failed with code \(answer.status); msg \(text)").rpcError
             }
             if answer.contentType.hasPrefix("application/x-streamed-protobuf") {

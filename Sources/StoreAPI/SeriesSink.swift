@@ -65,7 +65,8 @@ struct SeriesSink {
                 metadata: ["labels": "\(names.joined(separator: ","))"])
         case .failed(let why):
             resorter.holdEverything()
-            logger.warning("label names check failed: the response is sorted whole before it is sent", metadata: ["err": "\(why)"])
+            logger.warning(
+                "label names check failed: the response is sorted whole before it is sent", metadata: ["err": "\(why)"])
         }
         isDecided = true
         let series = held
@@ -78,7 +79,8 @@ struct SeriesSink {
     mutating func push(_ batch: [RemoteReader.Series]) async throws {
         do throws(ResortError) {
             for (received, chunks) in batch {
-                let ready = receivedIsFinal
+                let ready =
+                    receivedIsFinal
                     ? try resorter.push(received: received, payload: chunks)
                     : try resorter.push(internalLabels: received.removingNames(of: external), payload: chunks)
                 for series in ready {

@@ -47,17 +47,24 @@ enum SeriesTranscoder {
             switch (field, wireType) {
             case (1, 2):
                 var label = ProtoWire.Reader(buffer, range: try reader.lengthDelimited())
-                var name = "", value = ""
+                var name = ""
+                var value = ""
                 while !label.atEnd {
                     let (f, w) = try label.tag()
-                    if f == 1, w == 2 { name = label.string(try label.lengthDelimited()) }
-                    else if f == 2, w == 2 { value = label.string(try label.lengthDelimited()) }
-                    else { try label.skip(wireType: w) }
+                    if f == 1, w == 2 {
+                        name = label.string(try label.lengthDelimited())
+                    } else if f == 2, w == 2 {
+                        value = label.string(try label.lengthDelimited())
+                    } else {
+                        try label.skip(wireType: w)
+                    }
                 }
                 labels.append(Label(name: name, value: value))
             case (2, 2):
                 var chunk = ProtoWire.Reader(buffer, range: try reader.lengthDelimited())
-                var minTime: UInt64 = 0, maxTime: UInt64 = 0, type: UInt64 = 0
+                var minTime: UInt64 = 0
+                var maxTime: UInt64 = 0
+                var type: UInt64 = 0
                 var data: Range<Int> = 0..<0
                 while !chunk.atEnd {
                     let (f, w) = try chunk.tag()
@@ -86,7 +93,8 @@ enum SeriesTranscoder {
         minTime: UInt64, maxTime: UInt64, thanosType: UInt64, data: UnsafeRawBufferPointer, to chunks: inout EncodedChunks
     ) {
         let raw = ProtoWire.varintFieldSize(thanosType) + 1 + UVarint.length(of: UInt64(data.count)) + data.count
-        let aggr = ProtoWire.varintFieldSize(minTime) + ProtoWire.varintFieldSize(maxTime) + 1 + UVarint.length(of: UInt64(raw)) + raw
+        let aggr =
+            ProtoWire.varintFieldSize(minTime) + ProtoWire.varintFieldSize(maxTime) + 1 + UVarint.length(of: UInt64(raw)) + raw
         chunks.bytes.append(2 << 3 | 2)
         UVarint.append(UInt64(aggr), to: &chunks.bytes)
         ProtoWire.appendVarintField(1, minTime, to: &chunks.bytes)
@@ -111,7 +119,8 @@ enum SeriesTranscoder {
         writer.append(1 << 3 | 2)
         writer.appendVarint(UInt64(seriesSize(labels: labels, chunks: chunks)))
         for label in labels {
-            var name = label.name, value = label.value
+            var name = label.name
+            var value = label.value
             writer.append(1 << 3 | 2)
             writer.appendVarint(UInt64(stringFieldSize(name) + stringFieldSize(value)))
             name.withUTF8 { writer.appendNonEmptyBytesField(1, UnsafeRawBufferPointer($0)) }

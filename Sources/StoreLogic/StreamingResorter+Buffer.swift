@@ -10,7 +10,9 @@ extension StreamingResorter {
     /// Buffers one series with key K(A) and returns what can go: every held series ⪯ p(A), which
     /// is `key`'s first `pLength` labels (see the proof on `StreamingResorter`).
     @inlinable
-    mutating func accept(key: LabelSet, pLength: Int, repeated: Bool, payload: Payload) throws(ResortError) -> [ResortedSeries<Payload>] {
+    mutating func accept(
+        key: LabelSet, pLength: Int, repeated: Bool, payload: Payload
+    ) throws(ResortError) -> [ResortedSeries<Payload>] {
         let entry = BufferedSeries(key: key, payload: payload, arrival: arrivals)
         arrivals += 1
         if counters.bufferingAll {

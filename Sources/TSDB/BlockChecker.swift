@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import FileIO
 import PromWire
 import SkiffCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Cheap integrity checks of a block dir, run before staging: the files a Thanos block must have,
 /// their magic numbers, and the index's table of contents. Reads a few bytes per file, never a
@@ -39,13 +40,15 @@ public enum BlockChecker {
         for name in names {
             // Prometheus names segments with %06d: exactly that and nothing else belongs here.
             guard let n = Int(name), n > 0, name == pad6(n) else {
-                throw corrupt(block, "has an unexpected file chunks/\(name) (only segment files 000001, 000002, ... belong there)")
+                throw corrupt(
+                    block, "has an unexpected file chunks/\(name) (only segment files 000001, 000002, ... belong there)")
             }
             numbers.append(n)
         }
         numbers.sort()
         for (i, n) in numbers.enumerated() where n != i + 1 {
-            throw corrupt(block, "is missing chunk segment chunks/\(pad6(i + 1)) (found \(numbers.map(pad6).joined(separator: ", ")))")
+            throw corrupt(
+                block, "is missing chunk segment chunks/\(pad6(i + 1)) (found \(numbers.map(pad6).joined(separator: ", ")))")
         }
         if numbers.isEmpty && block.meta.numChunks > 0 {
             throw corrupt(block, "has no chunk segment files but meta.json counts \(block.meta.numChunks) chunks")
@@ -97,7 +100,9 @@ public enum BlockChecker {
         }
     }
 
-    private static func readHead(_ block: LocalBlock, _ rel: String, count: Int, at offset: Int64 = 0) throws(SkiffError)
+    private static func readHead(
+        _ block: LocalBlock, _ rel: String, count: Int, at offset: Int64 = 0
+    ) throws(SkiffError)
         -> [UInt8]
     {
         do {

@@ -1,4 +1,5 @@
 import SkiffCore
+
 /// Walks the framing of a Prometheus chunk segment file (tsdb/chunks) while it is being hashed,
 /// to detect truncation without a second read pass. Layout:
 ///

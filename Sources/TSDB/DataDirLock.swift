@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import FileIO
 import SkiffCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An exclusive lock on `<tsdb>/thanos/skiff.lock`, so two Skiff processes never ship the same
 /// data dir (they would race on the ledger and the staging dirs). It is an `flock`: the kernel

@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import Crypto
 import FileIO
 import SkiffCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Streaming SHA-256 of a file, the hash Thanos records in meta.json `thanos.files`.
 public enum FileDigest {
@@ -27,7 +28,9 @@ public enum FileDigest {
     /// `chunkSegment`, also walks the chunk framing over the same buffers, so a truncated
     /// segment fails here as `.corruptBlock`. `name` (e.g. "block X file chunks/000001") is
     /// used in messages instead of the path. A missing file is `.blockVanished`, a failed read `.io`.
-    public static func sha256(of path: String, chunkSegment: Bool = false, name: String? = nil) throws(SkiffError)
+    public static func sha256(
+        of path: String, chunkSegment: Bool = false, name: String? = nil
+    ) throws(SkiffError)
         -> Digest
     {
         let label = name ?? path
@@ -36,13 +39,14 @@ public enum FileDigest {
             fd = try Posix.openFile(path, O_RDONLY)
         } catch {
             if error.vanished {
-                throw SkiffError(.blockVanished, "\(label) vanished before it could be hashed (deleted by retention or compaction)")
+                throw SkiffError(
+                    .blockVanished, "\(label) vanished before it could be hashed (deleted by retention or compaction)")
             }
             throw SkiffError(.io, "cannot open \(label) to hash it: \(error.reason)")
         }
         defer { close(fd) }
         #if os(Linux)
-            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         #endif
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
         defer { buffer.deallocate() }

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import FileIO
 import SkiffCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A file of a block in its staging dir, ready to hash and upload.
 public struct StagedFile: Sendable, Equatable {
@@ -57,7 +58,8 @@ public struct Stager: Sendable {
                 guard mkdir(path, 0o750) == 0 || errno == EEXIST else { throw Errno.current("mkdir \(path)") }
             }
         } catch {
-            throw SkiffError(.io, "cannot prepare staging dir \(dir): \(error.message); check that \(tsdbPath)/thanos is writable")
+            throw SkiffError(
+                .io, "cannot prepare staging dir \(dir): \(error.message); check that \(tsdbPath)/thanos is writable")
         }
         var files: [StagedFile] = []
         for rel in segments.map({ "chunks/" + $0 }) + ["index"] {

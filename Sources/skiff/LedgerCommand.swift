@@ -58,10 +58,14 @@ struct LedgerCommand: AsyncParsableCommand {
                 if let movedTo { lines.append("previous ledger kept as \(movedTo)") }
                 lines.append("\(summary.rebuilt.count) committed block(s) recorded (\(summary.withLocalDir) with a local dir)")
                 if !summary.localOnly.isEmpty {
-                    lines.append("\(summary.localOnly.count) local block(s) not in the bucket: the next `skiff ship` or sidecar pass ships them")
+                    lines.append(
+                        "\(summary.localOnly.count) local block(s) not in the bucket: the next `skiff ship` or sidecar pass ships them"
+                    )
                 }
                 for ulid in summary.damaged {
-                    lines.append("left out \(ulid): an object is missing or has another size than its meta.json lists (see `skiff reconcile`)")
+                    lines.append(
+                        "left out \(ulid): an object is missing or has another size than its meta.json lists (see `skiff reconcile`)"
+                    )
                 }
                 print(lines.joined(separator: "\n"))
             }

@@ -103,7 +103,8 @@ struct ObjstoreOptions: ParsableArguments {
         guard let config = try loadIfSet() else {
             throw SkiffError(
                 .invalidArgument,
-                "no bucket configured: pass --objstore.config-file bucket.yml (e.g. type: FILESYSTEM, config: {directory: /var/skiff/bucket})")
+                "no bucket configured: pass --objstore.config-file bucket.yml (e.g. type: FILESYSTEM, config: {directory: /var/skiff/bucket})"
+            )
         }
         return config
     }

@@ -95,7 +95,9 @@ struct ReconcileCommand: AsyncParsableCommand {
         let after = try await reconciler.run(.report).entries.filter { !$0.status.isHealthy }
         if !after.isEmpty {
             FileHandle.standardError.write(
-                Data("\(after.count) block(s) still need attention: \(after.map { "\($0.ulid) \($0.status.rawValue)" }.joined(separator: ", "))\n".utf8))
+                Data(
+                    "\(after.count) block(s) still need attention: \(after.map { "\($0.ulid) \($0.status.rawValue)" }.joined(separator: ", "))\n"
+                        .utf8))
         }
         return after.isEmpty
     }
@@ -105,7 +107,9 @@ struct ReconcileCommand: AsyncParsableCommand {
         var columns = ["ulid", "status", "detail", "action"]
         if withActions { columns.append("outcome") }
         let rows: [[SQLValue]] = entries.map { e in
-            var row: [SQLValue] = [.text(e.ulid.string), .text(e.status.rawValue), .text(e.detail), e.action.map { .text($0.rawValue) } ?? .null]
+            var row: [SQLValue] = [
+                .text(e.ulid.string), .text(e.status.rawValue), .text(e.detail), e.action.map { .text($0.rawValue) } ?? .null,
+            ]
             if withActions { row.append(e.outcome.map { .text($0) } ?? .null) }
             return row
         }

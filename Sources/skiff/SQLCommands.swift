@@ -111,7 +111,9 @@ struct Report: AsyncParsableCommand {
             if name == .drift, result.rows.isEmpty, output == .table {
                 let runs = try Ledger.query(
                     path: ledgerOptions.resolvedLedgerPath,
-                    sql: "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', started_at / 1000, 'unixepoch'), blocks FROM reconcile_runs ORDER BY id DESC LIMIT 1")
+                    sql:
+                        "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', started_at / 1000, 'unixepoch'), blocks FROM reconcile_runs ORDER BY id DESC LIMIT 1"
+                )
                 if let run = runs.rows.first {
                     print("no drift at the last reconcile (\(Tabular.text(run[0])), \(Tabular.text(run[1])) blocks)")
                 } else {

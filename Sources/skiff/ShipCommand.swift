@@ -6,8 +6,8 @@ import ObjectStorage
 import ObjstoreConfig
 import ServiceLifecycle
 import Shipper
-import TSDB
 import SkiffCore
+import TSDB
 
 /// `skiff ship`: ship every eligible block once (or keep watching with `--watch`).
 struct Ship: AsyncParsableCommand {
@@ -135,4 +135,3 @@ struct Ship: AsyncParsableCommand {
         return quarantined.count
     }
 }
-

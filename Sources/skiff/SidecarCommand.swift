@@ -31,16 +31,20 @@ struct SidecarCommand: AsyncParsableCommand {
     @Option(name: .customLong("prometheus.url"), help: "URL of Prometheus (a path prefix is kept).")
     var prometheusURL = "http://localhost:9090"
 
-    @Option(name: .customLong("prometheus.ready_timeout"), help: "How long to wait for Prometheus' external labels before giving up.")
+    @Option(
+        name: .customLong("prometheus.ready_timeout"), help: "How long to wait for Prometheus' external labels before giving up.")
     var readyTimeout = "10m"
 
-    @Option(name: .customLong("prometheus.get_config_interval"), help: "Heartbeat and retry interval for reading Prometheus' config.")
+    @Option(
+        name: .customLong("prometheus.get_config_interval"), help: "Heartbeat and retry interval for reading Prometheus' config.")
     var getConfigInterval = "30s"
 
     @Option(name: .customLong("prometheus.get_config_timeout"), help: "Timeout of each call to Prometheus.")
     var getConfigTimeout = "30s"
 
-    @Option(name: .customLong("prometheus.http-client-file"), help: "HTTP client YAML for Prometheus (basic auth, bearer token, TLS).")
+    @Option(
+        name: .customLong("prometheus.http-client-file"), help: "HTTP client YAML for Prometheus (basic auth, bearer token, TLS)."
+    )
     var httpClientFile: String?
 
     @Option(name: .customLong("prometheus.http-client"), help: "HTTP client YAML content (alternative to the file).")
@@ -84,7 +88,9 @@ struct SidecarCommand: AsyncParsableCommand {
     @Option(name: .customLong("grpc-server-tls-key"), help: "TLS private key (PEM) for the gRPC server.")
     var grpcTLSKey = ""
 
-    @Option(name: .customLong("grpc-server-tls-client-ca"), help: "CA (PEM) client certificates must chain to; empty: no client certificates.")
+    @Option(
+        name: .customLong("grpc-server-tls-client-ca"),
+        help: "CA (PEM) client certificates must chain to; empty: no client certificates.")
     var grpcTLSClientCA = ""
 
     func run() async throws {

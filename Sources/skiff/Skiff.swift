@@ -7,6 +7,9 @@ struct Skiff: AsyncParsableCommand {
         commandName: "skiff",
         abstract: "Ship Prometheus TSDB blocks to object storage, crash-safely, with an audit ledger.",
         version: "0.1.0",
-        subcommands: [Ship.self, SidecarCommand.self, Blocks.self, History.self, Report.self, SQL.self, Verify.self, ReconcileCommand.self, LedgerCommand.self]
+        subcommands: [
+            Ship.self, SidecarCommand.self, Blocks.self, History.self, Report.self, SQL.self, Verify.self, ReconcileCommand.self,
+            LedgerCommand.self,
+        ]
     )
 }

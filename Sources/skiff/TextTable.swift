@@ -1,4 +1,5 @@
 import Foundation
+
 /// A plain left-aligned text table, as `promtool tsdb list` prints.
 struct TextTable {
     private var rows: [[String]]

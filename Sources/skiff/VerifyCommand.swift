@@ -71,13 +71,20 @@ struct Verify: AsyncParsableCommand {
             print(String(decoding: JSONValue.array(items).encodedIndented(), as: UTF8.self), terminator: "")
         case .csv:
             let rows: [[SQLValue]] = findings.map {
-                [.text($0.ulid.string), .text($0.ok ? "ok" : "mismatch"), .integer($0.bytesRead), .text($0.problems.joined(separator: "; "))]
+                [
+                    .text($0.ulid.string), .text($0.ok ? "ok" : "mismatch"), .integer($0.bytesRead),
+                    .text($0.problems.joined(separator: "; ")),
+                ]
             }
-            print(Tabular.render(SQLResult(columns: ["ulid", "result", "bytes_read", "problems"], rows: rows), as: .csv), terminator: "")
+            print(
+                Tabular.render(SQLResult(columns: ["ulid", "result", "bytes_read", "problems"], rows: rows), as: .csv),
+                terminator: "")
         case .table:
             var table = TextTable(["ULID", "RESULT", "READ", "PROBLEMS"])
             for f in findings {
-                table.add([f.ulid.string, f.ok ? "ok" : "MISMATCH", ByteCount.format(f.bytesRead), f.problems.joined(separator: "; ")])
+                table.add([
+                    f.ulid.string, f.ok ? "ok" : "MISMATCH", ByteCount.format(f.bytesRead), f.problems.joined(separator: "; "),
+                ])
             }
             print(table.render(), terminator: "")
             let bad = findings.filter { !$0.ok }.count

@@ -67,7 +67,8 @@ import Testing
         defer { world.root.remove() }
         #expect(try await world.ship().status == 0)
         let sqlite = try await ExternalProgram.python3.run([
-            "-c", "import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);c.execute(\"INSERT INTO grdb_migrations VALUES ('9999_future')\");c.commit()",
+            "-c",
+            "import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);c.execute(\"INSERT INTO grdb_migrations VALUES ('9999_future')\");c.commit()",
             world.ledgerPath,
         ])
         try #require(sqlite.succeeded, "\(sqlite.stderr)")
@@ -101,7 +102,9 @@ import Testing
         defer { first.kill9() }
         let lockFile = world.tsdb + "/thanos/skiff.lock"
         for _ in 0..<400 {  // until the first process holds the lock (bounded: 20 s)
-            if let text = FileManager.default.contents(atPath: lockFile), String(decoding: text, as: UTF8.self) == "\(first.pid)\n" {
+            if let text = FileManager.default.contents(atPath: lockFile),
+                String(decoding: text, as: UTF8.self) == "\(first.pid)\n"
+            {
                 break
             }
             try await Task.sleep(for: .milliseconds(50))

@@ -27,11 +27,15 @@ import Testing
         let ulid = world.localBlocks[0]
         let history = try await SkiffProcess.run(["history", ulid.string, "--tsdb.path", world.tsdb, "--output", "json"])
         let rows = try #require(try JSONValue.parse(Array(history.stdout.utf8)).arrayValue)
-        #expect(rows.compactMap { $0["to"]?.stringValue } == ["discovered", "hashed", "chunks_uploaded", "index_uploaded", "committed"])
+        #expect(
+            rows.compactMap { $0["to"]?.stringValue } == [
+                "discovered", "hashed", "chunks_uploaded", "index_uploaded", "committed",
+            ])
         let text = try await SkiffProcess.run(["history", ulid.string, "--tsdb.path", world.tsdb])
         let last = try #require(text.stdout.split(separator: "\n").last)
         // AT, TOOK (time since the previous step), FROM, TO.
-        #expect(last.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).prefix(2) == ["index_uploaded", "committed"])
+        #expect(
+            last.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).prefix(2) == ["index_uploaded", "committed"])
         #expect(rows.first?["took_ms"] == .null && rows.dropFirst().allSatisfy { $0["took_ms"]?.int64Value ?? -1 >= 0 })
 
         // CSV too: a header and one line per block / transition.
@@ -70,7 +74,8 @@ import Testing
         defer { running.kill9() }
 
         func shipped() -> Set<String> {
-            let doc = try? JSONValue.parse(Array(FileManager.default.contents(atPath: "\(world.tsdb)/thanos.shipper.json") ?? Data()))
+            let doc = try? JSONValue.parse(
+                Array(FileManager.default.contents(atPath: "\(world.tsdb)/thanos.shipper.json") ?? Data()))
             return Set((doc?["uploaded"]?.arrayValue ?? []).compactMap(\.stringValue))
         }
         func waitFor(_ condition: () -> Bool) async throws -> Bool {
@@ -101,11 +106,13 @@ import Testing
         defer { world.root.remove() }
         #expect(try await world.ship().status == 0)
         let base = ["--tsdb.path", world.tsdb]
-        let json = try await SkiffProcess.run(["sql", "SELECT ulid, total_bytes FROM shipped_blocks ORDER BY ulid", "--output", "json"] + base)
+        let json = try await SkiffProcess.run(
+            ["sql", "SELECT ulid, total_bytes FROM shipped_blocks ORDER BY ulid", "--output", "json"] + base)
         #expect(json.status == 0, "\(json)")
         let parsed = try JSONValue.parse(Array(json.stdout.utf8))
         #expect((parsed.arrayValue ?? []).compactMap { $0["ulid"]?.stringValue } == world.localBlocks.map(\.string))
-        let csv = try await SkiffProcess.run(["sql", "SELECT ulid, 'a,\"b\"' AS odd FROM shipped_blocks LIMIT 1", "--output", "csv"] + base)
+        let csv = try await SkiffProcess.run(
+            ["sql", "SELECT ulid, 'a,\"b\"' AS odd FROM shipped_blocks LIMIT 1", "--output", "csv"] + base)
         let lines = csv.stdout.split(separator: "\r\n")
         #expect(lines.first == "ulid,odd")
         #expect(lines.dropFirst().first?.hasSuffix(",\"a,\"\"b\"\"\"") == true, "\(csv)")
@@ -203,7 +210,8 @@ import Testing
         // Marked for deletion by the Compactor.
         try Data("{}".utf8).write(to: URL(fileURLWithPath: "\(world.bucket)/\(blocks[2])/deletion-mark.json"))
         // Merged by the Compactor: a level-2 block of ours lists blocks[3] in its sources, and blocks[3] is gone.
-        let mergedMeta = "{\"ulid\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"minTime\":1,\"maxTime\":2,\"version\":1,"
+        let mergedMeta =
+            "{\"ulid\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\",\"minTime\":1,\"maxTime\":2,\"version\":1,"
             + "\"compaction\":{\"level\":2,\"sources\":[\"\(blocks[3])\"]},\"thanos\":{\"labels\":{\"cluster\":\"eu1\",\"replica\":\"0\"}}}"
         try fm.createDirectory(atPath: "\(world.bucket)/01ARZ3NDEKTSV4RRFFQ69G5FAV", withIntermediateDirectories: true)
         try Data(mergedMeta.utf8).write(to: URL(fileURLWithPath: "\(world.bucket)/01ARZ3NDEKTSV4RRFFQ69G5FAV/meta.json"))
@@ -237,7 +245,9 @@ import Testing
         ])
         #expect(result.status == 1, "\(result)")
         let first = world.localBlocks[0].string
-        #expect(result.stdout.split(separator: "\n").contains { $0.hasPrefix(first) && $0.contains("unrecorded_commit") }, "\(result)")
+        #expect(
+            result.stdout.split(separator: "\n").contains { $0.hasPrefix(first) && $0.contains("unrecorded_commit") }, "\(result)"
+        )
         #expect(result.stdout.contains("not_shipped"), "\(result)")
         // The next ship adopts it, and then everything is in sync.
         #expect(try await world.ship().status == 0)

@@ -9,7 +9,9 @@ import Testing
 @Suite(.needs(.promtool)) struct RepairTests {
     static let labels = ["--label", "cluster=eu1", "--label", "replica=0"]
 
-    func reconcile(_ world: ShippingWorld, _ extra: [String] = []) async throws -> (result: SkiffProcess.Result, rows: [String: JSONValue]) {
+    func reconcile(
+        _ world: ShippingWorld, _ extra: [String] = []
+    ) async throws -> (result: SkiffProcess.Result, rows: [String: JSONValue]) {
         let result = try await SkiffProcess.run(
             ["reconcile", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--output", "json"]
                 + Self.labels + extra)
@@ -122,10 +124,15 @@ import Testing
         let origin = try Ledger.query(path: world.ledgerPath, sql: "SELECT origin FROM blocks WHERE ulid = '\(outOfBand)'")
         #expect(origin.rows == [[.text("adopted")]])
         let history = try await ledger.history(blocks[0])
-        #expect(history.contains { $0.from == .committed && $0.to == .discovered && ($0.detail ?? "").contains("re-ship by reconcile") })
+        #expect(
+            history.contains {
+                $0.from == .committed && $0.to == .discovered && ($0.detail ?? "").contains("re-ship by reconcile")
+            })
         #expect(history.last?.to == .committed)
         let notes = try await ledger.history(vanished)
-        #expect(notes.last.map { $0.from == .cleaned && $0.to == .cleaned && ($0.detail ?? "").contains("deleted 1 leftover") } == true, "\(notes)")
+        #expect(
+            notes.last.map { $0.from == .cleaned && $0.to == .cleaned && ($0.detail ?? "").contains("deleted 1 leftover") }
+                == true, "\(notes)")
 
         // A second repair finds nothing to do and changes nothing.
         let transitions = try Ledger.query(path: world.ledgerPath, sql: "SELECT count(*) FROM transitions")
@@ -170,6 +177,7 @@ import Testing
         #expect(drift.status == 0, "\(drift)")
         let lines = drift.stdout.split(separator: "\r\n")
         #expect(lines.first == "run_at,mode,ulid,status,detail,action,outcome", "\(drift)")
-        #expect(lines.count == 2 && lines[1].contains("\(first),missing_from_bucket,") && lines[1].contains(",reship,"), "\(drift)")
+        #expect(
+            lines.count == 2 && lines[1].contains("\(first),missing_from_bucket,") && lines[1].contains(",reship,"), "\(drift)")
     }
 }

@@ -10,12 +10,18 @@ import Testing
 @Suite(.serialized, .needs(.promtool, .juicefs, .boto3)) struct S3ReconcileTests {
     typealias World = S3ShippingTests.World
 
-    func reconcile(_ world: World, _ extra: [String] = []) async throws -> (result: SkiffProcess.Result, rows: [String: JSONValue]) {
+    func reconcile(
+        _ world: World, _ extra: [String] = []
+    ) async throws -> (result: SkiffProcess.Result, rows: [String: JSONValue]) {
         let result = try await SkiffProcess.run(
-            ["reconcile", "--tsdb.path", world.tsdb, "--objstore.config-file", world.configPath, "--label", "cluster=eu1",
-             "--output", "json"] + extra)
+            [
+                "reconcile", "--tsdb.path", world.tsdb, "--objstore.config-file", world.configPath, "--label", "cluster=eu1",
+                "--output", "json",
+            ] + extra)
         var rows: [String: JSONValue] = [:]
-        for item in (try? JSONValue.parse(Array(result.stdout.utf8)))?.arrayValue ?? [] { rows[item["ulid"]?.stringValue ?? ""] = item }
+        for item in (try? JSONValue.parse(Array(result.stdout.utf8)))?.arrayValue ?? [] {
+            rows[item["ulid"]?.stringValue ?? ""] = item
+        }
         return (result, rows)
     }
 
@@ -30,12 +36,17 @@ import Testing
             try await server.deleteObject("\(blocks[1])/meta.json", bucket: world.bucket)
             let orphan = try await server.startMultipartUpload("\(blocks[2])/index", bucket: world.bucket)
             let other = "01BX5ZZKBKACTAV9WEVGEMMVRZ"
-            try await server.putObject("\(other)/meta.json", bytes: Array("{\"ulid\":\"\(other)\",\"version\":1,\"thanos\":{\"labels\":{\"cluster\":\"us1\"}}}".utf8), bucket: world.bucket)
+            try await server.putObject(
+                "\(other)/meta.json",
+                bytes: Array("{\"ulid\":\"\(other)\",\"version\":1,\"thanos\":{\"labels\":{\"cluster\":\"us1\"}}}".utf8),
+                bucket: world.bucket)
             try await server.putObject("\(other)/index", bytes: [1, 2, 3], bucket: world.bucket)
 
             let report = try await reconcile(world)
             #expect(report.result.status == 1, "\(report.result)")
-            func pair(_ u: ULID) -> String { "\(report.rows[u.string]?["status"]?.stringValue ?? "-")/\(report.rows[u.string]?["action"]?.stringValue ?? "-")" }
+            func pair(_ u: ULID) -> String {
+                "\(report.rows[u.string]?["status"]?.stringValue ?? "-")/\(report.rows[u.string]?["action"]?.stringValue ?? "-")"
+            }
             #expect(pair(blocks[0]) == "size_mismatch/reship", "\(report.result)")
             #expect(pair(blocks[1]) == "missing_from_bucket/reship", "\(report.result)")
             #expect(pair(blocks[2]) == "stale_upload/abort_uploads", "\(report.result)")
@@ -74,18 +85,25 @@ import Testing
                 for i in 0..<103 {
                     let ulid = Self.syntheticULID(i)
                     let cluster = i < 100 ? "eu1" : "us1"
-                    for (key, bytes) in Self.syntheticBlock(ulid, cluster: cluster) { try await bucket.upload(key: key, bytes: bytes) }
+                    for (key, bytes) in Self.syntheticBlock(ulid, cluster: cluster) {
+                        try await bucket.upload(key: key, bytes: bytes)
+                    }
                     if i < 100 { committed.insert(try #require(ULID(ulid))) }
                 }
             }
-            let args = ["ledger", "rebuild", "--tsdb.path", world.tsdb, "--objstore.config-file", world.configPath, "--label", "cluster=eu1"]
+            let args = [
+                "ledger", "rebuild", "--tsdb.path", world.tsdb, "--objstore.config-file", world.configPath, "--label",
+                "cluster=eu1",
+            ]
             // A healthy ledger is only replaced with --force.
             let refused = try await SkiffProcess.run(args)
             #expect(refused.status != 0 && refused.stderr.contains("--force"), "\(refused)")
             try FileManager.default.removeItem(atPath: world.ledgerPath)
             let rebuilt = try await SkiffProcess.run(args)
             #expect(rebuilt.status == 0, "\(rebuilt)")
-            #expect(rebuilt.stdout.contains("\(committed.count) committed block(s) recorded (\(world.localBlocks.count) with a local dir)"), "\(rebuilt)")
+            #expect(
+                rebuilt.stdout.contains(
+                    "\(committed.count) committed block(s) recorded (\(world.localBlocks.count) with a local dir)"), "\(rebuilt)")
 
             let ledger = try Ledger.open(path: world.ledgerPath, readOnly: true)
             let records = try await ledger.blocks()

@@ -19,7 +19,9 @@ import Testing
         var ledgerPath: String { root.sub("tsdb/thanos/skiff-ledger.db") }
         var configPath: String { root.sub("bucket.yml") }
 
-        static func make(_ server: S3TestServer, bucket: String, extraConfig: [String] = [], bigChunks: Int? = nil)
+        static func make(
+            _ server: S3TestServer, bucket: String, extraConfig: [String] = [], bigChunks: Int? = nil
+        )
             async throws -> World
         {
             let root = try TempDir()
@@ -35,7 +37,9 @@ import Testing
         func writeConfig(secret: String? = nil, bucket name: String? = nil, extraConfig: [String] = []) throws {
             var yaml = server.objstoreYAML(
                 bucket: name ?? bucket, endpoint: "127.0.0.1:\(proxy.port)", extraConfig: extraConfig)
-            if let secret { yaml = yaml.replacingOccurrences(of: "secret_key: \(server.secretKey)", with: "secret_key: \(secret)") }
+            if let secret {
+                yaml = yaml.replacingOccurrences(of: "secret_key: \(server.secretKey)", with: "secret_key: \(secret)")
+            }
             try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
         }
 
@@ -66,7 +70,9 @@ import Testing
                 for file in try await ledger.files(ulid) {
                     let key = "\(ulid)/\(file.relPath)"
                     #expect(objects[key] == file.sizeBytes, "\(key)", sourceLocation: sourceLocation)
-                    #expect(try await server.objectSHA256(key, bucket: bucket) == file.sha256, "\(key)", sourceLocation: sourceLocation)
+                    #expect(
+                        try await server.objectSHA256(key, bucket: bucket) == file.sha256, "\(key)",
+                        sourceLocation: sourceLocation)
                     let local = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(tsdb)/\(ulid)/\(file.relPath)")))
                     #expect(BucketConformance.sha256Hex(local) == file.sha256, sourceLocation: sourceLocation)
                 }
@@ -92,7 +98,9 @@ import Testing
             let result = try await world.ship()
             try? await world.proxy.stop()
             #expect(result.status == 0, "\(result)")
-            #expect(world.proxy.stats.faultsPending == 0, "not every fault was hit: \(world.proxy.stats.seen.filter { $0.fault != nil })")
+            #expect(
+                world.proxy.stats.faultsPending == 0,
+                "not every fault was hit: \(world.proxy.stats.seen.filter { $0.fault != nil })")
             try await world.expectShipped()
             // The file-upload faults (2 x 503, reset, tampered body, stall) are in the ledger.
             let ledger = try Ledger.open(path: world.ledgerPath, readOnly: true)

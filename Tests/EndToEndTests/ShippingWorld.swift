@@ -80,16 +80,19 @@ struct ShippingWorld {
             var machine = ShipStateMachine.initial(ignored: history.first?.to == .ignored)
             for row in history.dropFirst() where row.from != row.to {  // from == to: a note, not a step
                 let event = Self.event(from: row, machine: machine)
-                #expect(throws: Never.self, "\(ulid): \(row.from?.rawValue ?? "-") -> \(row.to)", sourceLocation: sourceLocation) {
+                #expect(throws: Never.self, "\(ulid): \(row.from?.rawValue ?? "-") -> \(row.to)", sourceLocation: sourceLocation)
+                {
                     _ = try machine.handle(event)
                 }
             }
             #expect(history.filter { $0.to == .committed }.count == 1, sourceLocation: sourceLocation)
             // Bucket copies are byte-identical to Prometheus' files; nothing extra is there.
             let src = "\(tsdb)/\(ulid)"
-            var expected = ["index"] + (try FileManager.default.contentsOfDirectory(atPath: "\(src)/chunks")).map { "chunks/\($0)" }
+            var expected =
+                ["index"] + (try FileManager.default.contentsOfDirectory(atPath: "\(src)/chunks")).map { "chunks/\($0)" }
             for rel in expected {
-                #expect(data("\(bucket)/\(ulid)/\(rel)") == data("\(src)/\(rel)"), "\(ulid)/\(rel)", sourceLocation: sourceLocation)
+                #expect(
+                    data("\(bucket)/\(ulid)/\(rel)") == data("\(src)/\(rel)"), "\(ulid)/\(rel)", sourceLocation: sourceLocation)
             }
             expected.append("meta.json")
             let objects = try FileManager.default.subpathsOfDirectory(atPath: "\(bucket)/\(ulid)")

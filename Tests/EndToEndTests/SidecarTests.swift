@@ -37,9 +37,12 @@ import Testing
         }
 
         func arguments(_ extra: [String] = [], bucket: Bool = true) -> [String] {
-            ["sidecar", "--tsdb.path", tsdb, "--prometheus.url", prometheus.url, "--http-address", "127.0.0.1:\(httpPort)",
-             "--grpc-address", "127.0.0.1:\(grpcPort)", "--prometheus.get_config_interval", "300ms", "--shipper.sync-interval", "300ms", "--http-grace-period", "1s",
-             "--log.level", "debug"]
+            [
+                "sidecar", "--tsdb.path", tsdb, "--prometheus.url", prometheus.url, "--http-address", "127.0.0.1:\(httpPort)",
+                "--grpc-address", "127.0.0.1:\(grpcPort)", "--prometheus.get_config_interval", "300ms", "--shipper.sync-interval",
+                "300ms", "--http-grace-period", "1s",
+                "--log.level", "debug",
+            ]
                 + (bucket ? ["--objstore.config-file", bucketConfig] : []) + extra
         }
 
@@ -92,11 +95,13 @@ import Testing
             }
             #expect(result.status == 0, "\(result)")
             for ulid in world.localBlocks {
-                let meta = try JSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(world.bucket)/\(ulid)/meta.json"))))
+                let meta = try JSONValue.parse(
+                    [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(world.bucket)/\(ulid)/meta.json"))))
                 #expect(meta["thanos"]?["labels"]?["cluster"] == .string("eu1"))
                 #expect(meta["thanos"]?["labels"]?["replica"] == .string("0"))
             }
-            let shipperFile = try JSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(world.tsdb)/thanos.shipper.json"))))
+            let shipperFile = try JSONValue.parse(
+                [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(world.tsdb)/thanos.shipper.json"))))
             #expect((shipperFile["uploaded"]?.arrayValue ?? []).compactMap(\.stringValue) == world.localBlocks.map(\.string))
             #expect(metrics.contains("thanos_sidecar_prometheus_up 1"), "\(metrics)")
             #expect(metrics.contains("thanos_shipper_uploads_total \(world.localBlocks.count)"), "\(metrics)")
@@ -128,7 +133,8 @@ import Testing
                 let victim = world.localBlocks[0]
                 try FileManager.default.removeItem(atPath: "\(world.bucket)/\(victim)/meta.json")
                 let back = ContinuousClock.now + .seconds(60)
-                while !FileManager.default.fileExists(atPath: "\(world.bucket)/\(victim)/meta.json") && ContinuousClock.now < back {
+                while !FileManager.default.fileExists(atPath: "\(world.bucket)/\(victim)/meta.json") && ContinuousClock.now < back
+                {
                     try await Task.sleep(for: .milliseconds(200))
                 }
                 #expect(FileManager.default.fileExists(atPath: "\(world.bucket)/\(victim)/meta.json"), "\(running.stderrSoFar)")
@@ -158,8 +164,12 @@ import Testing
                 ["ship", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label", "cluster=eu1"])
             #expect(ship.status == 0, "\(ship)")
             // Scribble over the b-tree page of one index: the file still opens, the check fails.
-            let root = try Ledger.query(path: ledgerPath, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'transitions_by_block'")
-            guard case .integer(let page) = try #require(root.rows.first?.first) else { Issue.record("no root page"); return }
+            let root = try Ledger.query(
+                path: ledgerPath, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'transitions_by_block'")
+            guard case .integer(let page) = try #require(root.rows.first?.first) else {
+                Issue.record("no root page")
+                return
+            }
             let handle = try #require(FileHandle(forUpdatingAtPath: ledgerPath))
             try handle.seek(toOffset: UInt64(page - 1) * 4096)
             try handle.write(contentsOf: Data(repeating: 0xFF, count: 256))
@@ -177,7 +187,10 @@ import Testing
             #expect(shipAgain.stderr.contains("is damaged") && shipAgain.stderr.contains("skiff ledger rebuild"), "\(shipAgain)")
             // The named fix works: the damaged file is kept aside and every shipped block is recorded again.
             let rebuild = try await SkiffProcess.run(
-                ["ledger", "rebuild", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label", "cluster=eu1"])
+                [
+                    "ledger", "rebuild", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--label",
+                    "cluster=eu1",
+                ])
             #expect(rebuild.status == 0 && rebuild.stdout.contains("previous ledger kept as \(ledgerPath).broken-"), "\(rebuild)")
             #expect(rebuild.stdout.contains("\(world.localBlocks.count) committed block(s) recorded"), "\(rebuild)")
             let again = try await SkiffProcess.run(["ledger", "check", "--tsdb.path", world.tsdb])
@@ -193,16 +206,24 @@ import Testing
         let world = try await World.make()
         do {
             _ = try await Self.withSidecar(world.arguments(bucket: false)) { running in
-                let ready = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(30)) { $0?.status == 200 }
+                let ready = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(30)) {
+                    $0?.status == 200
+                }
                 #expect(ready?.status == 200, "\(running.stderrSoFar)")
                 await world.prometheus.halt()
-                let down = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(10)) { $0?.status == 503 }
+                let down = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(10)) {
+                    $0?.status == 503
+                }
                 #expect(down?.status == 503)
                 #expect(down?.body == "NOT OK")
                 #expect(await HTTPProbe.get(port: world.httpPort, path: "/-/healthy")?.status == 200)
-                #expect(await HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body.contains("thanos_sidecar_prometheus_up 0") == true)
+                #expect(
+                    await HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body.contains("thanos_sidecar_prometheus_up 0")
+                        == true)
                 try await world.prometheus.restart()
-                let back = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(10)) { $0?.status == 200 }
+                let back = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(10)) {
+                    $0?.status == 200
+                }
                 #expect(back?.status == 200, "\(running.stderrSoFar)")
             }
         } catch {
@@ -258,9 +279,12 @@ import Testing
         let (httpPort, deadPort, grpcPort) = (ports[0], ports[1], ports[2])
         _ = try await Self.withSidecar([
             "sidecar", "--tsdb.path", root.sub("tsdb"), "--prometheus.url", "http://127.0.0.1:\(deadPort)",
-            "--http-address", "127.0.0.1:\(httpPort)", "--grpc-address", "127.0.0.1:\(grpcPort)", "--prometheus.get_config_interval", "300ms", "--http-grace-period", "1s",
+            "--http-address", "127.0.0.1:\(httpPort)", "--grpc-address", "127.0.0.1:\(grpcPort)",
+            "--prometheus.get_config_interval", "300ms", "--http-grace-period", "1s",
         ]) { running in
-            let healthy = try await HTTPProbe.waitFor(port: httpPort, path: "/-/healthy", within: .seconds(30)) { $0?.status == 200 }
+            let healthy = try await HTTPProbe.waitFor(port: httpPort, path: "/-/healthy", within: .seconds(30)) {
+                $0?.status == 200
+            }
             #expect(healthy?.body == "OK")
             #expect(await HTTPProbe.get(port: httpPort, path: "/-/ready")?.status == 503)
             try await Task.sleep(for: .seconds(1))
@@ -342,7 +366,9 @@ import Testing
         let world = try await World.make(promtoolBlocks: false)
         do {
             _ = try await Self.withSidecar(world.arguments()) { running in
-                let ready = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(30)) { $0?.status == 200 }
+                let ready = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(30)) {
+                    $0?.status == 200
+                }
                 #expect(ready?.status == 200, "\(running.stderrSoFar)")
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
                 try await RemoteWrite.push(
@@ -358,7 +384,8 @@ import Testing
                 #expect(world.shipped() == world.localBlocks, "\(running.stderrSoFar)")
             }
             for ulid in world.localBlocks {
-                let meta = try JSONValue.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(world.bucket)/\(ulid)/meta.json"))))
+                let meta = try JSONValue.parse(
+                    [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(world.bucket)/\(ulid)/meta.json"))))
                 #expect(meta["thanos"]?["labels"]?["cluster"] == .string("eu1"))
                 #expect(meta["compaction"]?["level"] == .number("1"), "\(meta)")
             }

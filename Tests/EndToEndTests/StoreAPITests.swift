@@ -54,16 +54,20 @@ import Testing
         ) async throws -> World {
             let root = try TempDir()
             let prometheus = try await PrometheusServer.start(
-                externalLabels: StoreAPITests.external, extraFlags: ["--storage.remote.read-max-bytes-in-frame=2048"] + extraPrometheusFlags)
+                externalLabels: StoreAPITests.external,
+                extraFlags: ["--storage.remote.read-max-bytes-in-frame=2048"] + extraPrometheusFlags)
             try await RemoteWrite.push(StoreAPITests.written, to: prometheus.url)
             let proxy = proxied ? try await FaultProxy.start(upstreamPort: prometheus.port) : nil
-            let port = try HTTPProbe.freePort(), httpPort = try HTTPProbe.freePort()
+            let port = try HTTPProbe.freePort()
+            let httpPort = try HTTPProbe.freePort()
             let sidecar = try SkiffProcess.start(
-                ["sidecar", "--tsdb.path", prometheus.dataDir,
-                 "--prometheus.url", proxy.map { "http://127.0.0.1:\($0.port)" } ?? prometheus.url,
-                 "--http-address", "127.0.0.1:\(httpPort)", "--grpc-address", "127.0.0.1:\(port)",
-                 "--prometheus.get_config_interval", "300ms", "--grpc-grace-period", "1s", "--http-grace-period", "1s",
-                 "--log.level", "debug"] + sidecarFlags,
+                [
+                    "sidecar", "--tsdb.path", prometheus.dataDir,
+                    "--prometheus.url", proxy.map { "http://127.0.0.1:\($0.port)" } ?? prometheus.url,
+                    "--http-address", "127.0.0.1:\(httpPort)", "--grpc-address", "127.0.0.1:\(port)",
+                    "--prometheus.get_config_interval", "300ms", "--grpc-grace-period", "1s", "--http-grace-period", "1s",
+                    "--log.level", "debug",
+                ] + sidecarFlags,
                 environment: samples ? ["SKIFF_REMOTE_READ_RESPONSE": "samples"] : [:])
             return World(prometheus: prometheus, sidecar: sidecar, grpcPort: port, httpPort: httpPort, root: root, proxy: proxy)
         }
@@ -92,9 +96,11 @@ import Testing
     /// A Store client on the port, retried while the server is not listening yet.
     static func withStore<T: Sendable>(
         port: Int, security: HTTP2ClientTransport.Posix.TransportSecurity = .plaintext,
-        _ body: (Thanos_Store.Client<HTTP2ClientTransport.Posix>, Thanos_Info_Info.Client<HTTP2ClientTransport.Posix>) async throws -> T
+        _ body: (Thanos_Store.Client<HTTP2ClientTransport.Posix>, Thanos_Info_Info.Client<HTTP2ClientTransport.Posix>)
+            async throws -> T
     ) async throws -> T {
-        let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: security)
+        let transport = try HTTP2ClientTransport.Posix(
+            target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: security)
         return try await withGRPCClient(transport: transport) { client in
             try await body(Thanos_Store.Client(wrapping: client), Thanos_Info_Info.Client(wrapping: client))
         }
@@ -106,7 +112,7 @@ import Testing
         while true {
             do {
                 return try await withStore(port: port) { _, info in try await info.info(Thanos_Info_InfoRequest()) }
-            } catch where ContinuousClock.now < deadline {
+            } catch  where ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
@@ -144,7 +150,9 @@ import Testing
                     var samples: [XORChunk.Sample] = []
                     for chunk in s.chunks {
                         #expect(chunk.raw.type == .xor)
-                        samples += try XORChunk.decode([UInt8](chunk.raw.data)).filter { $0.timestamp >= start && $0.timestamp <= end }
+                        samples += try XORChunk.decode([UInt8](chunk.raw.data)).filter {
+                            $0.timestamp >= start && $0.timestamp <= end
+                        }
                     }
                     out.append(DecodedSeries(labels: s.labels.map { "\($0.name)=\($0.value)" }, samples: samples))
                 }
@@ -155,7 +163,9 @@ import Testing
 
     static func expected(_ labels: [String: String]) -> DecodedSeries {
         let merged = labels.merging(external) { _, ext in ext }
-        let series = written.first { $0.labels.map(\.name) == labels.keys.sorted() && $0.labels.allSatisfy { labels[$0.name] == $0.value } }!
+        let series = written.first {
+            $0.labels.map(\.name) == labels.keys.sorted() && $0.labels.allSatisfy { labels[$0.name] == $0.value }
+        }!
         return DecodedSeries(
             labels: merged.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { "\($0)=\(merged[$0]!)" },
             samples: series.samples.map { XORChunk.Sample(timestamp: $0.timestampMillis, value: $0.value) })
@@ -168,19 +178,28 @@ import Testing
             // Sorted by the full label set after adding the external labels: {a="1"} before the bare series.
             // Prometheus sends {up} first; with the external labels it sorts last (its next label is
             // "region", after "instance"), and {a="1"} first.
-            #expect(up == [
-                Self.expected(["__name__": "up", "a": "1"]),
-                Self.expected(["__name__": "up", "job": "api", "instance": "x"]),
-                Self.expected(["__name__": "up", "job": "db", "instance": "y"]), Self.expected(["__name__": "up"]),
-            ], "\(up)")
+            #expect(
+                up == [
+                    Self.expected(["__name__": "up", "a": "1"]),
+                    Self.expected(["__name__": "up", "job": "api", "instance": "x"]),
+                    Self.expected(["__name__": "up", "job": "db", "instance": "y"]), Self.expected(["__name__": "up"]),
+                ], "\(up)")
             // Regex on an external label is evaluated here (Prometheus alone would return nothing).
-            let regex = try await Self.series(port: world.grpcPort, [Self.matcher("cluster", .re, "te.*"), Self.matcher("job", .re, "a.i|db")])
-            #expect(regex.map(\.labels) == [Self.expected(["__name__": "up", "job": "api", "instance": "x"]).labels,
-                                            Self.expected(["__name__": "up", "job": "db", "instance": "y"]).labels])
-            let negative = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "up"), Self.matcher("job", .neq, "api")])
+            let regex = try await Self.series(
+                port: world.grpcPort, [Self.matcher("cluster", .re, "te.*"), Self.matcher("job", .re, "a.i|db")])
+            #expect(
+                regex.map(\.labels) == [
+                    Self.expected(["__name__": "up", "job": "api", "instance": "x"]).labels,
+                    Self.expected(["__name__": "up", "job": "db", "instance": "y"]).labels,
+                ])
+            let negative = try await Self.series(
+                port: world.grpcPort, [Self.matcher("__name__", .eq, "up"), Self.matcher("job", .neq, "api")])
             #expect(negative.count == 3 && !negative.contains { $0.labels.contains("job=api") })
             // A non-matching external matcher: empty, no error.
-            #expect(try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "up"), Self.matcher("region", .eq, "us")]).isEmpty)
+            #expect(
+                try await Self.series(
+                    port: world.grpcPort, [Self.matcher("__name__", .eq, "up"), Self.matcher("region", .eq, "us")]
+                ).isEmpty)
             // An internal label clashing with an external one: the external value wins.
             let clash = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "clash")])
             #expect(clash.map(\.labels) == [["__name__=clash", "cluster=test", "region=eu-west", "replica=0"]])
@@ -201,8 +220,9 @@ import Testing
                 }
                 #expect(value("prometheus_store_received_frames_count") == 5, "\(frames)")
                 #expect((value("prometheus_store_received_frames_sum") ?? 0) > 5, "\(frames)")
-                #expect(frames.filter { $0.contains("_bucket{") }.map { $0.split(separator: "\"")[1] }
-                    == ["10.0", "100.0", "1000.0", "10000.0", "100000.0", "+Inf"], "\(frames)")
+                #expect(
+                    frames.filter { $0.contains("_bucket{") }.map { $0.split(separator: "\"")[1] }
+                        == ["10.0", "100.0", "1000.0", "10000.0", "100000.0", "+Inf"], "\(frames)")
             }
             // A window inside the range: only those samples (chunks may reach outside it).
             let window = try await Self.series(
@@ -216,59 +236,104 @@ import Testing
         try await Self.withWorld { world in
             let info = try await Self.waitForInfo(port: world.grpcPort)
             #expect(info.componentType == "sidecar")
-            #expect(info.labelSets.first?.labels.map { "\($0.name)=\($0.value)" } == ["cluster=test", "region=eu-west", "replica=0"])
+            #expect(
+                info.labelSets.first?.labels.map { "\($0.name)=\($0.value)" } == ["cluster=test", "region=eu-west", "replica=0"])
             #expect(info.store.maxTime == Int64.max)
             #expect(info.store.minTime <= Self.start)
             try await Self.withStore(port: world.grpcPort) { store, _ in
                 let legacy = try await store.info(Thanos_InfoRequest())
                 #expect(legacy.storeType == .sidecar && legacy.labels.count == 3)
                 await #expect {
-                    _ = try await store.series(.with { $0.matchers = [Self.matcher("cluster", .eq, "test")]; $0.maxTime = Self.end }) { r in
+                    _ = try await store.series(
+                        .with {
+                            $0.matchers = [Self.matcher("cluster", .eq, "test")]
+                            $0.maxTime = Self.end
+                        }
+                    ) { r in
                         for try await _ in r.messages {}
                     }
                 } throws: { error in
                     (error as? RPCError)?.code == .invalidArgument
                         && (error as? RPCError)?.message.contains("no matchers specified (excluding external labels)") == true
                 }
-                let names = try await store.labelNames(.with { $0.start = Self.start; $0.end = Self.end })
-                #expect(names.names == ["__name__", "a", "cluster", "instance", "job", "region", "replica", "x", "z"], "\(names.names)")
-                let jobs = try await store.labelValues(.with { $0.label = "job"; $0.start = Self.start; $0.end = Self.end })
+                let names = try await store.labelNames(
+                    .with {
+                        $0.start = Self.start
+                        $0.end = Self.end
+                    })
+                #expect(
+                    names.names == ["__name__", "a", "cluster", "instance", "job", "region", "replica", "x", "z"],
+                    "\(names.names)")
+                let jobs = try await store.labelValues(
+                    .with {
+                        $0.label = "job"
+                        $0.start = Self.start
+                        $0.end = Self.end
+                    })
                 #expect(jobs.values == ["api", "db"])
-                let filtered = try await store.labelValues(.with {
-                    $0.label = "job"; $0.start = Self.start; $0.end = Self.end; $0.matchers = [Self.matcher("instance", .eq, "y")]
-                })
+                let filtered = try await store.labelValues(
+                    .with {
+                        $0.label = "job"
+                        $0.start = Self.start
+                        $0.end = Self.end
+                        $0.matchers = [Self.matcher("instance", .eq, "y")]
+                    })
                 #expect(filtered.values == ["db"])
-                let region = try await store.labelValues(.with { $0.label = "region"; $0.start = Self.start; $0.end = Self.end })
+                let region = try await store.labelValues(
+                    .with {
+                        $0.label = "region"
+                        $0.start = Self.start
+                        $0.end = Self.end
+                    })
                 #expect(region.values == ["eu-west"])
-                let none = try await store.labelNames(.with {
-                    $0.start = Self.start; $0.end = Self.end; $0.matchers = [Self.matcher("cluster", .eq, "elsewhere")]
-                })
+                let none = try await store.labelNames(
+                    .with {
+                        $0.start = Self.start
+                        $0.end = Self.end
+                        $0.matchers = [Self.matcher("cluster", .eq, "elsewhere")]
+                    })
                 #expect(none.names.isEmpty)
                 await #expect {
                     _ = try await store.labelValues(.with { $0.label = "" })
                 } throws: { ($0 as? RPCError)?.code == .invalidArgument }
                 // Prometheus' 400 (a bad label name) becomes InvalidArgument carrying its body, as in Thanos.
                 await #expect {
-                    _ = try await store.labelValues(.with { $0.label = "bad-name"; $0.start = Self.start; $0.end = Self.end })
+                    _ = try await store.labelValues(
+                        .with {
+                            $0.label = "bad-name"
+                            $0.start = Self.start
+                            $0.end = Self.end
+                        })
                 } throws: { error in
                     let rpc = error as? RPCError
                     return rpc?.code == .invalidArgument && rpc?.message.contains("expected 2xx response, got 400") == true
                 }
                 // skip_chunks: label sets from /api/v1/series, sorted, external labels applied.
-                let labelsOnly = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "up")], skipChunks: true)
-                #expect(labelsOnly.map(\.labels) == [
-                    Self.expected(["__name__": "up", "a": "1"]).labels,
-                    Self.expected(["__name__": "up", "job": "api", "instance": "x"]).labels,
-                    Self.expected(["__name__": "up", "job": "db", "instance": "y"]).labels,
-                    Self.expected(["__name__": "up"]).labels,
-                ])
+                let labelsOnly = try await Self.series(
+                    port: world.grpcPort, [Self.matcher("__name__", .eq, "up")], skipChunks: true)
+                #expect(
+                    labelsOnly.map(\.labels) == [
+                        Self.expected(["__name__": "up", "a": "1"]).labels,
+                        Self.expected(["__name__": "up", "job": "api", "instance": "x"]).labels,
+                        Self.expected(["__name__": "up", "job": "db", "instance": "y"]).labels,
+                        Self.expected(["__name__": "up"]).labels,
+                    ])
                 #expect(labelsOnly.allSatisfy { $0.samples.isEmpty })
             }
             // go-grpc-prometheus' metrics, as Thanos' dashboards read them.
             let metrics = await HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
-            #expect(metrics.contains(#"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="OK"} 1"#), "\(metrics)")
-            #expect(metrics.contains(#"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="InvalidArgument"} 1"#), "\(metrics)")
-            #expect(metrics.contains(#"grpc_server_started_total{grpc_service="thanos.Store",grpc_method="LabelValues",grpc_type="unary"}"#), "\(metrics)")
+            #expect(
+                metrics.contains(
+                    #"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="OK"} 1"#
+                ), "\(metrics)")
+            #expect(
+                metrics.contains(
+                    #"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="InvalidArgument"} 1"#
+                ), "\(metrics)")
+            #expect(
+                metrics.contains(
+                    #"grpc_server_started_total{grpc_service="thanos.Store",grpc_method="LabelValues",grpc_type="unary"}"#),
+                "\(metrics)")
             #expect(metrics.contains("grpc_server_handling_seconds"), "\(metrics)")
         }
     }
@@ -283,10 +348,11 @@ import Testing
         try await Self.withWorld { world in
             _ = try await Self.waitForInfo(port: world.grpcPort)
             let eq = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "eq")])
-            #expect(eq.map(\.labels) == [
-                ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "x=1"],
-                ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "z=1"],
-            ])
+            #expect(
+                eq.map(\.labels) == [
+                    ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "x=1"],
+                    ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "z=1"],
+                ])
             #expect(eq.allSatisfy { $0.samples.count == Self.written.last?.samples.count })
             #expect(world.sidecar.stderrSoFar.contains("internal labels named like external labels"))
             // Series without such labels still stream (nothing said about sorting whole).
@@ -304,10 +370,11 @@ import Testing
             _ = try await Self.waitForInfo(port: world.grpcPort)
             proxy.inject(.status(503, code: "Unavailable"), when: .pathContains("/api/v1/labels"))
             let eq = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "eq")])
-            #expect(eq.map(\.labels) == [
-                ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "x=1"],
-                ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "z=1"],
-            ])
+            #expect(
+                eq.map(\.labels) == [
+                    ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "x=1"],
+                    ["__name__=eq", "cluster=test", "region=eu-west", "replica=0", "z=1"],
+                ])
             #expect(proxy.stats.faultsApplied == 1)
             #expect(world.sidecar.stderrSoFar.contains("label names check failed"), "\(world.sidecar.stderrSoFar)")
         }
@@ -344,21 +411,27 @@ import Testing
             let long = try await Self.series(port: world.grpcPort, [Self.matcher("__name__", .eq, "long")])
             #expect(long == [Self.expected(["__name__": "long"])])
             let metrics = await HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
-            #expect(metrics.contains(#"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="Canceled"} 1"#), "\(metrics)")
+            #expect(
+                metrics.contains(
+                    #"grpc_server_handled_total{grpc_service="thanos.Store",grpc_method="Series",grpc_type="server_stream",grpc_code="Canceled"} 1"#
+                ), "\(metrics)")
         }
     }
 
     @Test func notListeningUntilPrometheusIsUp() async throws {
         let prometheus = try await PrometheusServer.start(externalLabels: Self.external)
         await prometheus.halt()
-        let grpcPort = try HTTPProbe.freePort(), httpPort = try HTTPProbe.freePort()
+        let grpcPort = try HTTPProbe.freePort()
+        let httpPort = try HTTPProbe.freePort()
         let sidecar = try SkiffProcess.start([
             "sidecar", "--tsdb.path", prometheus.dataDir, "--prometheus.url", prometheus.url,
             "--http-address", "127.0.0.1:\(httpPort)", "--grpc-address", "127.0.0.1:\(grpcPort)",
             "--prometheus.get_config_interval", "300ms", "--grpc-grace-period", "1s", "--http-grace-period", "1s",
         ])
         do {
-            let healthy = try await HTTPProbe.waitFor(port: httpPort, path: "/-/healthy", within: .seconds(30)) { $0?.status == 200 }
+            let healthy = try await HTTPProbe.waitFor(port: httpPort, path: "/-/healthy", within: .seconds(30)) {
+                $0?.status == 200
+            }
             #expect(healthy != nil)
             await #expect(throws: (any Error).self) {
                 _ = try await Self.withStore(port: grpcPort) { _, info in try await info.info(Thanos_Info_InfoRequest()) }
@@ -386,13 +459,14 @@ import Testing
         ])
         do {
             func security(withCertificate: Bool) -> HTTP2ClientTransport.Posix.TransportSecurity {
-                .tls(.defaults {
-                    $0.trustRoots = .certificates([.file(path: pki.caCertificate, format: .pem)])
-                    if withCertificate {
-                        $0.certificateChain = [.file(path: pki.clientCertificate, format: .pem)]
-                        $0.privateKey = .file(path: pki.clientKey, format: .pem)
-                    }
-                })
+                .tls(
+                    .defaults {
+                        $0.trustRoots = .certificates([.file(path: pki.caCertificate, format: .pem)])
+                        if withCertificate {
+                            $0.certificateChain = [.file(path: pki.clientCertificate, format: .pem)]
+                            $0.privateKey = .file(path: pki.clientKey, format: .pem)
+                        }
+                    })
             }
             let deadline = ContinuousClock.now + .seconds(60)
             var info: Thanos_Info_InfoResponse?

@@ -4,14 +4,16 @@ import Testing
 
 @Suite("--grpc-address parsing")
 struct GRPCListenAddressTests {
-    @Test("Thanos-style addresses", arguments: [
-        ("0.0.0.0:10901", "0.0.0.0", 10901),
-        ("127.0.0.1:0", "127.0.0.1", 0),
-        ("[::1]:10901", "::1", 10901),
-        ("[::]:10901", "::", 10901),
-        (":10901", "0.0.0.0", 10901),
-        ("localhost:65535", "localhost", 65535),
-    ])
+    @Test(
+        "Thanos-style addresses",
+        arguments: [
+            ("0.0.0.0:10901", "0.0.0.0", 10901),
+            ("127.0.0.1:0", "127.0.0.1", 0),
+            ("[::1]:10901", "::1", 10901),
+            ("[::]:10901", "::", 10901),
+            (":10901", "0.0.0.0", 10901),
+            ("localhost:65535", "localhost", 65535),
+        ])
     func parses(text: String, host: String, port: Int) throws {
         let address = try GRPCListenAddress(parsing: text)
         #expect(address == GRPCListenAddress(host: host, port: port))
@@ -29,23 +31,25 @@ struct GRPCListenAddressTests {
         }
     }
 
-    @Test("bad input is rejected with a reason", arguments: [
-        ("", "missing port in address"),
-        ("10901", "missing port in address"),
-        ("127.0.0.1", "missing port in address"),
-        ("127.0.0.1:", "missing port in address"),
-        ("::1:10901", "too many colons"),
-        ("[::1]10901", "missing port in address"),
-        ("[::1", "missing ']'"),
-        ("[]:1", "empty IPv6 host"),
-        ("a]:1", "unexpected ']' in address"),
-        ("127.0.0.1:65536", "invalid port \"65536\""),
-        ("127.0.0.1:-1", "invalid port \"-1\""),
-        ("127.0.0.1:grpc", "invalid port \"grpc\""),
-        ("127.0.0.1:0x10", "invalid port"),
-        ("127.0.0.1:000010901", "invalid port"),
-        ("my host:1", "whitespace in host"),
-    ])
+    @Test(
+        "bad input is rejected with a reason",
+        arguments: [
+            ("", "missing port in address"),
+            ("10901", "missing port in address"),
+            ("127.0.0.1", "missing port in address"),
+            ("127.0.0.1:", "missing port in address"),
+            ("::1:10901", "too many colons"),
+            ("[::1]10901", "missing port in address"),
+            ("[::1", "missing ']'"),
+            ("[]:1", "empty IPv6 host"),
+            ("a]:1", "unexpected ']' in address"),
+            ("127.0.0.1:65536", "invalid port \"65536\""),
+            ("127.0.0.1:-1", "invalid port \"-1\""),
+            ("127.0.0.1:grpc", "invalid port \"grpc\""),
+            ("127.0.0.1:0x10", "invalid port"),
+            ("127.0.0.1:000010901", "invalid port"),
+            ("my host:1", "whitespace in host"),
+        ])
     func rejects(text: String, reason: String) {
         #expect {
             try GRPCListenAddress(parsing: text)

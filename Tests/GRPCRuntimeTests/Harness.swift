@@ -5,9 +5,9 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import TestSupport
 import StoreProto
 import Synchronization
+import TestSupport
 import Testing
 
 /// Call options for tests: fail fast instead of waiting for a connection that will never work.

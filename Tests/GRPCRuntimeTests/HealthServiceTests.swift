@@ -115,7 +115,14 @@ struct FixedInfo: Thanos_Info_Info.SimpleServiceProtocol {
             $0.labelSets = [
                 .with {
                     $0.labels = [
-                        .with { $0.name = "cluster"; $0.value = "eu1" }, .with { $0.name = "replica"; $0.value = "a" },
+                        .with {
+                            $0.name = "cluster"
+                            $0.value = "eu1"
+                        },
+                        .with {
+                            $0.name = "replica"
+                            $0.value = "a"
+                        },
                     ]
                 }
             ]

@@ -135,16 +135,17 @@ struct LifecycleTests {
             tasks.addTask {
                 let result: Result<Int, any Error>
                 do {
-                    result = .success(try await withHealthClient(port: port) { client in
-                        try await client.watch(.init(), options: testCallOptions) { response in
-                            var count = 0
-                            for try await _ in response.messages {
-                                count += 1
-                                firstMessage.open()
+                    result = .success(
+                        try await withHealthClient(port: port) { client in
+                            try await client.watch(.init(), options: testCallOptions) { response in
+                                var count = 0
+                                for try await _ in response.messages {
+                                    count += 1
+                                    firstMessage.open()
+                                }
+                                return count
                             }
-                            return count
-                        }
-                    })
+                        })
                 } catch {
                     result = .failure(error)
                 }

@@ -23,7 +23,9 @@ import Testing
     }
 
     @Test func messagesAreKept() {
-        #expect(RPCFailure.badRequest("label name parameter cannot be empty").rpcError.message == "label name parameter cannot be empty")
+        #expect(
+            RPCFailure.badRequest("label name parameter cannot be empty").rpcError.message
+                == "label name parameter cannot be empty")
         #expect(RPCFailure.unknownService("x").rpcError.message == "unknown service \"x\"")
     }
 }

@@ -10,7 +10,10 @@ import Darwin
 /// Plain POSIX calls on purpose: NIO clients read eagerly, which would drain the response. Only
 /// `connect` and `send` block, and both finish at once on loopback.
 final class ParkedClient {
-    struct SocketError: Error { let call: String; let errno: Int32 }
+    struct SocketError: Error {
+        let call: String
+        let errno: Int32
+    }
 
     private var fd: Int32
 

@@ -2,8 +2,8 @@ import HTTPServer
 import NIOCore
 import Prometheus
 import ServiceLifecycle
-import TestSupport
 import SkiffCore
+import TestSupport
 import Testing
 
 /// Serialized: three of these tests fill a registry with 10 MB and render it, seconds of CPU on the

@@ -31,7 +31,8 @@ import Testing
         // max_time of the test block is 2000; committed at 5000.
         #expect(shipped.rows == [[.text(LedgerTests.meta.ulid.string), .integer(5), .integer(3_000)]])
         #expect(try Ledger.query(path: path, sql: "SELECT count(*) FROM pending_blocks").rows == [[.integer(0)]])
-        #expect(try Ledger.query(path: path, sql: "SELECT blocks, bytes FROM shipped_per_day").rows == [[.integer(1), .integer(5)]])
+        #expect(
+            try Ledger.query(path: path, sql: "SELECT blocks, bytes FROM shipped_per_day").rows == [[.integer(1), .integer(5)]])
         #expect(try Ledger.query(path: path, sql: "PRAGMA table_info(blocks)").rows.count > 10)
     }
 

@@ -44,7 +44,10 @@ import Testing
         let id = Self.meta.ulid
         var m = ShipStateMachine.initial(ignored: false)
         try await ledger.insertBlock(BlockSummary(Self.meta), machine: m, reason: nil, at: 1)
-        let files = [BlockMeta.File(relPath: "chunks/000001", sizeBytes: 10, sha256: "aa"), .init(relPath: "index", sizeBytes: 5, sha256: "bb")]
+        let files = [
+            BlockMeta.File(relPath: "chunks/000001", sizeBytes: 10, sha256: "aa"),
+            .init(relPath: "index", sizeBytes: 5, sha256: "bb"),
+        ]
         var t = try m.handle(.hashed)
         try await ledger.recordHashed(id, t, machine: m, files: files, metaJSON: [1, 2, 3], at: 2)
         try await ledger.recordFileUploaded(id, relPath: "chunks/000001", at: 3)

@@ -48,8 +48,14 @@ import Testing
     }
 
     @Test(arguments: [
-        ("type: FILESYSTEM\nconfig: {directory: /b}\nfoo: 1", #"bucket config: unknown key "foo"; allowed here: type, config, prefix"#),
-        ("type: FILESYSTEM\nconfig:\n  directory: /b\n  foo: 1", #"bucket config: unknown key "config.foo"; allowed here: directory"#),
+        (
+            "type: FILESYSTEM\nconfig: {directory: /b}\nfoo: 1",
+            #"bucket config: unknown key "foo"; allowed here: type, config, prefix"#
+        ),
+        (
+            "type: FILESYSTEM\nconfig:\n  directory: /b\n  foo: 1",
+            #"bucket config: unknown key "config.foo"; allowed here: directory"#
+        ),
         ("type: FILESYSTEM\nconfig:\n  dir: /b", #"bucket config: unknown key "config.dir"; allowed here: directory"#),
         ("type: FILESYSTEM\nconfig: {}", "bucket config has no config.directory"),
         ("type: FILESYSTEM", "bucket config has no config.directory"),
@@ -63,7 +69,10 @@ import Testing
         ("# only a comment\n", "bucket config is empty; set type: FILESYSTEM and config.directory"),
         ("- a list", "bucket config: the document must be a YAML mapping with keys: type, config, prefix"),
         ("type: FILESYSTEM\nconfig: [/b]", "bucket config: config must be a YAML mapping with keys: directory"),
-        ("type: FILESYSTEM\nconfig:\n  directory: [/b]", "bucket config: config.directory must be a single value, not a list or mapping"),
+        (
+            "type: FILESYSTEM\nconfig:\n  directory: [/b]",
+            "bucket config: config.directory must be a single value, not a list or mapping"
+        ),
         ("type: FILESYSTEM\ntype: S3", #"bucket config is not valid YAML: duplicate key "type""#),
         ("type: FILESYSTEM\nconfig: {directory: /b}\nprefix: a/../b", "invalid object key"),
     ])

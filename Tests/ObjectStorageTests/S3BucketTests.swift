@@ -1,11 +1,11 @@
 import Foundation
+import ObjstoreConfig
 import SkiffCore
 import TestSupport
 import Testing
 
 @testable import ObjectStorage
 @testable import S3
-import ObjstoreConfig
 
 /// The S3 bucket against real S3 servers on loopback: moto (AWS' API as boto models it) and
 /// juicefs gateway (MinIO's S3 code, which verifies signatures and payload hashes).
@@ -30,7 +30,8 @@ import ObjstoreConfig
 @Suite(.needs(.motoServer, .juicefs, .boto3, .openssl)) struct S3TLSTests {
     @Test func untrustedCertificateFailsFastWithAHint() async throws {
         try await S3TestServer.withServer(.motoTLS) { server in
-            let yaml = server.objstoreYAML().replacingOccurrences(of: "      ca_file: \(server.caFile!)\n", with: "")
+            let yaml =
+                server.objstoreYAML().replacingOccurrences(of: "      ca_file: \(server.caFile!)\n", with: "")
                 .replacingOccurrences(of: "    tls_config:\n", with: "").replacingOccurrences(of: "  http_config:\n", with: "")
                 + "  http_config:\n    tls_handshake_timeout: 2s\n"
             let bucket = try BucketConfig.parse(yaml: yaml, environment: [:]).makeBucket()

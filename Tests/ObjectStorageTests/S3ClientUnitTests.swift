@@ -1,14 +1,16 @@
 import Foundation
+import ObjstoreConfig
 import SkiffCore
 import Testing
 
 @testable import ObjectStorage
 @testable import S3
-import ObjstoreConfig
 
 /// The S3 client's pure parts: addressing, error classification, backoff, dates and XML.
 @Suite struct S3ClientUnitTests {
-    func config(endpoint: String, bucket: String = "thanos", addressing: S3Config.Addressing = .auto, insecure: Bool = false)
+    func config(
+        endpoint: String, bucket: String = "thanos", addressing: S3Config.Addressing = .auto, insecure: Bool = false
+    )
         throws -> S3Config
     {
         let yaml = """
@@ -38,8 +40,10 @@ import ObjstoreConfig
             let xml = "<Error><Code>\(code)</Code><Message>m</Message><RequestId>r1</RequestId>\(regionXML)</Error>"
             return S3ServiceError(status: status, body: Array(xml.utf8), headers: nil)
         }
-        for (status, code) in [(503, "SlowDown"), (500, "InternalError"), (400, "RequestTimeout"), (429, "TooManyRequests"),
-                               (400, "XAmzContentSHA256Mismatch"), (400, "BadDigest")] {
+        for (status, code) in [
+            (503, "SlowDown"), (500, "InternalError"), (400, "RequestTimeout"), (429, "TooManyRequests"),
+            (400, "XAmzContentSHA256Mismatch"), (400, "BadDigest"),
+        ] {
             #expect(error(status, code).isRetryable, "\(code)")
             #expect(!error(status, code).isConfigurationError, "\(code)")
         }

@@ -112,31 +112,58 @@ import Testing
         ("type: S3\nconfig: {bucket: b, endpoint: 'e:1/path'}", "without a path"),
         ("type: S3\nconfig: {bucket: b, endpoint: e}", "no S3 credentials"),
         ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a}", "set both config.access_key and config.secret_key"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, acces_key: a}", #"bucket config: unknown key "config.acces_key"; allowed here: bucket, endpoint,"#),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, sse_config: {type: SSE-S3}}",
-         "config.sse_config is not supported yet"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, signature_version2: true}",
-         "config.signature_version2 is not supported yet"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, aws_sdk_auth: true}",
-         "config.aws_sdk_auth is not supported yet"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, sts_endpoint: sts.local}",
-         "config.sts_endpoint is not supported yet"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, trace: {enable: true}}",
-         "config.trace.enable is not supported yet"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, part_size: 1024}",
-         "config.part_size must be between 5 MiB"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, list_objects_version: v3}",
-         "config.list_objects_version must be v1 or v2"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, bucket_lookup_type: dns}",
-         "config.bucket_lookup_type must be auto, virtual-host or path"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, insecure: maybe}",
-         "bucket config: config.insecure must be true or false"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {idle_conn_timeout: soon}}",
-         "bucket config: config.http_config.idle_conn_timeout must be a duration such as 500ms, 90s or 2m, or integer nanoseconds"),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {bogus: 1}}",
-         #"bucket config: unknown key "config.http_config.bogus"; allowed here: idle_conn_timeout,"#),
-        ("type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {tls_config: {cert_file: c}}}",
-         "bucket config: config.http_config.tls_config needs both cert_file and key_file, or neither"),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, acces_key: a}",
+            #"bucket config: unknown key "config.acces_key"; allowed here: bucket, endpoint,"#
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, sse_config: {type: SSE-S3}}",
+            "config.sse_config is not supported yet"
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, signature_version2: true}",
+            "config.signature_version2 is not supported yet"
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, aws_sdk_auth: true}",
+            "config.aws_sdk_auth is not supported yet"
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, sts_endpoint: sts.local}",
+            "config.sts_endpoint is not supported yet"
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, trace: {enable: true}}",
+            "config.trace.enable is not supported yet"
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, part_size: 1024}",
+            "config.part_size must be between 5 MiB"
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, list_objects_version: v3}",
+            "config.list_objects_version must be v1 or v2"
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, bucket_lookup_type: dns}",
+            "config.bucket_lookup_type must be auto, virtual-host or path"
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, insecure: maybe}",
+            "bucket config: config.insecure must be true or false"
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {idle_conn_timeout: soon}}",
+            "bucket config: config.http_config.idle_conn_timeout must be a duration such as 500ms, 90s or 2m, or integer nanoseconds"
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {bogus: 1}}",
+            #"bucket config: unknown key "config.http_config.bogus"; allowed here: idle_conn_timeout,"#
+        ),
+        (
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {tls_config: {cert_file: c}}}",
+            "bucket config: config.http_config.tls_config needs both cert_file and key_file, or neither"
+        ),
     ])
     func rejected(_ yaml: String, _ message: String) {
         let error = #expect(throws: SkiffError.self) { try BucketConfig.parse(yaml: yaml, environment: [:]) }
@@ -147,19 +174,20 @@ import Testing
     /// S3's `http_config` reads durations and booleans as `--prometheus.http-client` does (one
     /// reader): integer nanoseconds or a duration string, and yaml.v2's booleans.
     @Test func httpConfigTakesNanosecondsAndGoBooleans() throws {
-        let yaml = Self.minimal + """
-              access_key: a
-              secret_key: s
-              insecure: Yes
-              disable_multipart: off
-              http_config:
-                idle_conn_timeout: 30000000000
-                response_header_timeout: 0
-                tls_handshake_timeout: 1500ms
-                tls_config:
-                  insecure_skip_verify: ON
+        let yaml =
+            Self.minimal + """
+                  access_key: a
+                  secret_key: s
+                  insecure: Yes
+                  disable_multipart: off
+                  http_config:
+                    idle_conn_timeout: 30000000000
+                    response_header_timeout: 0
+                    tls_handshake_timeout: 1500ms
+                    tls_config:
+                      insecure_skip_verify: ON
 
-            """
+                """
         let config = try parse(yaml)
         #expect(config.insecure && !config.disableMultipart)
         #expect(config.transport.idleConnectionTimeoutMillis == 30_000)
@@ -177,7 +205,8 @@ import Testing
     }
 
     @Test func durationErrorsNeverEchoTheValue() {
-        let yaml = "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {idle_conn_timeout: S3CR3Tish}}"
+        let yaml =
+            "type: S3\nconfig: {bucket: b, endpoint: e, access_key: a, secret_key: s, http_config: {idle_conn_timeout: S3CR3Tish}}"
         let error = #expect(throws: SkiffError.self) { try BucketConfig.parse(yaml: yaml, environment: [:]) }
         #expect(error?.message.contains("S3CR3Tish") == false)
     }
@@ -191,17 +220,21 @@ import Testing
     /// One tls_config rule for both clients: a server_name other than the host cannot be sent
     /// (AsyncHTTPClient has no SNI override), so it is refused instead of silently ignored.
     @Test func serverNameOtherThanTheHostIsRefused() async throws {
-        let yaml = Self.minimal + "  access_key: a\n  secret_key: s\n  http_config:\n    tls_config:\n      server_name: other.local\n"
+        let yaml =
+            Self.minimal + "  access_key: a\n  secret_key: s\n  http_config:\n    tls_config:\n      server_name: other.local\n"
         let config = try BucketConfig.parse(yaml: yaml, environment: [:])
         let error = #expect(throws: SkiffError.self) { _ = try config.makeBucket() }
         #expect(error?.message.contains("config.http_config.tls_config.server_name") == true, "\(String(describing: error))")
-        let same = Self.minimal + "  access_key: a\n  secret_key: s\n  http_config:\n    tls_config:\n      server_name: 127.0.0.1\n"
+        let same =
+            Self.minimal + "  access_key: a\n  secret_key: s\n  http_config:\n    tls_config:\n      server_name: 127.0.0.1\n"
         let bucket = try BucketConfig.parse(yaml: same, environment: [:]).makeBucket()
         await bucket.shutdown()
     }
 
     @Test func missingCAFileIsAClearErrorAtMakeBucket() throws {
-        let yaml = Self.minimal + "  access_key: a\n  secret_key: s\n  http_config:\n    tls_config:\n      ca_file: /nonexistent/ca.pem\n"
+        let yaml =
+            Self.minimal
+            + "  access_key: a\n  secret_key: s\n  http_config:\n    tls_config:\n      ca_file: /nonexistent/ca.pem\n"
         let config = try BucketConfig.parse(yaml: yaml, environment: [:])
         let error = #expect(throws: SkiffError.self) { _ = try config.makeBucket() }
         #expect(error?.code == .invalidArgument)

@@ -73,13 +73,15 @@ import Testing
                 for length in 0...(all.count - start) where length < 100 || length % 97 == 0 {
                     let piece = UnsafeRawBufferPointer(rebasing: all[start..<start + length])
                     let seed = UInt32(truncatingIfNeeded: length &* 2_654_435_761)
-                    #expect(CRC32C.update(seed, with: piece) == CRC32C.softwareUpdate(seed, with: piece), "start \(start) length \(length)")
+                    #expect(
+                        CRC32C.update(seed, with: piece) == CRC32C.softwareUpdate(seed, with: piece),
+                        "start \(start) length \(length)")
                 }
             }
         }
         #if arch(x86_64)
-            // Every x86-64 machine this runs on has SSE4.2; if this fails the fast path is silently off.
-            #expect(CRC32C.hasInstruction)
+        // Every x86-64 machine this runs on has SSE4.2; if this fails the fast path is silently off.
+        #expect(CRC32C.hasInstruction)
         #endif
     }
 }

@@ -15,7 +15,9 @@ import Testing
     }
 
     /// Feeds `stream` in the given pieces, draining after each one, then finishes.
-    static func read(_ stream: [UInt8], cutAt cuts: [Int], maxFrameLength: Int = ChunkedFrameReader.defaultMaxFrameLength)
+    static func read(
+        _ stream: [UInt8], cutAt cuts: [Int], maxFrameLength: Int = ChunkedFrameReader.defaultMaxFrameLength
+    )
         throws(PromWireError) -> [[UInt8]]
     {
         var reader = ChunkedFrameReader(maxFrameLength: maxFrameLength)
@@ -44,7 +46,8 @@ import Testing
         let payloads = Self.frames(sizes: (0..<200).map { _ in Int.random(in: 0...3000, using: &random) } + [100_000], seed: 3)
         let stream = payloads.flatMap(Self.frame)
         for _ in 0..<20 {
-            let cuts = (0..<Int.random(in: 1...400, using: &random)).map { _ in Int.random(in: 0...stream.count, using: &random) }.sorted()
+            let cuts = (0..<Int.random(in: 1...400, using: &random)).map { _ in Int.random(in: 0...stream.count, using: &random) }
+                .sorted()
             #expect(try Self.read(stream, cutAt: cuts) == payloads)
         }
     }
@@ -102,7 +105,8 @@ import Testing
         #expect(
             throws: PromWireError(
                 .checksumMismatch,
-                "chunkedReader: corrupted frame; checksum mismatch (frame at byte 0 says 0x9a71bb4c, its 5 data bytes have 0x681a384f)")
+                "chunkedReader: corrupted frame; checksum mismatch (frame at byte 0 says 0x9a71bb4c, its 5 data bytes have 0x681a384f)"
+            )
         ) { try Self.read(bad, cutAt: []) }
     }
 

@@ -45,7 +45,8 @@ import Testing
             return Array((0..<1200).map { "series_\($0 % 37){job=\"x\"} \($0 % 10)\n" }.joined().utf8)
         case "runs":
             return [UInt8](repeating: UInt8(ascii: "a"), count: 1000) + Array(String(repeating: "ab", count: 500).utf8)
-                + Array((0..<4).map { _ in Array(0...255) as [UInt8] }.joined()) + Array(String(repeating: "xyz", count: 100).utf8)
+                + Array((0..<4).map { _ in Array(0...255) as [UInt8] }.joined())
+                + Array(String(repeating: "xyz", count: 100).utf8)
         case "noise":
             var state: UInt64 = 12345
             return (0..<3000).map { _ in
@@ -125,7 +126,9 @@ import Testing
         // 4 GiB - 1 declared over 10 bytes: no 10-byte body can decode to that, refused before allocating.
         let block = UVarint.encode(UInt64(UInt32.max)) + [UInt8](repeating: 0, count: 10)
         #expect(throws: PromWireError.self) { try Snappy.decode(block, maxDecodedLength: Int.max) }
-        #expect(throws: PromWireError.self) { try Snappy.decode(UVarint.encode(UInt64(UInt32.max) + 1), maxDecodedLength: Int.max) }
+        #expect(throws: PromWireError.self) {
+            try Snappy.decode(UVarint.encode(UInt64(UInt32.max) + 1), maxDecodedLength: Int.max)
+        }
     }
 
     @Test func theExpansionBoundIsTight() throws {

@@ -29,10 +29,11 @@ import Testing
 
     @Test func lengthAndWriteIntoABufferAgreeWithAppend() {
         // Every width boundary: 2^(7k) - 1 and 2^(7k), k = 0 ... 9, and the extremes.
-        let values = (0...9).flatMap { k -> [UInt64] in
-            let power: UInt64 = k == 0 ? 1 : 1 << (7 * k)
-            return [power - 1, power, power + 1]
-        } + [UInt64.max - 1, UInt64.max]
+        let values =
+            (0...9).flatMap { k -> [UInt64] in
+                let power: UInt64 = k == 0 ? 1 : 1 << (7 * k)
+                return [power - 1, power, power + 1]
+            } + [UInt64.max - 1, UInt64.max]
         for value in values {
             let expected = UVarint.encode(value)
             #expect(UVarint.length(of: value) == expected.count, "\(value)")

@@ -32,7 +32,9 @@ import Testing
         case 1: .nan
         case 2: staleMarker
         case 3: Double(bitPattern: 0x7FF8_0000_0000_0000 | UInt64.random(in: 1..<(1 << 51), using: &random))  // NaN payloads
-        case 4: [Double.infinity, -.infinity, 0, -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude].randomElement(using: &random)!
+        case 4:
+            [Double.infinity, -.infinity, 0, -0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude].randomElement(
+                using: &random)!
         case 5: Double(bitPattern: previous.bitPattern ^ 1)  // last-bit change: leading zeros capped at 31
         case 6: Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &random))
         case 7: previous + 1
@@ -49,7 +51,8 @@ import Testing
             for _ in 0..<Int.random(in: 1...240, using: &random) {
                 value = Self.randomValue(after: value, using: &random)
                 samples.append(Sample(timestamp: timestamp, value: value))
-                timestamp += [15_000, 15_000, 14_999, 1, 60_000, 3_600_000, 1 << 40].randomElement(using: &random)!
+                timestamp +=
+                    [15_000, 15_000, 14_999, 1, 60_000, 3_600_000, 1 << 40].randomElement(using: &random)!
                     + Int64.random(in: -3...3, using: &random)
             }
             try Self.expectRoundtrip(samples)
@@ -57,7 +60,8 @@ import Testing
     }
 
     static let bucketEdges: [Int64] = [
-        0, 1, -1, 8191, 8192, -8191, -8192, 8193, 65535, 65536, -65535, -65536, 65537, 524_287, 524_288, -524_287, -524_288, 524_289,
+        0, 1, -1, 8191, 8192, -8191, -8192, 8193, 65535, 65536, -65535, -65536, 65537, 524_287, 524_288, -524_287, -524_288,
+        524_289,
         1 << 40, -(1 << 40),
     ]
 
@@ -84,7 +88,9 @@ import Testing
     ]
 
     @Test(arguments: bucketBits)
-    func deltaOfDeltaBitsAreExactlyPrometheus(_ expected: (dod: Int64, prefix: UInt64, prefixBits: Int, payload: UInt64, payloadBits: Int)) throws {
+    func deltaOfDeltaBitsAreExactlyPrometheus(
+        _ expected: (dod: Int64, prefix: UInt64, prefixBits: Int, payload: UInt64, payloadBits: Int)
+    ) throws {
         // Header 2, varint(0) 1, value 8, delta varint 1: sample 3's bits start at byte 12, after
         // one 0 bit for sample 2's unchanged value.
         let data = Self.encode([0, 10, 20 + expected.dod].map { Sample(timestamp: $0, value: 1) })
@@ -97,8 +103,10 @@ import Testing
 
     @Test func specialValuesAndTimeQuirksRoundtrip() throws {
         let values: [Double] = [
-            0, -0.0, .infinity, -.infinity, .nan, Self.staleMarker, Double(bitPattern: 0xFFF8_DEAD_BEEF_0001), 1, 1, 1.0.nextUp, 1,
-            .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude, Double(bitPattern: 0x8000_0000_0000_0001), 42,
+            0, -0.0, .infinity, -.infinity, .nan, Self.staleMarker, Double(bitPattern: 0xFFF8_DEAD_BEEF_0001), 1, 1, 1.0.nextUp,
+            1,
+            .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .greatestFiniteMagnitude, Double(bitPattern: 0x8000_0000_0000_0001),
+            42,
         ]
         let irregular = values.indices.map { Sample(timestamp: Int64($0 * $0 * 997), value: values[$0]) }
         try Self.expectRoundtrip(irregular)
@@ -128,7 +136,9 @@ import Testing
     func decodesPrometheusChunk(_ index: Int) throws {
         let chunk = PrometheusFixtures.chunks[index]
         let decoded = try XORChunk.decode(chunk.data)
-        #expect(decoded.map { [UInt64(bitPattern: $0.timestamp), $0.value.bitPattern] } == chunk.samples.map { [UInt64(bitPattern: $0.0), $0.1] })
+        #expect(
+            decoded.map { [UInt64(bitPattern: $0.timestamp), $0.value.bitPattern] }
+                == chunk.samples.map { [UInt64(bitPattern: $0.0), $0.1] })
         #expect(decoded.first?.timestamp == chunk.minTime)
         #expect(decoded.last?.timestamp == chunk.maxTime)
     }
@@ -149,7 +159,9 @@ import Testing
         for chunk in PrometheusFixtures.chunks {
             let found = frames.contains { frame in
                 frame.count >= chunk.data.count
-                    && (0...(frame.count - chunk.data.count)).contains { frame[$0..<$0 + chunk.data.count].elementsEqual(chunk.data) }
+                    && (0...(frame.count - chunk.data.count)).contains {
+                        frame[$0..<$0 + chunk.data.count].elementsEqual(chunk.data)
+                    }
             }
             #expect(found, "\(chunk.series)")
         }
@@ -163,10 +175,11 @@ import Testing
         for _ in 0..<30 {
             var value = 0.0
             chunks.append(
-                Self.encode((0..<Int.random(in: 1...130, using: &random)).map { i in
-                    value = Self.randomValue(after: value, using: &random)
-                    return Sample(timestamp: Int64(i) * 15_000 + Int64.random(in: 0...40, using: &random), value: value)
-                }))
+                Self.encode(
+                    (0..<Int.random(in: 1...130, using: &random)).map { i in
+                        value = Self.randomValue(after: value, using: &random)
+                        return Sample(timestamp: Int64(i) * 15_000 + Int64.random(in: 0...40, using: &random), value: value)
+                    }))
         }
         for data in chunks {
             let whole = Self.bits(try XORChunk.decode(data))
@@ -197,7 +210,9 @@ import Testing
         } catch {
             #expect(error.code == .corruptChunk)
         }
-        #expect(throws: PromWireError(.truncated, "xor chunk: 1 bytes, shorter than the 2-byte header")) { try XORChunk.decode([0]) }
+        #expect(throws: PromWireError(.truncated, "xor chunk: 1 bytes, shorter than the 2-byte header")) {
+            try XORChunk.decode([0])
+        }
     }
 
     @Test func randomDamageNeverCrashes() {

@@ -19,7 +19,8 @@ struct ExpositionParsingTests {
     func find(_ text: String, chunk: Int) throws -> Double? {
         var finder = ExpositionSampleFinder(metric: PrometheusClient.lowestTimestampMetric)
         let bytes = Array(text.utf8)
-        for start in stride(from: 0, to: bytes.count, by: chunk) where try finder.feed(bytes[start..<min(start + chunk, bytes.count)]) {
+        for start in stride(from: 0, to: bytes.count, by: chunk)
+        where try finder.feed(bytes[start..<min(start + chunk, bytes.count)]) {
             return finder.value
         }
         return try finder.finish()
@@ -75,13 +76,16 @@ struct ExpositionParsingTests {
             """
         #expect(try PrometheusClient.externalLabels(fromConfigYAML: yaml) == LabelSet(["cluster": "test", "replica": "0"]))
         // The bytes Prometheus sent are kept: a decomposed "é" is not the precomposed one.
-        let decomposed = try PrometheusClient.externalLabels(fromConfigYAML: "global:\n  external_labels:\n    site: \"e\\u0301\"\n    Z: x\n")
+        let decomposed = try PrometheusClient.externalLabels(
+            fromConfigYAML: "global:\n  external_labels:\n    site: \"e\\u0301\"\n    Z: x\n")
         #expect(decomposed == LabelSet([Label(name: "site", value: "e\u{301}"), Label(name: "Z", value: "x")]))
         #expect(decomposed != LabelSet([Label(name: "site", value: "\u{E9}"), Label(name: "Z", value: "x")]))
         #expect(decomposed.names == ["Z", "site"])
         #expect(try PrometheusClient.externalLabels(fromConfigYAML: "global:\n  scrape_interval: 1m\n").isEmpty)
         #expect(try PrometheusClient.externalLabels(fromConfigYAML: "").isEmpty)
         #expect(throws: SkiffError.self) { try PrometheusClient.externalLabels(fromConfigYAML: "global: [") }
-        #expect(throws: SkiffError.self) { try PrometheusClient.externalLabels(fromConfigYAML: "global:\n  external_labels: [a]\n") }
+        #expect(throws: SkiffError.self) {
+            try PrometheusClient.externalLabels(fromConfigYAML: "global:\n  external_labels: [a]\n")
+        }
     }
 }

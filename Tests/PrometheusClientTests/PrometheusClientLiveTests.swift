@@ -1,7 +1,7 @@
 import Foundation
 import SkiffCore
-import Testing
 import TestSupport
+import Testing
 
 @testable import PrometheusClient
 
@@ -11,7 +11,8 @@ import TestSupport
 
     /// Runs `body` with a started Prometheus and a client for it; both are always torn down.
     func withPrometheus(
-        labels: [String: String] = ["cluster": "test", "replica": "0"], dataDir: String? = nil, min: String = "2h", max: String = "2h",
+        labels: [String: String] = ["cluster": "test", "replica": "0"], dataDir: String? = nil, min: String = "2h",
+        max: String = "2h",
         routePrefix: String? = nil, _ body: (PrometheusServer, PrometheusClient) async throws -> Void
     ) async throws {
         let server = try await PrometheusServer.start(
@@ -90,7 +91,9 @@ import TestSupport
         defer { dir.remove() }
         let blocks = try await PromBlocks.make(series: 2, hours: 5, stepSeconds: 60, into: dir.sub("data"))
         let minTimes = try blocks.map { block -> Int64 in
-            let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: block + "/meta.json"))) as! [String: Any]
+            let meta =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: block + "/meta.json")))
+                as! [String: Any]
             return (meta["minTime"] as! NSNumber).int64Value
         }
         try await withPrometheus(dataDir: dir.sub("data")) { _, client in

@@ -13,13 +13,18 @@ struct PrometheusFlagsCheckTests {
     }
 
     @Test func twoHourBlocksPass() {
-        #expect(PrometheusFlagsCheck.check(flags: flags("2h", "2h"), shipperFilePath: shipper, ignoreUnequalBlockSize: false) == .init())
+        #expect(
+            PrometheusFlagsCheck.check(flags: flags("2h", "2h"), shipperFilePath: shipper, ignoreUnequalBlockSize: false)
+                == .init())
         // Durations compare by value, as Go's model.Duration does.
-        #expect(PrometheusFlagsCheck.check(flags: flags("2h", "120m"), shipperFilePath: shipper, ignoreUnequalBlockSize: false) == .init())
+        #expect(
+            PrometheusFlagsCheck.check(flags: flags("2h", "120m"), shipperFilePath: shipper, ignoreUnequalBlockSize: false)
+                == .init())
     }
 
     @Test func unequalBlockDurationsAreAnError() {
-        let result = PrometheusFlagsCheck.check(flags: flags("2h", "4h48m"), shipperFilePath: shipper, ignoreUnequalBlockSize: false)
+        let result = PrometheusFlagsCheck.check(
+            flags: flags("2h", "4h48m"), shipperFilePath: shipper, ignoreUnequalBlockSize: false)
         #expect(result.errors.count == 1)
         #expect(
             result.errors[0].hasPrefix(
@@ -44,26 +49,30 @@ struct PrometheusFlagsCheckTests {
 
     @Test func delayCompactFileOnTheShipperFileAllowsUnequalDurations() {
         for delay in [shipper, "/prom/./data//thanos.shipper.json", "/prom/x/../data/thanos.shipper.json"] {
-            let result = PrometheusFlagsCheck.check(flags: flags("2h", "24h", delay: delay), shipperFilePath: shipper, ignoreUnequalBlockSize: false)
+            let result = PrometheusFlagsCheck.check(
+                flags: flags("2h", "24h", delay: delay), shipperFilePath: shipper, ignoreUnequalBlockSize: false)
             #expect(result == .init(), "\(delay)")
         }
     }
 
     @Test func delayCompactFileElsewhereIsAnError() {
         let result = PrometheusFlagsCheck.check(
-            flags: flags("2h", "2h", delay: "/other/thanos.shipper.json"), shipperFilePath: shipper, ignoreUnequalBlockSize: false)
+            flags: flags("2h", "2h", delay: "/other/thanos.shipper.json"), shipperFilePath: shipper, ignoreUnequalBlockSize: false
+        )
         #expect(result.errors.count == 1)
         #expect(result.errors[0].hasPrefix("found that Prometheus and Thanos use different paths for tracking block uploads"))
         #expect(result.errors[0].contains("/other/thanos.shipper.json") && result.errors[0].contains(shipper))
     }
 
     @Test func emptyDelayCompactFileMeansUnset() {
-        let result = PrometheusFlagsCheck.check(flags: flags("2h", "6h", delay: ""), shipperFilePath: shipper, ignoreUnequalBlockSize: false)
+        let result = PrometheusFlagsCheck.check(
+            flags: flags("2h", "6h", delay: ""), shipperFilePath: shipper, ignoreUnequalBlockSize: false)
         #expect(result.errors.count == 1)
     }
 
     @Test func unreadableDurationsAreAnError() {
-        let result = PrometheusFlagsCheck.check(flags: flags("two hours", "2h"), shipperFilePath: shipper, ignoreUnequalBlockSize: false)
+        let result = PrometheusFlagsCheck.check(
+            flags: flags("two hours", "2h"), shipperFilePath: shipper, ignoreUnequalBlockSize: false)
         #expect(result.errors.count == 1 && result.errors[0].contains("two hours"))
     }
 

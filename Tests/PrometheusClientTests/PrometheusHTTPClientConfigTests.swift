@@ -1,7 +1,7 @@
 import Foundation
 import SkiffCore
-import Testing
 import TestSupport
+import Testing
 
 @testable import PrometheusClient
 
@@ -47,8 +47,11 @@ struct PrometheusHTTPClientConfigTests {
     }
 
     @Test func unknownKeysAreNamed() {
-        expectError("bearer_tokn: abc", contains: #"--prometheus.http-client: unknown key "bearer_tokn"; allowed here: basic_auth,"#)
-        expectError("basic_auth:\n  user: a\n", contains: #"unknown key "basic_auth.user"; allowed here: username, password, password_file"#)
+        expectError(
+            "bearer_tokn: abc", contains: #"--prometheus.http-client: unknown key "bearer_tokn"; allowed here: basic_auth,"#)
+        expectError(
+            "basic_auth:\n  user: a\n",
+            contains: #"unknown key "basic_auth.user"; allowed here: username, password, password_file"#)
         expectError("tls_config:\n  insecure: true\n", contains: #"unknown key "tls_config.insecure""#)
         expectError("transport_config:\n  dial_timeout: 1\n", contains: #"unknown key "transport_config.dial_timeout""#)
     }
@@ -78,25 +81,37 @@ struct PrometheusHTTPClientConfigTests {
     }
 
     @Test func badValuesNameTheirPath() {
-        expectError("tls_config:\n  insecure_skip_verify: maybe\n", contains: "--prometheus.http-client: tls_config.insecure_skip_verify must be true or false")
-        expectError("transport_config:\n  idle_conn_timeout: soon\n", contains: "transport_config.idle_conn_timeout must be a duration such as 500ms, 90s or 2m, or integer nanoseconds")
-        expectError("tls_config:\n  cert_file: /c.pem\n", contains: "--prometheus.http-client: tls_config needs both cert_file and key_file, or neither")
-        expectError("- a\n- b\n", contains: "--prometheus.http-client: the document must be a YAML mapping with keys: basic_auth,")
+        expectError(
+            "tls_config:\n  insecure_skip_verify: maybe\n",
+            contains: "--prometheus.http-client: tls_config.insecure_skip_verify must be true or false")
+        expectError(
+            "transport_config:\n  idle_conn_timeout: soon\n",
+            contains: "transport_config.idle_conn_timeout must be a duration such as 500ms, 90s or 2m, or integer nanoseconds")
+        expectError(
+            "tls_config:\n  cert_file: /c.pem\n",
+            contains: "--prometheus.http-client: tls_config needs both cert_file and key_file, or neither")
+        expectError(
+            "- a\n- b\n", contains: "--prometheus.http-client: the document must be a YAML mapping with keys: basic_auth,")
     }
 
     /// yaml.v2's booleans (y, yes, on, ... in three cases) and both duration forms, as S3's http_config.
     @Test func goBooleansAndDurationStrings() throws {
         let config = try PrometheusHTTPClientConfig.parse(
-            yaml: "tls_config:\n  insecure_skip_verify: Y\ntransport_config:\n  idle_conn_timeout: 1m30s\n  disable_compression: NO\n")
+            yaml:
+                "tls_config:\n  insecure_skip_verify: Y\ntransport_config:\n  idle_conn_timeout: 1m30s\n  disable_compression: NO\n"
+        )
         #expect(config.tls.insecureSkipVerify)
         #expect(config.transport.idleConnectionTimeoutMillis == 90_000)
         #expect(config.transport.responseHeaderTimeoutMillis == 0, "Thanos' clientconfig default: no limit")
-        expectError("tls_config:\n  insecure_skip_verify: 'true'\n", contains: "tls_config.insecure_skip_verify must be true or false")
-        expectError("transport_config:\n  idle_conn_timeout: -1\n", contains: "transport_config.idle_conn_timeout must not be negative")
+        expectError(
+            "tls_config:\n  insecure_skip_verify: 'true'\n", contains: "tls_config.insecure_skip_verify must be true or false")
+        expectError(
+            "transport_config:\n  idle_conn_timeout: -1\n", contains: "transport_config.idle_conn_timeout must not be negative")
     }
 
     @Test func missingPasswordFileFailsAtInitNamingThePath() throws {
-        let config = try PrometheusHTTPClientConfig.parse(yaml: "basic_auth:\n  username: u\n  password_file: /nonexistent/pass\n")
+        let config = try PrometheusHTTPClientConfig.parse(
+            yaml: "basic_auth:\n  username: u\n  password_file: /nonexistent/pass\n")
         #expect {
             _ = try PrometheusClient(url: "http://127.0.0.1:9090", config: config)
         } throws: { error in

@@ -67,7 +67,9 @@ final class RecordingHTTPServer: Sendable {
                 case .answer(let status, let body):
                     var headers = HTTPHeaders([("Content-Length", "\(body.utf8.count)")])
                     headers.add(name: "Content-Type", value: "application/json")
-                    context.write(wrapOutboundOut(.head(.init(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)
+                    context.write(
+                        wrapOutboundOut(.head(.init(version: .http1_1, status: .init(statusCode: status), headers: headers))),
+                        promise: nil)
                     context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
                     context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
                 case .stallBody:

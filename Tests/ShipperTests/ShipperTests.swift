@@ -69,7 +69,8 @@ import Testing
         #expect(order == minTimes.sorted())
         for ulid in f.blocks {
             #expect(try await f.bucket.exists(key: "\(ulid)/meta.json"))
-            #expect(try await f.ledger.history(ulid).map(\.to) == [.discovered, .hashed, .chunksUploaded, .indexUploaded, .committed])
+            #expect(
+                try await f.ledger.history(ulid).map(\.to) == [.discovered, .hashed, .chunksUploaded, .indexUploaded, .committed])
         }
         // Prometheus' own tool reads the shipped copies.
         let listing = try await PromBlocks.promtoolList(f.dir.sub("bucket"))
@@ -138,7 +139,8 @@ import Testing
         #expect(Set(summary.committed) == Set(f.blocks))
         let first = f.blocks[0]
         let history = try await f.ledger.history(first)
-        #expect(history.map(\.to) == [.discovered, .hashed, .chunksUploaded, .failed, .chunksUploaded, .indexUploaded, .committed])
+        #expect(
+            history.map(\.to) == [.discovered, .hashed, .chunksUploaded, .failed, .chunksUploaded, .indexUploaded, .committed])
         #expect(history[3].detail?.contains("injected") == true)
         #expect(history.last?.attempt == 2)
         #expect(try await f.ledger.block(first)?.attempts == 1)

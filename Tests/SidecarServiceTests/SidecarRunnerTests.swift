@@ -43,7 +43,8 @@ import Testing
             }
             for block in blocks {
                 let name = URL(fileURLWithPath: block).lastPathComponent
-                let meta = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: root.sub("bucket/\(name)/meta.json")))))
+                let meta = try JSONValue.parse(
+                    Array(try Data(contentsOf: URL(fileURLWithPath: root.sub("bucket/\(name)/meta.json")))))
                 #expect(meta["thanos"]?["labels"]?["cluster"] == .string("eu1"))
             }
         } catch {

@@ -100,8 +100,13 @@ import Testing
         #expect(bytes.last == 0x0A)
         #expect(doc["futureField"] == base["futureField"])
         let thanos = try #require(doc["thanos"])
-        #expect(thanos.members?.map(\.key) == ["version", "labels", "downsample", "source", "segment_files", "files", "index_stats", "upload_time"])
-        #expect(thanos["labels"] == .object([.init("cluster", .string("eu1")), .init("keep", .string("me")), .init("replica", .string("0"))]))
+        #expect(
+            thanos.members?.map(\.key) == [
+                "version", "labels", "downsample", "source", "segment_files", "files", "index_stats", "upload_time",
+            ])
+        #expect(
+            thanos["labels"]
+                == .object([.init("cluster", .string("eu1")), .init("keep", .string("me")), .init("replica", .string("0"))]))
         #expect(thanos["downsample"]?["resolution"] == .int(0))
         #expect(thanos["source"] == .string("sidecar"))
         #expect(thanos["segment_files"] == .array([.string("000001")]))

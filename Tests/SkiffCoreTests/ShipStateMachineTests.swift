@@ -61,7 +61,8 @@ import Testing
     @Test func aQuarantinedBlockIsTriedOncePerPassWhenDueAndNeverBlocks() throws {
         var m = Machine(.progress(.discovered), policy: Self.policy)
         _ = try m.handle(Self.failure(quarantine: true, at: 0))
-        #expect(m.persisted == .init(state: .failed, resumeState: .discovered, quarantined: true, attempts: 1, nextAttemptAt: 30_000))
+        #expect(
+            m.persisted == .init(state: .failed, resumeState: .discovered, quarantined: true, attempts: 1, nextAttemptAt: 30_000))
         #expect(m.nextAction(now: 0) == .skip)
         #expect(m.nextAction(now: .max) == .skip)  // already failed in this pass
         var next = try #require(Machine(m.persisted, policy: Self.policy))

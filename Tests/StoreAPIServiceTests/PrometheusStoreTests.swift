@@ -2,8 +2,8 @@ import Foundation
 import GRPCCore
 import GRPCInProcessTransport
 import PromWire
-import SkiffCore
 import PrometheusClient
+import SkiffCore
 import StoreAPI
 import StoreLogic
 import StoreProto
@@ -32,7 +32,8 @@ import Testing
     /// A real Prometheus with `written`, and Store and Info clients of services serving it in-process.
     static func withStore(
         labelsKnown: Bool = true,
-        _ body: (Thanos_Store.Client<InProcessTransport.Client>, Thanos_Info_Info.Client<InProcessTransport.Client>) async throws -> Void
+        _ body: (Thanos_Store.Client<InProcessTransport.Client>, Thanos_Info_Info.Client<InProcessTransport.Client>) async throws
+            -> Void
     ) async throws {
         let prometheus = try await PrometheusServer.start(externalLabels: external)
         let client = try PrometheusClient(url: prometheus.url)
@@ -83,22 +84,25 @@ import Testing
                 }
                 return out
             }
-            #expect(answer.map(\.labels) == [
-                ["__name__=up", "a=1", "cluster=test", "region=eu-west"],
-                // The internal region="local" loses to the external value, as in Thanos.
-                ["__name__=up", "cluster=test", "region=eu-west"],
-                ["__name__=up", "cluster=test", "region=eu-west"],
-            ])
+            #expect(
+                answer.map(\.labels) == [
+                    ["__name__=up", "a=1", "cluster=test", "region=eu-west"],
+                    // The internal region="local" loses to the external value, as in Thanos.
+                    ["__name__=up", "cluster=test", "region=eu-west"],
+                    ["__name__=up", "cluster=test", "region=eu-west"],
+                ])
             #expect(answer.allSatisfy { $0.samples >= 240 }, "\(answer.map(\.samples))")
         }
     }
 
     @Test func labelNamesIncludeTheExternalOnes() async throws {
         try await Self.withStore { store, _ in
-            let names = try await store.labelNames(.with {
-                $0.start = Self.start
-                $0.end = Self.end
-            }).names
+            let names = try await store.labelNames(
+                .with {
+                    $0.start = Self.start
+                    $0.end = Self.end
+                }
+            ).names
             #expect(Set(["__name__", "a", "cluster", "region"]).isSubset(of: Set(names)), "\(names)")
         }
     }

@@ -21,7 +21,8 @@ import Testing
 
     @Test func clashCheckNamesInternalLabelsThatShadowExternalOnes() {
         let external: LabelSet = ["cluster": "c1", "region": "eu"]
-        #expect(ClashCheck.clashingNames(internalNames: ["__name__", "region", "job", "region"], external: external) == ["region"])
+        #expect(
+            ClashCheck.clashingNames(internalNames: ["__name__", "region", "job", "region"], external: external) == ["region"])
         #expect(ClashCheck.clashingNames(internalNames: ["__name__", "job"], external: external) == [])
         #expect(ClashCheck.clashingNames(internalNames: ["region"], external: [:]) == [])
     }

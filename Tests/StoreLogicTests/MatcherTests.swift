@@ -43,7 +43,8 @@ import Testing
         #expect {
             try Matcher(.regexMatch, name: "job", value: "(api")
         } throws: { error in
-            (error as? MatcherError)?.description == #"invalid matcher job=~"(api": error parsing regexp: missing closing ): `(api`"#
+            (error as? MatcherError)?.description
+                == #"invalid matcher job=~"(api": error parsing regexp: missing closing ): `(api`"#
         }
         #expect(throws: MatcherError.self) { try Matcher(.regexNoMatch, name: "job", value: "(?=a)") }
         #expect(throws: Never.self) { try Matcher(.equal, name: "job", value: "(api") }
@@ -58,7 +59,8 @@ import Testing
     /// on a busy 2-core machine (release is several times faster).
     @Test func isFastEnoughForAHundredThousandSeries() throws {
         let values = (0..<100_000).map { "instance-\($0 % 977):9090" }
-        for (pattern, limit) in [(".*", 1.0), ("instance-1.*", 1.0), ("a|b|instance-5:9090", 1.0), ("inst[a-z]+-\\d+:9090", 5.0)] {
+        for (pattern, limit) in [(".*", 1.0), ("instance-1.*", 1.0), ("a|b|instance-5:9090", 1.0), ("inst[a-z]+-\\d+:9090", 5.0)]
+        {
             let m = try Matcher(.regexMatch, name: "instance", value: pattern)
             let start = Date()
             let hits = values.count(where: m.matches)
@@ -81,8 +83,10 @@ import Testing
     }
 
     @Test func aNonMatchingExternalMatcherMatchesNothing() throws {
-        for m in [try Matcher(.equal, name: "cluster", value: "us"), try Matcher(.regexMatch, name: "cluster", value: "us.*"),
-                  try Matcher(.notEqual, name: "replica", value: "0"), try Matcher(.equal, name: "cluster", value: "")] {
+        for m in [
+            try Matcher(.equal, name: "cluster", value: "us"), try Matcher(.regexMatch, name: "cluster", value: "us.*"),
+            try Matcher(.notEqual, name: "replica", value: "0"), try Matcher(.equal, name: "cluster", value: ""),
+        ] {
             #expect(ExternalLabelFilter.apply(matchers: [m], external: external) == .noMatch, "\(m)")
         }
     }
@@ -100,8 +104,9 @@ import Testing
     }
 
     @Test func labelNamesAddExternalNamesToANonEmptyAnswerOnly() {
-        #expect(ExternalLabelFilter.labelNames(fromPrometheus: ["job", "__name__", "cluster"], external: external)
-            == ["__name__", "cluster", "job", "replica"])
+        #expect(
+            ExternalLabelFilter.labelNames(fromPrometheus: ["job", "__name__", "cluster"], external: external)
+                == ["__name__", "cluster", "job", "replica"])
         #expect(ExternalLabelFilter.labelNames(fromPrometheus: [], external: external) == [])
     }
 
@@ -109,10 +114,14 @@ import Testing
         let job = try Matcher(.equal, name: "job", value: "api")
         let wrongCluster = try Matcher(.equal, name: "cluster", value: "us")
         #expect(ExternalLabelFilter.valuesPlan(label: "cluster", matchers: [], external: external) == .externalValue("eu-1"))
-        #expect(ExternalLabelFilter.valuesPlan(label: "cluster", matchers: [job], external: external)
-            == .externalValueIfAnySeries("eu-1", matchers: [job]))
+        #expect(
+            ExternalLabelFilter.valuesPlan(label: "cluster", matchers: [job], external: external)
+                == .externalValueIfAnySeries("eu-1", matchers: [job]))
         #expect(ExternalLabelFilter.valuesPlan(label: "cluster", matchers: [wrongCluster], external: external) == .empty)
-        #expect(ExternalLabelFilter.valuesPlan(label: "job", matchers: [job], external: external) == .askPrometheus(matchers: [job]))
-        #expect(ExternalLabelFilter.valuesPlan(label: "replica", matchers: [], external: external, withoutReplicaLabels: ["replica"]) == .empty)
+        #expect(
+            ExternalLabelFilter.valuesPlan(label: "job", matchers: [job], external: external) == .askPrometheus(matchers: [job]))
+        #expect(
+            ExternalLabelFilter.valuesPlan(label: "replica", matchers: [], external: external, withoutReplicaLabels: ["replica"])
+                == .empty)
     }
 }

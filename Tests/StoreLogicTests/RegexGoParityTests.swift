@@ -30,13 +30,18 @@ import Testing
         } catch {
             #expect(goError != nil, "Go accepts \(GoQuote.quote(pattern)); we said: \(error)")
             if let goError, Self.otherErrorWording[pattern] == nil {
-                #expect(Self.code(error.reason) == Self.code(goError), "pattern \(GoQuote.quote(pattern)): \(error.reason) vs \(goError)")
+                #expect(
+                    Self.code(error.reason) == Self.code(goError),
+                    "pattern \(GoQuote.quote(pattern)): \(error.reason) vs \(goError)")
             }
             return
         }
         #expect(goError == nil, "Go rejects \(GoQuote.quote(pattern)) (\(goError ?? "")); we accepted it")
         let ours = GoVectors.inputs.indices.filter { matcher.matches(GoVectors.inputs[$0]) }
-        #expect(ours == goMatching, "pattern \(GoQuote.quote(pattern)): we match \(ours.map { GoQuote.quote(GoVectors.inputs[$0]) }), Go \(goMatching.map { GoQuote.quote(GoVectors.inputs[$0]) })")
+        #expect(
+            ours == goMatching,
+            "pattern \(GoQuote.quote(pattern)): we match \(ours.map { GoQuote.quote(GoVectors.inputs[$0]) }), Go \(goMatching.map { GoQuote.quote(GoVectors.inputs[$0]) })"
+        )
     }
 
     @Test func goQuoteAgreesWithStrconvQuote() {

@@ -101,7 +101,10 @@ import Testing
             if gen.chance(0.5) {
                 inputs.shuffle(using: &gen.rng)
             } else {
-                for _ in 0..<2 { let i = gen.int(0...(inputs.count - 2)); inputs.swapAt(i, i + 1) }
+                for _ in 0..<2 {
+                    let i = gen.int(0...(inputs.count - 2))
+                    inputs.swapAt(i, i + 1)
+                }
             }
             var sorter = StreamingResorter<Int>(external: external)
             var out: [(LabelSet, Int)] = []
@@ -168,7 +171,8 @@ import Testing
         var held: [Int] = []
         do {
             for (i, a) in inputs.enumerated() {
-                let ready = try received
+                let ready =
+                    try received
                     ? sorter.push(received: a.withExternal(external), payload: i)
                     : sorter.push(internalLabels: a, payload: i)
                 out += ready.map { ($0.labels, $0.payload) }

@@ -73,7 +73,9 @@ import Testing
     @Test func identicalConsecutiveSeriesStayTogetherInArrivalOrder() throws {
         var sorter = StreamingResorter<String>(external: ["b": "x"])
         let m: LabelSet = ["__name__": "m"]
-        let inputs: [(LabelSet, String)] = [(m, "frame1"), (m, "frame2"), (["__name__": "m", "a": "1"], "ext"), (["__name__": "n"], "n")]
+        let inputs: [(LabelSet, String)] = [
+            (m, "frame1"), (m, "frame2"), (["__name__": "m", "a": "1"], "ext"), (["__name__": "n"], "n"),
+        ]
         let out = try Self.drain(&sorter, inputs)
         #expect(out.map(\.1) == ["ext", "frame1", "frame2", "n"])
     }

@@ -96,8 +96,9 @@ import Testing
         defer { tmp.remove() }
         let missing = try #require(skiffError { _ = try BlockScanner(tsdbPath: tmp.sub("nope")) })
         #expect(missing.code == .invalidArgument)
-        #expect(missing.message == "--tsdb.path \(tmp.sub("nope")) does not exist; point it at the Prometheus data "
-            + "directory (the one holding wal/ and the block dirs)")
+        #expect(
+            missing.message == "--tsdb.path \(tmp.sub("nope")) does not exist; point it at the Prometheus data "
+                + "directory (the one holding wal/ and the block dirs)")
         try write([1], to: tmp.sub("file"))
         let notDir = try #require(skiffError { _ = try BlockScanner(tsdbPath: tmp.sub("file")) })
         #expect(notDir.code == .invalidArgument && notDir.message.contains("is not a directory"))

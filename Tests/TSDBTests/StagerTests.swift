@@ -150,7 +150,8 @@ func chunkBoundaries(_ data: [UInt8]) -> [Int] {
     var p = 8
     var ends: [Int] = []
     while p < data.count {
-        var length = 0, shift = 0
+        var length = 0
+        var shift = 0
         while true {
             let b = data[p]
             p += 1

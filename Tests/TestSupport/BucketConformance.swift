@@ -102,9 +102,10 @@ public enum BucketConformance {
         // A rejected overwrite keeps the object that was there.
         try await bucket.upload(key: "b/index", fileAt: path, size: 5000, sha256: sha256Hex(content))
         let other = try write(randomBytes(5000), in: dir)
-        #expect(await failure { () async throws(SkiffError) in
-            try await bucket.upload(key: "b/index", fileAt: other, size: 5000, sha256: sha256Hex(content))
-        }?.code == .bucket)
+        #expect(
+            await failure { () async throws(SkiffError) in
+                try await bucket.upload(key: "b/index", fileAt: other, size: 5000, sha256: sha256Hex(content))
+            }?.code == .bucket)
         #expect(try await bucket.readAll(key: "b/index") == content)
         #expect(try await bucket.list(prefix: "", recursive: true) == ["b/index"])
     }
@@ -285,7 +286,9 @@ public enum BucketConformance {
         try await bucket.upload(key: "blk/index", bytes: [2])
         try await bucket.delete(key: "blk/chunks/000001")
         #expect(try await bucket.attributes(key: "blk/chunks/000001") == nil)
-        #expect(await failure { () async throws(SkiffError) in _ = try await bucket.readAll(key: "blk/chunks/000001") }?.code == .notFound)
+        #expect(
+            await failure { () async throws(SkiffError) in _ = try await bucket.readAll(key: "blk/chunks/000001") }?.code
+                == .notFound)
         #expect(try await bucket.list(prefix: "", recursive: true) == ["blk/index"])
         #expect(try await bucket.list(prefix: "blk/", recursive: false) == ["blk/index"])
         // Absent keys: already deleted, never written, a "directory".
@@ -330,9 +333,10 @@ public enum BucketConformance {
             #expect(errors.map { $0?.code } == Array(repeating: .invalidArgument, count: 4), "key \"\(key)\"")
         }
         for prefix in ["/abs", "../", "a/../"] {
-            #expect(await failure { () async throws(SkiffError) in
-                _ = try await bucket.list(prefix: prefix, recursive: true)
-            }?.code == .invalidArgument, "prefix \"\(prefix)\"")
+            #expect(
+                await failure { () async throws(SkiffError) in
+                    _ = try await bucket.list(prefix: prefix, recursive: true)
+                }?.code == .invalidArgument, "prefix \"\(prefix)\"")
         }
         #expect(try await bucket.list(prefix: "", recursive: true) == [])
     }

@@ -57,16 +57,21 @@ public struct ExternalProgram: Sendable, CustomStringConvertible {
         let fm = FileManager.default
         if let overrideVariable, let path = environment[overrideVariable], !path.isEmpty {
             guard fm.isExecutableFile(atPath: path) else {
-                throw Missing(description: "\(overrideVariable)=\(path) is not an executable file; unset it, or install \(self) (Tools/install-deps does)")
+                throw Missing(
+                    description:
+                        "\(overrideVariable)=\(path) is not an executable file; unset it, or install \(self) (Tools/install-deps does)"
+                )
             }
             return path
         }
         let home = environment["HOME"] ?? NSHomeDirectory()
-        let dirs = (environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        let dirs =
+            (environment["PATH"] ?? "").split(separator: ":").map(String.init)
             + [home + "/.pyenv/shims", home + "/.local/bin", "/usr/local/bin", "/usr/bin"]
         guard let found = dirs.map({ $0 + "/" + name }).first(where: fm.isExecutableFile(atPath:)) else {
             throw Missing(
-                description: "\(name) not found on PATH or in ~/.pyenv/shims, ~/.local/bin: install \(self) (Tools/install-deps does)"
+                description:
+                    "\(name) not found on PATH or in ~/.pyenv/shims, ~/.local/bin: install \(self) (Tools/install-deps does)"
                     + (overrideVariable.map { ", or set \($0) to its path" } ?? ""))
         }
         return found
@@ -140,7 +145,8 @@ extension ExternalProgram {
     ) async throws -> ProgramResult {
         try await offThePool {
             let base = NSTemporaryDirectory() + "skiff-run-" + UUID().uuidString
-            let outPath = base + ".out", errPath = base + ".err"
+            let outPath = base + ".out"
+            let errPath = base + ".err"
             let fm = FileManager.default
             _ = fm.createFile(atPath: outPath, contents: nil)
             _ = fm.createFile(atPath: errPath, contents: nil)

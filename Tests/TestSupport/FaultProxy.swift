@@ -98,7 +98,12 @@ public final class FaultProxy: Sendable {
 
     /// Stops listening and closes every open connection, stalled ones included. Safe to call more than once.
     public func stop() async throws {
-        guard stopped.withLock({ alreadyStopped in defer { alreadyStopped = true }; return !alreadyStopped }) else {
+        guard
+            stopped.withLock({ alreadyStopped in
+                defer { alreadyStopped = true }
+                return !alreadyStopped
+            })
+        else {
             return
         }
         try? await listener.close()

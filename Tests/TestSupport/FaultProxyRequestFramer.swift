@@ -119,7 +119,9 @@ struct HTTPRequestFramer {
 
     /// Returns the bytes up to and including `terminator` once it has arrived, leaving the rest in `input`;
     /// until then keeps what came in `partialLine`.
-    private mutating func takeLine(from input: inout ByteBuffer, ending terminator: [UInt8], limit: Int) throws
+    private mutating func takeLine(
+        from input: inout ByteBuffer, ending terminator: [UInt8], limit: Int
+    ) throws
         -> ByteBuffer?
     {
         // Only the tail of what was already searched can start a terminator that the new bytes finish.

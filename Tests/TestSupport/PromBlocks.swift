@@ -73,7 +73,9 @@ public enum PromBlocks {
         let result = try await ExternalProgram.promtool.run(arguments)
         guard result.succeeded else {
             throw Failure(
-                description: "promtool \(arguments.joined(separator: " ")) failed (status \(result.status)):\n\(result.stderr)\(result.stdout)")
+                description:
+                    "promtool \(arguments.joined(separator: " ")) failed (status \(result.status)):\n\(result.stderr)\(result.stdout)"
+            )
         }
         return result.stdout
     }

@@ -22,7 +22,9 @@ public final class PrometheusServer: Sendable {
     var configPath: String { workDir + "/prometheus.yml" }
     var logPath: String { workDir + "/prometheus.log" }
 
-    private init(port: Int, workDir: String, dataDir: String?, routePrefix: String?, blockDurations: (String, String), extraFlags: [String]) {
+    private init(
+        port: Int, workDir: String, dataDir: String?, routePrefix: String?, blockDurations: (String, String), extraFlags: [String]
+    ) {
         self.port = port
         self.workDir = workDir
         self.dataDir = dataDir ?? workDir + "/data"
@@ -190,7 +192,8 @@ public final class PrometheusServer: Sendable {
         #else
         let closeOthers = Int16(POSIX_SPAWN_CLOEXEC_DEFAULT)
         #endif
-        var none = sigset_t(), all = sigset_t()
+        var none = sigset_t()
+        var all = sigset_t()
         sigemptyset(&none)
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &none)

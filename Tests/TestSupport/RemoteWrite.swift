@@ -107,7 +107,8 @@ public enum RemoteWrite {
     /// The POST, by curl (tests that push carry `.needs(.curl)`), to keep this file free of an HTTP stack.
     static func curl(url: String, body: [UInt8]) async throws -> (status: Int, body: String) {
         let dir = FileManager.default.temporaryDirectory.path
-        let input = "\(dir)/skiff-rw-\(UUID().uuidString)", output = input + ".out"
+        let input = "\(dir)/skiff-rw-\(UUID().uuidString)"
+        let output = input + ".out"
         defer {
             try? FileManager.default.removeItem(atPath: input)
             try? FileManager.default.removeItem(atPath: output)

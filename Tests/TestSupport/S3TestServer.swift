@@ -92,7 +92,8 @@ public final class S3TestServer: Sendable {
                 env["S3TS_CA"] = directory + "/cert.pem"
             case .juicefs:
                 // A local JuiceFS volume: sqlite metadata and a file "object store", all in `directory`.
-                let meta = "sqlite3://\(directory)/meta.db", blob = directory + "/blob/"
+                let meta = "sqlite3://\(directory)/meta.db"
+                let blob = directory + "/blob/"
                 let format = try launch(
                     program, ["--no-agent", "--quiet", "format", "--storage", "file", "--bucket", blob, meta, "skiff"],
                     environment: env, output: log)

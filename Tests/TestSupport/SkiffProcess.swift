@@ -48,7 +48,8 @@ public struct SkiffProcess: Sendable {
         env.removeValue(forKey: "SKIFF_FAILPOINTS")
         env.merge(environment) { $1 }
         process.environment = env
-        let out = TempFile(), err = TempFile()
+        let out = TempFile()
+        let err = TempFile()
         process.standardOutput = out.handle
         process.standardError = err.handle
         try process.run()

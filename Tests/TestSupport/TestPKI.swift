@@ -30,11 +30,13 @@ public struct TestPKI: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let pki = TestPKI(directory: directory.path)
         try await pki.makeCA("ca", name: "Skiff test CA")
-        try await pki.makeLeaf("server", signedBy: "ca", name: "localhost",
+        try await pki.makeLeaf(
+            "server", signedBy: "ca", name: "localhost",
             extensions: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
         try await pki.makeLeaf("client", signedBy: "ca", name: "skiff test client", extensions: "extendedKeyUsage=clientAuth\n")
         try await pki.makeCA("rogue-ca", name: "Untrusted test CA")
-        try await pki.makeLeaf("rogue-client", signedBy: "rogue-ca", name: "rogue client", extensions: "extendedKeyUsage=clientAuth\n")
+        try await pki.makeLeaf(
+            "rogue-client", signedBy: "rogue-ca", name: "rogue client", extensions: "extendedKeyUsage=clientAuth\n")
         return pki
     }
 

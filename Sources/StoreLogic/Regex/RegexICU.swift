@@ -43,7 +43,8 @@ enum RegexICU {
             out += "(?=\\x{A}|\\z)"
         case .wordBoundary(let yes):
             let w = wordSet
-            out += yes
+            out +=
+                yes
                 ? "(?:(?<=\(w))(?!\(w))|(?<!\(w))(?=\(w)))"
                 : "(?:(?<=\(w))(?=\(w))|(?<!\(w))(?!\(w)))"
         case .concat(let nodes):

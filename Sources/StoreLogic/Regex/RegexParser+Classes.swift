@@ -4,10 +4,18 @@ extension RegexParser {
         guard i + 1 < s.count else { throw error("trailing backslash at end of expression", from: s.count) }
         let c = s[i + 1]
         switch c {
-        case "A": i += 2; items.append(.beginText)
-        case "z": i += 2; items.append(.endText)
-        case "b": i += 2; items.append(.wordBoundary(true))
-        case "B": i += 2; items.append(.wordBoundary(false))
+        case "A":
+            i += 2
+            items.append(.beginText)
+        case "z":
+            i += 2
+            items.append(.endText)
+        case "b":
+            i += 2
+            items.append(.wordBoundary(true))
+        case "B":
+            i += 2
+            items.append(.wordBoundary(false))
         case "Q":
             // \Q…\E: everything up to \E (or the end) is literal, one literal per character.
             i += 2
