@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs blocking `work` (waitpid, a blocking socket, a child process, a big file) on a thread of
 /// its own and awaits its result.
@@ -7,15 +8,44 @@ import Foundation
 /// it: two tests blocking a pool thread each stall all the others, and a third test's server start
 /// or timeout can then wait for seconds. So no test code blocks on the pool; it hops here instead.
 public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result(catching: work)) }.start()
+    let job = OneShot(work)
+    return try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: job.run()) }.start()
     }
 }
 
 /// `offThePool` for work that cannot fail.
 public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: work()) }.start()
+    let job = OneShot { () throws -> T in work() }
+    return await withCheckedContinuation { continuation in
+        Thread {
+            switch job.run() {
+            case .success(let value): continuation.resume(returning: value)
+            case .failure: preconditionFailure("non-throwing work threw")
+            }
+        }.start()
+    }
+}
+
+/// The work, released as soon as it has run: a `Thread` keeps its block (and so everything the
+/// work captured) until the thread has exited, which is after the awaiting task has resumed. A
+/// test that drops its last reference to a server right after such a call (to check what the
+/// server's deinit cleans up) would otherwise still find it alive.
+private final class OneShot<T: Sendable>: Sendable {
+    private let work: Mutex<(@Sendable () throws -> T)?>
+
+    init(_ work: @escaping @Sendable () throws -> T) { self.work = Mutex(work) }
+
+    func run() -> Result<T, any Error> {
+        guard
+            let work = work.withLock({ held in
+                defer { held = nil }
+                return held
+            })
+        else {
+            return .failure(CancellationError())
+        }
+        return Result(catching: work)
     }
 }
 

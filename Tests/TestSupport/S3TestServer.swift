@@ -59,8 +59,13 @@ public final class S3TestServer: Sendable {
 
     /// A server still running when the last reference goes away is killed at once.
     deinit {
-        if companion.isRunning { kill(-companion.processIdentifier, SIGKILL) }
+        let group = companion.processIdentifier
+        if companion.isRunning { kill(-group, SIGKILL) }
         channel.withLock { fd in if fd >= 0 { close(fd) } }
+        // SIGKILL is delivered asynchronously: until the group's processes are gone the server may
+        // still create files in its directory, and a removal racing with that leaves the directory
+        // behind. Wait (at most 0.5 s; a zombie nobody reaps would keep answering) for the group.
+        for _ in 0..<250 where kill(-group, 0) == 0 { usleep(2_000) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
