@@ -4,16 +4,15 @@ import SkiffCore
 /// The external labels the ledger's blocks were shipped with (read from the meta.json each
 /// recorded at `hashed`), so `skiff reconcile` can work without `--label` when they are one set.
 public enum RecordedLabels {
-    /// Every distinct label set in the ledger, sorted by its text; empty when no block was hashed.
+    /// Every distinct label set in the ledger, in Prometheus' order; empty when no block was hashed.
     public static func distinct(in ledger: Ledger) async throws(SkiffError) -> [LabelSet] {
-        var seen: [String: LabelSet] = [:]
+        var seen: Set<LabelSet> = []
         for block in try await ledger.blocks() {
             guard let bytes = block.metaJSON else { continue }
             let labels = BucketInventory.parse(block.ulid, bytes).labels
-            guard !labels.isEmpty else { continue }
-            seen["\(labels)"] = labels
+            if !labels.isEmpty { seen.insert(labels) }
         }
-        return seen.keys.sorted().compactMap { seen[$0] }
+        return seen.sorted()
     }
 
     /// `flags` when given, else the one label set the ledger records (with a note on stderr via

@@ -80,8 +80,8 @@ public struct SidecarRunner: Sendable {
         self.logger = logger
     }
 
-    /// Runs every service until shutdown. `onHTTPListening` is told the HTTP port (tests use it).
-    public func run(onHTTPListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+    /// Runs every service until shutdown.
+    public func run() async throws {
         let config = configuration
         let logger = self.logger
         if bucket == nil { logger.info("no bucket configured (--objstore.config-file); uploads are disabled") }
@@ -98,7 +98,6 @@ public struct SidecarRunner: Sendable {
             onListening: { port in
                 logger.info(
                     "listening for probes and metrics", metadata: ["address": "\(config.httpAddress)", "port": "\(port)"])
-                onHTTPListening(port)
             })
         let heartbeat = PrometheusHeartbeat(
             client: client, state: state, probe: probe, interval: config.heartbeatInterval,
