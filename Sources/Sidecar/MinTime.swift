@@ -10,7 +10,11 @@ public enum MinTime {
     public static func millis(_ text: String, nowMillis: Int64 = WallClock.system.nowMillis()) throws(SkiffError) -> Int64 {
         let negative = text.hasPrefix("-")
         if let duration = try? GoDuration.parseMillis(negative ? String(text.dropFirst()) : text) {
-            return nowMillis + (negative ? -duration : duration)
+            let (result, overflow) = nowMillis.addingReportingOverflow(negative ? -duration : duration)
+            guard !overflow else {
+                throw SkiffError(.invalidArgument, "--min-time \"\(text)\" is out of range: use e.g. -2d or an RFC3339 time")
+            }
+            return result
         }
         if text == "0000-01-01T00:00:00Z" { return yearZeroMillis }
         let formatter = ISO8601DateFormatter()

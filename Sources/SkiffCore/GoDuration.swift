@@ -20,8 +20,9 @@ public enum GoDuration {
             else { throw bad(text) }
             rest = rest.dropFirst(unit.count)
             let (product, overflow) = value.multipliedReportingOverflow(by: scale)
-            guard !overflow else { throw bad(text) }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            guard !overflow, !sumOverflow else { throw bad(text) }
+            total = sum
         }
         return total
     }

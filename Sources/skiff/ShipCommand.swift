@@ -32,16 +32,18 @@ struct Ship: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep scanning for new blocks until SIGTERM/SIGINT.")
     var watch = false
 
-    @Option(name: .customLong("sync-interval"), help: "How often --watch scans for new blocks.")
+    @Option(name: .customLong("sync-interval"), parsing: .unconditional, help: "How often --watch scans for new blocks.")
     var syncInterval: String = "30s"
 
-    @Option(name: .customLong("shipper.retry-backoff"), help: "First retry delay after a failed upload.")
+    @Option(name: .customLong("shipper.retry-backoff"), parsing: .unconditional, help: "First retry delay after a failed upload.")
     var retryBackoff: String = "1s"
 
-    @Option(name: .customLong("shipper.retry-backoff-max"), help: "Longest retry delay.")
+    @Option(name: .customLong("shipper.retry-backoff-max"), parsing: .unconditional, help: "Longest retry delay.")
     var retryBackoffMax: String = "5m"
 
-    @Option(name: .customLong("shipper.attempts-per-pass"), help: "Failed attempts per block before a pass gives up.")
+    @Option(
+        name: .customLong("shipper.attempts-per-pass"), parsing: .unconditional,
+        help: "Failed attempts per block before a pass gives up.")
     var attemptsPerPass: Int = 5
 
     func run() async throws {
@@ -55,10 +57,19 @@ struct Ship: AsyncParsableCommand {
                         + "Thanos uses them to tell blocks of different Prometheus servers apart")
             }
             let bucketConfig = try objstore.load()
+            // Every flag is checked before the bucket or the data dir is touched.
+            let interval = try FlagValues.durationMillis(
+                syncInterval, flag: "--sync-interval", minimumMillis: FlagValues.minimumSyncMillis)
+            let config = ShipperConfig(
+                tsdbPath: ledgerOptions.tsdbPath, labels: labelSet, uploadCompacted: uploadCompacted,
+                backoff: try FlagValues.backoff(
+                    first: retryBackoff, max: retryBackoffMax, firstFlag: "--shipper.retry-backoff",
+                    maxFlag: "--shipper.retry-backoff-max"),
+                attemptsPerPass: try FlagValues.positive(attemptsPerPass, flag: "--shipper.attempts-per-pass"))
             let bucket = try bucketConfig.makeBucket()
             // The bucket's connections are closed on every way out, errors included.
             do {
-                try await ship(labels: labelSet, bucket: bucket, logger: logger)
+                try await ship(config, bucket: bucket, interval: interval, logger: logger)
             } catch {
                 await bucket.shutdown()
                 throw error
@@ -67,27 +78,20 @@ struct Ship: AsyncParsableCommand {
         }
     }
 
-    private func ship(labels labelSet: LabelSet, bucket: any Bucket, logger: Logger) async throws {
+    private func ship(_ config: ShipperConfig, bucket: any Bucket, interval: Int64, logger: Logger) async throws {
         try await bucket.checkAccess()
         let workspace = try await ShipperWorkspace.open(
             tsdbPath: ledgerOptions.tsdbPath, ledgerPath: ledgerOptions.resolvedLedgerPath)
         let ledger = workspace.ledger
-        let config = ShipperConfig(
-            tsdbPath: ledgerOptions.tsdbPath, labels: labelSet, uploadCompacted: uploadCompacted,
-            backoff: Backoff(
-                baseMillis: try GoDuration.parseMillis(retryBackoff),
-                capMillis: try GoDuration.parseMillis(retryBackoffMax)),
-            attemptsPerPass: max(1, attemptsPerPass))
         let shipper = try workspace.makeShipper(config: config, bucket: bucket, logger: logger)
         logger.info(
             "starting shipper",
             metadata: [
                 "tsdb": "\(config.tsdbPath)", "bucket": "\(bucket.name)", "ledger": "\(ledger.path)",
-                "labels": "\(labelSet)",
+                "labels": "\(config.labels)",
             ])
         if watch {
-            let interval = try GoDuration.parseMillis(syncInterval)
-            let loop = ShipperService(intervalMillis: max(interval, 1), logger: logger) { shipper }
+            let loop = ShipperService(intervalMillis: interval, logger: logger) { shipper }
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: loop)], gracefulShutdownSignals: [.sigterm, .sigint],

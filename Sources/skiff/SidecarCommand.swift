@@ -32,14 +32,17 @@ struct SidecarCommand: AsyncParsableCommand {
     var prometheusURL = "http://localhost:9090"
 
     @Option(
-        name: .customLong("prometheus.ready_timeout"), help: "How long to wait for Prometheus' external labels before giving up.")
+        name: .customLong("prometheus.ready_timeout"), parsing: .unconditional,
+        help: "How long to wait for Prometheus' external labels before giving up.")
     var readyTimeout = "10m"
 
     @Option(
-        name: .customLong("prometheus.get_config_interval"), help: "Heartbeat and retry interval for reading Prometheus' config.")
+        name: .customLong("prometheus.get_config_interval"), parsing: .unconditional,
+        help: "Heartbeat and retry interval for reading Prometheus' config.")
     var getConfigInterval = "30s"
 
-    @Option(name: .customLong("prometheus.get_config_timeout"), help: "Timeout of each call to Prometheus.")
+    @Option(
+        name: .customLong("prometheus.get_config_timeout"), parsing: .unconditional, help: "Timeout of each call to Prometheus.")
     var getConfigTimeout = "30s"
 
     @Option(
@@ -58,28 +61,32 @@ struct SidecarCommand: AsyncParsableCommand {
     @Flag(name: .customLong("shipper.ignore-unequal-block-size"), help: "Ship even if Prometheus may compact blocks first.")
     var ignoreUnequalBlockSize = false
 
-    @Option(name: .customLong("shipper.sync-interval"), help: "How often to look for new blocks.")
+    @Option(name: .customLong("shipper.sync-interval"), parsing: .unconditional, help: "How often to look for new blocks.")
     var syncInterval = "30s"
 
-    @Option(name: .customLong("reconcile.interval"), help: "How often to compare local dirs, ledger and bucket (0 disables).")
+    @Option(
+        name: .customLong("reconcile.interval"), parsing: .unconditional,
+        help: "How often to compare local dirs, ledger and bucket (0 disables).")
     var reconcileInterval = "10m"
 
     @Flag(name: .customLong("reconcile.repair"), help: "Let the periodic reconcile repair drift (as `skiff reconcile --repair`).")
     var reconcileRepair = false
 
-    @Option(name: .customLong("min-time"), help: "Oldest data served: RFC3339 or a duration such as -2d (for the StoreAPI).")
+    @Option(
+        name: .customLong("min-time"), parsing: .unconditional,
+        help: "Oldest data served: RFC3339 or a duration such as -2d (for the StoreAPI).")
     var minTime = "0000-01-01T00:00:00Z"
 
     @Option(name: .customLong("http-address"), help: "Listen address for probes and /metrics.")
     var httpAddress = "0.0.0.0:10902"
 
-    @Option(name: .customLong("http-grace-period"), help: "Time to finish HTTP requests on shutdown.")
+    @Option(name: .customLong("http-grace-period"), parsing: .unconditional, help: "Time to finish HTTP requests on shutdown.")
     var httpGracePeriod = "2m"
 
     @Option(name: .customLong("grpc-address"), help: "Listen address of the StoreAPI (gRPC): host:port, :port or [::1]:port.")
     var grpcAddress = "0.0.0.0:10901"
 
-    @Option(name: .customLong("grpc-grace-period"), help: "Time to finish gRPC calls on shutdown.")
+    @Option(name: .customLong("grpc-grace-period"), parsing: .unconditional, help: "Time to finish gRPC calls on shutdown.")
     var grpcGracePeriod = "2m"
 
     @Option(name: .customLong("grpc-server-tls-cert"), help: "TLS certificate (PEM) for the gRPC server; empty: plaintext.")
@@ -135,21 +142,21 @@ struct SidecarCommand: AsyncParsableCommand {
         }
         return SidecarConfiguration(
             tsdbPath: ledgerOptions.tsdbPath, ledgerPath: ledgerOptions.resolvedLedgerPath, httpAddress: httpAddress,
-            httpGracePeriod: try duration(httpGracePeriod, "--http-grace-period"), grpcAddress: grpcListen,
-            grpcTLS: grpcTLS, grpcGracePeriod: try duration(grpcGracePeriod, "--grpc-grace-period"),
-            heartbeatInterval: try duration(getConfigInterval, "--prometheus.get_config_interval"),
-            prometheusTimeout: try duration(getConfigTimeout, "--prometheus.get_config_timeout"),
-            readyTimeout: try duration(readyTimeout, "--prometheus.ready_timeout"),
-            syncInterval: try duration(syncInterval, "--shipper.sync-interval"),
-            reconcileInterval: try duration(reconcileInterval, "--reconcile.interval"), reconcileRepair: reconcileRepair,
+            httpGracePeriod: try FlagValues.duration(httpGracePeriod, flag: "--http-grace-period"), grpcAddress: grpcListen,
+            grpcTLS: grpcTLS, grpcGracePeriod: try FlagValues.duration(grpcGracePeriod, flag: "--grpc-grace-period"),
+            heartbeatInterval: try FlagValues.duration(
+                getConfigInterval, flag: "--prometheus.get_config_interval", minimumMillis: 100),
+            prometheusTimeout: try FlagValues.duration(
+                getConfigTimeout, flag: "--prometheus.get_config_timeout", minimumMillis: 1),
+            readyTimeout: try FlagValues.duration(readyTimeout, flag: "--prometheus.ready_timeout"),
+            syncInterval: try FlagValues.duration(
+                syncInterval, flag: "--shipper.sync-interval", minimumMillis: FlagValues.minimumSyncMillis),
+            reconcileInterval: try FlagValues.duration(
+                reconcileInterval, flag: "--reconcile.interval", minimumMillis: FlagValues.minimumSyncMillis,
+                allowZero: true),
+            reconcileRepair: reconcileRepair,
             uploadCompacted: uploadCompacted, ignoreUnequalBlockSize: ignoreUnequalBlockSize,
             minTimeMillis: try MinTime.millis(minTime))
-    }
-
-    private func duration(_ text: String, _ flag: String) throws(SkiffError) -> Duration {
-        do throws(SkiffError) { return .milliseconds(try GoDuration.parseMillis(text)) } catch {
-            throw SkiffError(.invalidArgument, "\(flag): \(error.message)")
-        }
     }
 
     private func loadHTTPClientConfig() throws(SkiffError) -> PrometheusHTTPClientConfig {

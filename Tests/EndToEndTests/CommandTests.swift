@@ -70,7 +70,7 @@ import Testing
         let newest = try #require(world.localBlocks.last)
         let held = world.root.sub("held")
         try FileManager.default.moveItem(atPath: "\(world.tsdb)/\(newest)", toPath: held)
-        let running = try SkiffProcess.start(world.shipArguments + ["--watch", "--sync-interval", "100ms"])
+        let running = try SkiffProcess.start(world.shipArguments + ["--watch", "--sync-interval", "1s"])
         defer { running.kill9() }
 
         func shipped() -> Set<String> {

@@ -271,7 +271,7 @@ import Testing
             let world = try await World.make(server, bucket: "shutdown")
             defer { world.root.remove() }
             let running = try SkiffProcess.start(
-                world.arguments + ["--watch", "--sync-interval", "300ms", "--log.level", "info"],
+                world.arguments + ["--watch", "--sync-interval", "1s", "--log.level", "info"],
                 environment: ["SKIFF_FAILPOINTS": "before:upload:index=sleep(20000)"])
             let deadline = ContinuousClock.now + .seconds(30)
             while !running.stderrSoFar.contains("block chunks_uploaded") && ContinuousClock.now < deadline {

@@ -40,7 +40,7 @@ import Testing
             [
                 "sidecar", "--tsdb.path", tsdb, "--prometheus.url", prometheus.url, "--http-address", "127.0.0.1:\(httpPort)",
                 "--grpc-address", "127.0.0.1:\(grpcPort)", "--prometheus.get_config_interval", "300ms", "--shipper.sync-interval",
-                "300ms", "--http-grace-period", "1s",
+                "1s", "--http-grace-period", "1s",
                 "--log.level", "debug",
             ]
                 + (bucket ? ["--objstore.config-file", bucketConfig] : []) + extra
