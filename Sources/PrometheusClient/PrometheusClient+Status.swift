@@ -65,6 +65,11 @@ extension PrometheusClient {
             guard let name = name.scalar?.string, let value = value.scalar?.string else {
                 throw bad("has a global.external_labels entry that is not a string pair")
             }
+            if let problem = LabelSet.externalNameProblem(name) {
+                throw bad("has external labels Skiff cannot ship: \(problem); fix global.external_labels")
+            }
+            // An empty value is no label, as Prometheus itself reads it.
+            if value.isEmpty { continue }
             result.append(Label(name: name, value: value))  // names byte-wise: "é" and "e\u{301}" differ
         }
         return LabelSet(result)

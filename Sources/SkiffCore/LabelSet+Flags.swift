@@ -6,6 +6,14 @@ extension LabelSet {
         return letter(first) && name.utf8.allSatisfy { letter($0) || ($0 >= 0x30 && $0 <= 0x39) }
     }
 
+    /// Why `name` cannot name an external label, or nil when it can. One rule for `--label` and
+    /// for the labels read from Prometheus: both end up in every meta.json we ship.
+    public static func externalNameProblem(_ name: String) -> String? {
+        guard isValidName(name) else { return "label name \"\(name)\" is invalid: use [a-zA-Z_][a-zA-Z0-9_]*" }
+        guard !name.hasPrefix("__") else { return "label name \"\(name)\" is reserved (names starting with __)" }
+        return nil
+    }
+
     /// Parses `name=value` flags (as `--label cluster=eu1`), rejecting bad names and duplicates.
     /// A value wrapped in double quotes loses them (byte-wise, as Go reads it); the value's bytes
     /// are kept as given, so a precomposed and a decomposed "é" stay different values.
@@ -20,11 +28,12 @@ extension LabelSet {
             if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
                 value = value.dropFirst().dropLast()
             }
-            guard isValidName(name) else {
-                throw SkiffError(.invalidArgument, "label name \"\(name)\" is invalid: use [a-zA-Z_][a-zA-Z0-9_]*")
-            }
-            guard !name.hasPrefix("__") else {
-                throw SkiffError(.invalidArgument, "label name \"\(name)\" is reserved (names starting with __)")
+            if let problem = externalNameProblem(name) { throw SkiffError(.invalidArgument, problem) }
+            guard !value.isEmpty else {
+                throw SkiffError(
+                    .invalidArgument,
+                    "label \"\(name)\" has an empty value, which Prometheus reads as no label at all: "
+                        + "give it a value (e.g. --label \(name)=eu1) or leave it out")
             }
             guard !labels.contains(where: { $0.name == name }) else {
                 throw SkiffError(.invalidArgument, "label \"\(name)\" is given twice")

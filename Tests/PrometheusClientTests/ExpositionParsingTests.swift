@@ -88,4 +88,18 @@ struct ExpositionParsingTests {
             try PrometheusClient.externalLabels(fromConfigYAML: "global:\n  external_labels: [a]\n")
         }
     }
+
+    /// A proxy or another TSDB at /api/v1/status/config can answer label names `ship --label`
+    /// refuses; they would end up in every meta.json (bad-inputs case 70). Empty values are no
+    /// labels, as Prometheus reads them.
+    @Test func externalLabelsAreValidatedAsFlagsAre() throws {
+        for name in ["1bad", "__name__", "a-b"] {
+            let yaml = "global:\n  external_labels:\n    cluster: eu1\n    \"\(name)\": x\n"
+            let error = #expect(throws: SkiffError.self) { try PrometheusClient.externalLabels(fromConfigYAML: yaml) }
+            #expect(error?.message.contains(name) == true, "\(String(describing: error))")
+            #expect(error?.message.contains("global.external_labels") == true)
+        }
+        let withEmpty = "global:\n  external_labels:\n    cluster: eu1\n    replica: \"\"\n"
+        #expect(try PrometheusClient.externalLabels(fromConfigYAML: withEmpty) == LabelSet(["cluster": "eu1"]))
+    }
 }
