@@ -54,7 +54,7 @@ public struct HTTPTransport: Sendable, Equatable {
     /// AsyncHTTPClient's configuration for these settings: no redirects, no decompression,
     /// `defaultConnectionsPerHost` when `max_conns_per_host` is 0.
     package func clientConfiguration(tls: TLSConfiguration?, defaultConnectionsPerHost: Int) -> HTTPClient.Configuration {
-        HTTPClient.Configuration(
+        var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: .init(
@@ -66,5 +66,11 @@ public struct HTTPTransport: Sendable, Equatable {
                 concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost > 0
                     ? maxConnectionsPerHost : defaultConnectionsPerHost),
             decompression: .disabled)
+        // A refused connection fails its attempt at once, as a Go dial does. Left on,
+        // AsyncHTTPClient reconnects in a loop until the connect timeout (10 s of silence per
+        // attempt) under callers that already retry with their own backoff (S3's max_retries,
+        // the Prometheus heartbeat).
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
     }
 }

@@ -45,8 +45,9 @@ final class S3Client: Sendable {
 
     let config: S3Config
     /// Waits between request retries: short, since a request retry is cheap and a failing
-    /// request holds up its block (the shipper's own backoff handles longer outages).
-    static let retryBackoff = Backoff(baseMillis: 200, capMillis: 10_000)
+    /// request holds up its block (the shipper's own backoff handles longer outages). minio-go's
+    /// (Thanos') unit and cap, so the default 10 retries give up within about 10 s.
+    static let retryBackoff = Backoff(baseMillis: 200, capMillis: 1_000)
     private let http: HTTPClient
     private let signer: SigV4Signer
     /// Host header value: `bucket.endpoint` (virtual-host) or `endpoint` (path style).
@@ -285,6 +286,13 @@ final class S3Client: Sendable {
             case .deadlineExceeded: return "request deadline exceeded"
             case .remoteConnectionClosed: return "the server closed the connection"
             default: return "\(error)"
+            }
+        }
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED: return "connection refused: nothing listens at \(config.endpoint); check config.endpoint"
+            case EHOSTUNREACH, ENETUNREACH: return "\(config.endpoint) is unreachable from here (\(error))"
+            default: break
             }
         }
         return "\(error)"

@@ -4,6 +4,7 @@ import Logging
 import ObjectStorage
 import ObjstoreConfig
 import SkiffCore
+import Synchronization
 
 /// Flags shared by every command that reads the ledger.
 struct LedgerOptions: ParsableArguments {
@@ -33,9 +34,16 @@ struct LogOptions: ParsableArguments {
             throw ValidationError("--log.level must be one of error, warn, info, debug")
         }
         guard ["logfmt", "json"].contains(format) else { throw ValidationError("--log.format must be logfmt or json") }
+        bootstrapLogging()
     }
 
     func makeLogger(_ label: String) -> Logger {
+        bootstrapLogging()
+        return Logger(label: label)
+    }
+
+    /// Done as soon as the flags are known, before any client or server makes its logger.
+    private func bootstrapLogging() {
         let minimum: Logger.Level =
             switch level {
             case "error": .error
@@ -44,10 +52,21 @@ struct LogOptions: ParsableArguments {
             default: .info
             }
         let json = format == "json"
-        var logger = Logger(label: label) { _ in StructuredLogHandler(json: json) }
-        logger.logLevel = minimum
-        return logger
+        // Every logger of the process writes through this handler: also those the S3 and
+        // Prometheus clients and the servers make for themselves, so a JSON log stays JSON.
+        Self.bootstrap.withLock { done in
+            guard !done else { return }
+            LoggingSystem.bootstrap { _ in
+                var handler = StructuredLogHandler(json: json)
+                handler.logLevel = minimum
+                return handler
+            }
+            done = true
+        }
     }
+
+    /// swift-log allows one bootstrap per process.
+    private static let bootstrap = Mutex(false)
 }
 
 /// `--label name=value`, repeated: the external labels our blocks were shipped with, which tell
