@@ -3,6 +3,12 @@ import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+import SkiffCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The sidecar's HTTP endpoints (Thanos `pkg/server/http`), run as a ServiceLifecycle `Service`.
 ///
@@ -48,13 +54,15 @@ public struct SidecarHTTPServer: Service {
     public func run() async throws {
         let (host, port) = try Self.parseAddress(address)
         let connections = ConnectionTracker()
+        let listening = ListeningFlag()
         let app = Application(
             responder: CallbackResponder<SidecarRequestContext> { request, context in
                 self.respond(to: request, eventLoop: context.eventLoop)
             },
             server: .http1(configuration: .init(additionalChannelHandlers: [connections.makeHandler()])),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
-            onServerRunning: { [probe, logger, onListening] channel in
+            onServerRunning: { [probe, logger, onListening, listening] channel in
+                listening.set()
                 let bound = channel.localAddress?.port ?? port
                 probe.setHealthy()
                 logger.info("listening for requests and metrics", metadata: ["address": "\(host):\(bound)"])
@@ -65,7 +73,11 @@ public struct SidecarHTTPServer: Service {
         let grace = gracePeriod
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await app.run() }
+                group.addTask {
+                    do { try await app.run() } catch let error as IOError where !listening.isSet {
+                        throw Self.listenFailure(address, error)
+                    }
+                }
                 group.addTask {
                     try await gracefulShutdown()  // throws CancellationError once the server has stopped
                     try await Task.sleep(for: grace)
@@ -92,6 +104,18 @@ public struct SidecarHTTPServer: Service {
         probe.setNotReady(reason: "HTTP server stopped")
         probe.setNotHealthy()
         logger.info("HTTP server stopped")
+    }
+
+    /// A failure to listen, as the operator needs it: the flag, the address, and what to do.
+    static func listenFailure(_ address: String, _ error: IOError) -> SkiffError {
+        let why =
+            switch error.errnoCode {
+            case EADDRINUSE: "the address is already in use; stop the process listening there or choose another port"
+            case EADDRNOTAVAIL: "the IP address is not one of this machine's; use 0.0.0.0:PORT or a local address"
+            case EACCES: "permission denied; ports below 1024 need privileges, choose a higher one"
+            default: "\(error)"
+            }
+        return SkiffError(.invalidArgument, "--http-address \(address): cannot listen: \(why)", transient: false)
     }
 
     /// Routes one request. Every answer is known up front; only the /metrics body is streamed.
@@ -162,4 +186,11 @@ struct SidecarRequestContext: RequestContext {
         self.coreContext = .init(source: source)
         self.eventLoop = source.channel.eventLoop
     }
+}
+
+/// Whether the server got as far as listening: an I/O error before that is a failure to listen.
+private final class ListeningFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }

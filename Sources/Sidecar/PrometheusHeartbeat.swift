@@ -55,6 +55,7 @@ struct PrometheusHeartbeat: Service {
                 probe.setReady()
                 first = false
             } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 up.record(0)
                 probe.setNotReady(reason: error.message)
                 logger.warning(
@@ -108,6 +109,9 @@ struct PrometheusHeartbeat: Service {
             do throws(SkiffError) {
                 return try await body()
             } catch {
+                // A call cut short because the sidecar is stopping (another service failed,
+                // say) says nothing about Prometheus.
+                if Task.isCancelled || Task.isShuttingDownGracefully { return nil }
                 up.record(0)
                 probe.setNotReady(reason: error.message)
                 logger.warning(
