@@ -202,7 +202,7 @@ let package = Package(
         .executableTarget(
             name: "skiff",
             dependencies: [
-                "SkiffCore", "Ledger", "TSDB", "ObjectStorage", "ObjstoreConfig", "Shipper", "Reconcile",
+                "SkiffCore", "BlockingWork", "Ledger", "TSDB", "ObjectStorage", "ObjstoreConfig", "Shipper", "Reconcile",
                 "Sidecar", "PrometheusClient", "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlockingWork
 import Foundation
 import Ledger
 import SkiffCore
@@ -21,16 +22,50 @@ struct SQL: AsyncParsableCommand {
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
-    @Argument(help: "One SQL statement.")
-    var query: String
+    // Every input the parser does not know is the query's, so a statement that starts with an
+    // SQL comment (`-- …`), which the parser would take for an option, still arrives here.
+    @Argument(parsing: .allUnrecognized, help: "One SQL statement (quote it; one starting with -- works too).")
+    var query: [String] = []
 
-    @Option(name: .long, help: "Output format: table, json or csv.")
+    @Option(name: .long, help: "Output format: table, json or csv (json and csv print rows as they are read).")
     var output: TabularFormat = .table
+
+    @Option(name: .long, parsing: .unconditional, help: "Stop the query after this long (e.g. 30s); default: no limit.")
+    var timeout: String?
+
+    func validate() throws {
+        guard query.count == 1 else {
+            throw ValidationError(
+                query.isEmpty
+                    ? "give one SQL statement, e.g. skiff sql \"SELECT count(*) FROM blocks\""
+                    : "give the SQL statement as one quoted argument; got \(query.count): \(query.map { "\"\($0)\"" }.joined(separator: " "))"
+            )
+        }
+    }
 
     func run() async throws {
         try await runReportingErrors {
-            let result = try Ledger.query(path: ledgerOptions.resolvedLedgerPath, sql: query)
-            print(Tabular.render(result, as: output), terminator: "")
+            let limit = try timeout.map { text throws(SkiffError) in
+                try FlagValues.duration(text, flag: "--timeout", minimumMillis: 1)
+            }
+            let path = ledgerOptions.resolvedLedgerPath
+            let (sql, format) = (query[0], output)
+            // SQLite and the writes to stdout block: off the cooperative pool.
+            try await Blocking.run { () throws(SkiffError) in
+                var writer = TabularWriter(format: format)
+                func flush() throws(SkiffError) {
+                    do { try FileHandle.standardOutput.write(contentsOf: writer.takeOutput()) } catch {
+                        throw SkiffError(.io, "write the result to stdout: \(error)", transient: false)
+                    }
+                }
+                try Ledger.query(path: path, sql: sql, timeout: limit, columns: { writer.begin($0) }) {
+                    row throws(SkiffError) in
+                    try writer.add(row)
+                    if writer.pendingBytes >= 1 << 16 { try flush() }
+                }
+                writer.finish()
+                try flush()
+            }
         }
     }
 }
@@ -59,8 +94,8 @@ struct Report: AsyncParsableCommand {
     @Argument(help: "shipped, lag, failures, pending or drift.")
     var name: Name
 
-    @Option(name: .long, help: "For `shipped`: group by day or hour (UTC).")
-    var by: Bucketing = .day
+    @Option(name: .long, help: "For `shipped`: group by day (the default) or hour (UTC).")
+    var by: Bucketing?
 
     @Option(name: .long, help: "Output format: table, json or csv.")
     var output: TabularFormat = .table
@@ -104,9 +139,15 @@ struct Report: AsyncParsableCommand {
         }
     }
 
+    func validate() throws {
+        if by != nil && name != .shipped {
+            throw ValidationError("--by applies to `skiff report shipped` only; remove it for `\(name.rawValue)`")
+        }
+    }
+
     func run() async throws {
         try await runReportingErrors {
-            let result = try Ledger.query(path: ledgerOptions.resolvedLedgerPath, sql: Self.sql(name, by: by))
+            let result = try Ledger.query(path: ledgerOptions.resolvedLedgerPath, sql: Self.sql(name, by: by ?? .day))
             print(Tabular.render(result, as: output), terminator: "")
             if name == .drift, result.rows.isEmpty, output == .table {
                 let runs = try Ledger.query(
@@ -144,44 +185,13 @@ enum Tabular {
     }
 
     static func render(_ result: SQLResult, as format: TabularFormat) -> String {
-        switch format {
-        case .table:
-            var table = TextTable(result.columns.map { $0.uppercased() })
-            for row in result.rows { table.add(row.map(text)) }
-            return table.render()
-        case .json:
-            let items = result.rows.map { row in
-                JSONValue.object(zip(result.columns, row).map { .init($0, json($1)) })
-            }
-            return String(decoding: JSONValue.array(items).encodedIndented(), as: UTF8.self)
-        case .csv:
-            let lines = [result.columns.map(csvField)] + result.rows.map { $0.map { csvField(text($0)) } }
-            return lines.map { $0.joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-        }
+        var writer = TabularWriter(format: format)
+        writer.begin(result.columns)
+        // Only a table can refuse a row (past its size limit); callers render small results.
+        for row in result.rows { try? writer.add(row) }
+        writer.finish()
+        return String(decoding: writer.takeOutput(), as: UTF8.self)
     }
 
-    static func text(_ value: SQLValue) -> String {
-        switch value {
-        case .null: ""
-        case .integer(let v): "\(v)"
-        case .real(let v): "\(v)"
-        case .text(let v): v
-        case .blob(let v): String(decoding: v, as: UTF8.self)
-        }
-    }
-
-    static func json(_ value: SQLValue) -> JSONValue {
-        switch value {
-        case .null: .null
-        case .integer(let v): .int(v)
-        case .real(let v): v.isFinite ? .number("\(v)") : .null
-        case .text(let v): .string(v)
-        case .blob(let v): .string(String(decoding: v, as: UTF8.self))
-        }
-    }
-
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    static func text(_ value: SQLValue) -> String { TabularWriter.text(value) }
 }
