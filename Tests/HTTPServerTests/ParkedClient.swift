@@ -52,13 +52,16 @@ final class ParkedClient {
 
     /// Starts reading at last: drains the socket until the server closes it, without blocking a
     /// thread (non-blocking reads, short sleeps while nothing is there). Returns every byte.
-    func drain() async throws -> [UInt8] {
+    /// With `slowly`, reads at most 4 KiB per millisecond, a scraper slower than the server's
+    /// writes, so the server's socket stays full to the end of the response.
+    func drain(slowly: Bool = false) async throws -> [UInt8] {
         var received: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        var chunk = [UInt8](repeating: 0, count: slowly ? 4096 : 65536)
         while true {
             let count = recv(fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
             if count > 0 {
                 received += chunk.prefix(count)
+                if slowly { try await Task.sleep(for: .milliseconds(1)) }
             } else if count == 0 {
                 return received
             } else if errno == EAGAIN || errno == EWOULDBLOCK {

@@ -25,7 +25,8 @@ struct ShutdownTests {
     /// Starts a server in a ServiceGroup, optionally parks a slow scrape on it, triggers graceful
     /// shutdown, probes `/-/ready` once, and times how long `run()` takes to return.
     private static func observeShutdown(
-        grace: Duration, holdRequestOpen: Bool, drainAfterTrigger: Bool = false, probe: StatusProbe,
+        grace: Duration, holdRequestOpen: Bool, drainAfterTrigger: Bool = false, drainSlowly: Bool = false,
+        probe: StatusProbe,
         registry: PrometheusCollectorRegistry
     ) async throws -> Observed {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -77,7 +78,7 @@ struct ShutdownTests {
             await group.triggerGracefulShutdown()
             let ready = try? await RawHTTP.get("/-/ready", port: port).status
             var scraped: RawResponse?
-            if drainAfterTrigger, let parked { scraped = try RawHTTP.parse(try await parked.drain()) }
+            if drainAfterTrigger, let parked { scraped = try RawHTTP.parse(try await parked.drain(slowly: drainSlowly)) }
             guard let end = try await tasks.next() else { throw TestTimeout(what: "server never returned") }
             tasks.cancelAll()
             return Observed(port: port, elapsed: end - start, readyDuringShutdown: ready, scraped: scraped)
@@ -113,13 +114,19 @@ struct ShutdownTests {
         #expect(probe.isHealthy == false)
     }
 
-    @Test("a slow scrape in flight at shutdown still gets its whole answer within the grace period")
-    func inFlightScrapeCompletes() async throws {
+    /// Slowly: a scraper slower than the server, whose last writes are still queued when the
+    /// response ends. Hummingbird closes right after writing the end during shutdown, and a close
+    /// drops queued writes: the body came up to 60 KB short now and then (see ConnectionTracker).
+    @Test(
+        "a slow scrape in flight at shutdown still gets its whole answer within the grace period",
+        arguments: [false, true])
+    func inFlightScrapeCompletes(slowly: Bool) async throws {
         let registry = PrometheusCollectorRegistry()
         let probe = StatusProbe(registry: registry, logger: quietLogger)
-        let grace = Duration.seconds(15)
+        let grace = Duration.seconds(30)
         let observed = try await Self.observeShutdown(
-            grace: grace, holdRequestOpen: true, drainAfterTrigger: true, probe: probe, registry: registry)
+            grace: grace, holdRequestOpen: true, drainAfterTrigger: true, drainSlowly: slowly, probe: probe,
+            registry: registry)
         #expect(observed.elapsed < grace, "took \(observed.elapsed)")
         let scraped = try #require(observed.scraped)
         #expect(scraped.status == 200)

@@ -105,27 +105,47 @@ public enum HTTPProbe {
         var sockets: [Int32] = []
         defer { sockets.forEach { _ = close($0) } }
         return try (0..<count).map { _ in
-            #if os(Linux)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            #else
-            let fd = socket(AF_INET, SOCK_STREAM, 0)
-            #endif
-            guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+            let (fd, port) = try boundLoopbackSocket(listening: false)
             sockets.append(fd)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-                }
-            }
-            guard bound else { throw Failure(description: "bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
-            return Int(UInt16(bigEndian: address.sin_port))
+            return port
         }
+    }
+
+    /// A close-on-exec TCP socket bound to 127.0.0.1 on a free port, listening if asked.
+    static func boundLoopbackSocket(listening: Bool) throws -> (fd: Int32, port: Int) {
+        #if os(Linux)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && (!listening || listen(fd, 1) == 0) && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else {
+            let error = Failure(description: "bind 127.0.0.1:0: \(String(cString: strerror(errno)))")
+            _ = close(fd)
+            throw error
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     /// One free loopback port (see `freePorts`).
     public static func freePort() throws -> Int { try freePorts(1)[0] }
+}
+
+/// A loopback port with a listener on it, so that a server asked to bind it finds it taken.
+public struct HeldPort: Sendable {
+    private let fd: Int32
+    public let port: Int
+
+    public init() throws { (fd, port) = try HTTPProbe.boundLoopbackSocket(listening: true) }
+
+    public func release() { _ = close(fd) }
 }
