@@ -13,17 +13,24 @@ import Darwin
 package struct Errno: Error, Equatable {
     package let code: Int32
     package let what: String
+    /// Set when the path is not a regular file ("a FIFO"): the call was refused before anything
+    /// could block on it, and `reason` says what was found instead of the OS's text.
+    package let notRegular: String?
 
-    package init(code: Int32, what: String = "") {
+    package init(code: Int32, what: String = "", notRegular: String? = nil) {
         self.code = code
         self.what = what
+        self.notRegular = notRegular
     }
 
     /// The thread's current `errno`, for the call that just failed.
     package static func current(_ what: String = "") -> Errno { Errno(code: errno, what: what) }
 
     /// The OS's text for the error ("No space left on device").
-    package var reason: String { String(cString: strerror(code)) }
+    package var reason: String {
+        if let notRegular { return "it is \(notRegular), not a regular file" }
+        return String(cString: strerror(code))
+    }
     /// "what: reason", or the reason alone.
     package var message: String { what.isEmpty ? reason : "\(what): \(reason)" }
     /// The path (or one of its parents) is not there: Prometheus deleted it, or it never existed.
@@ -50,6 +57,9 @@ package enum Posix {
         package let mode: UInt32
         /// Modification time in milliseconds since the Unix epoch.
         package let modifiedMillis: Int64
+
+        /// What the path is, in words for messages ("a FIFO", "a directory").
+        package var typeName: String { Posix.typeName(mode: mode) }
 
         init(_ st: stat) {
             let type = UInt32(st.st_mode) & UInt32(S_IFMT)
@@ -83,6 +93,13 @@ package enum Posix {
         return Status(st)
     }
 
+    /// `lstat`: a symlink is reported as itself, not followed.
+    package static func linkStatus(_ path: String) throws(Errno) -> Status {
+        var st = stat()
+        try retryingEINTR("stat \(path)") { lstat(path, &st) }
+        return Status(st)
+    }
+
     /// `fstat` of an open descriptor; `path` names it in errors.
     package static func status(fd: Int32, path: String) throws(Errno) -> Status {
         var st = stat()
@@ -105,6 +122,89 @@ package enum Posix {
         try retryingEINTR("open \(path)") { open(path, flags | O_CLOEXEC, mode) }
     }
 
+    /// What a `st_mode` is, in words for messages.
+    package static func typeName(mode: UInt32) -> String {
+        switch mode & UInt32(S_IFMT) {
+        case UInt32(S_IFREG): "a regular file"
+        case UInt32(S_IFDIR): "a directory"
+        case UInt32(S_IFIFO): "a FIFO"
+        case UInt32(S_IFSOCK): "a socket"
+        case UInt32(S_IFCHR): "a character device"
+        case UInt32(S_IFBLK): "a block device"
+        case UInt32(S_IFLNK): "a symlink"
+        default: "an unknown kind of file"
+        }
+    }
+
+    /// Opens `path` for reading only if it is a regular file, never blocking on the way: a FIFO
+    /// would block `open` until a writer appears (forever), a device may never end, a directory
+    /// fails only at `read`. The path is checked with `stat` first (so a socket or device is never
+    /// opened), opened with O_NONBLOCK (so a FIFO swapped in meanwhile cannot block the open), and
+    /// the descriptor checked again with `fstat`, which is what is actually read. O_NONBLOCK has no
+    /// effect on a regular file's reads. A non-regular file throws an `Errno` with `notRegular` set.
+    /// Without `followSymlinks` a symlink is refused too ("a symlink"), also when swapped in later.
+    package static func openRegularFile(
+        _ path: String, followSymlinks: Bool = true
+    ) throws(Errno) -> (fd: Int32, status: Status) {
+        let before = try followSymlinks ? status(path) : linkStatus(path)
+        guard before.kind == .file else {
+            throw Errno(code: EINVAL, what: path, notRegular: before.typeName)
+        }
+        let fd: Int32
+        do {
+            fd = try openFile(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | (followSymlinks ? 0 : O_NOFOLLOW))
+        } catch  where error.code == ELOOP && !followSymlinks {
+            throw Errno(code: EINVAL, what: path, notRegular: "a symlink")
+        }
+        let opened: Status
+        do {
+            opened = try status(fd: fd, path: path)
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard opened.kind == .file else {
+            close(fd)
+            throw Errno(code: EINVAL, what: path, notRegular: opened.typeName)
+        }
+        return (fd, opened)
+    }
+
+    /// A whole small regular file (meta.json), refusing anything that is not a regular file and
+    /// any file over `maxBytes`, which throws EFBIG: a file that grows while read is cut at
+    /// `maxBytes + 1` bytes rather than filling memory.
+    package static func readRegularFile(
+        _ path: String, maxBytes: Int, followSymlinks: Bool = true
+    ) throws(Errno) -> [UInt8] {
+        let (fd, status) = try openRegularFile(path, followSymlinks: followSymlinks)
+        defer { close(fd) }
+        guard status.size <= Int64(maxBytes) else { throw Errno(code: EFBIG, what: "read \(path)") }
+        return try readToEnd(fd, path: path, maxBytes: maxBytes)
+    }
+
+    /// The rest of an open file; more than `maxBytes` throws EFBIG.
+    private static func readToEnd(_ fd: Int32, path: String, maxBytes: Int = .max) throws(Errno) -> [UInt8] {
+        var out: [UInt8] = []
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        defer { chunk.deallocate() }
+        while true {
+            let n = try readSome(fd, into: chunk, path: path)
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+            guard out.count <= maxBytes else { throw Errno(code: EFBIG, what: "read \(path)") }
+        }
+    }
+
+    /// Reads up to `count` bytes at `offset` of a regular file (see `openRegularFile`); fewer only
+    /// at end of file.
+    package static func readRegularAt(
+        _ path: String, offset: Int64, count: Int, followSymlinks: Bool = true
+    ) throws(Errno) -> [UInt8] {
+        let fd = try openRegularFile(path, followSymlinks: followSymlinks).fd
+        defer { close(fd) }
+        return try readAt(fd: fd, path: path, offset: offset, count: count)
+    }
+
     /// Reads up to `buffer.count` bytes; 0 means end of file.
     package static func readSome(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(Errno) -> Int {
         try retryingEINTR("read \(path)") { read(fd, buffer.baseAddress, buffer.count) }
@@ -123,9 +223,7 @@ package enum Posix {
     }
 
     /// Reads up to `count` bytes at `offset`; fewer only at end of file.
-    package static func readAt(_ path: String, offset: Int64, count: Int) throws(Errno) -> [UInt8] {
-        let fd = try openFile(path, O_RDONLY)
-        defer { close(fd) }
+    private static func readAt(fd: Int32, path: String, offset: Int64, count: Int) throws(Errno) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
@@ -146,14 +244,7 @@ package enum Posix {
     package static func readAll(_ path: String) throws(Errno) -> [UInt8] {
         let fd = try openFile(path, O_RDONLY)
         defer { close(fd) }
-        var out: [UInt8] = []
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-        defer { chunk.deallocate() }
-        while true {
-            let n = try readSome(fd, into: chunk, path: path)
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
-        }
+        return try readToEnd(fd, path: path)
     }
 
     /// Writes all of `buffer`, continuing after short writes.
@@ -297,6 +388,14 @@ package enum Posix {
             pending.append((current, true))
             for name in try list(current) { pending.append((join(current, name), false)) }
         }
+    }
+
+    /// The canonical absolute path (symlinks, "." and ".." resolved), or nil when it does not
+    /// resolve (missing, a loop, no permission).
+    package static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// The directory part of `path` ("/a/b" -> "/a", "b" -> ".", "/a" -> "/").

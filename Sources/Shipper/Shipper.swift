@@ -86,6 +86,10 @@ public struct Shipper: Sendable {
                     var machine = existing.machine
                     try await commit(block.meta.ulid, &machine, .eligible, detail: "now eligible for upload")
                 }
+                // A block recorded while its meta.json was unreadable holds placeholders until now.
+                if !existing.state.isFinal, try await ledger.updateSummary(BlockSummary(block.meta)) {
+                    log(.info, "block summary updated from its meta.json", block.meta.ulid)
+                }
                 continue
             }
             try await ledger.insertBlock(
@@ -129,6 +133,7 @@ public struct Shipper: Sendable {
         let ulid = record.ulid
         var machine = record.machine
         machine.policy = config.retryPolicy
+        machine.changedSinceFailure = try await changedSinceQuarantine(record, local: local)
         var lastError = SkiffError(.io, record.lastError ?? "unknown error")
         while true {
             // Shutdown stops at a transition boundary; the next run resumes from the ledger.
@@ -138,6 +143,11 @@ public struct Shipper: Sendable {
             case .done:
                 return .finished
             case .skip:
+                if case .failed(let failure) = machine.phase, failure.quarantined, machine.failuresThisPass == 0 {
+                    log(
+                        .info, "quarantined block skipped until its next attempt, or until its files change", ulid,
+                        ["next_attempt": "\(RFC3339.format(millis: failure.nextAttemptAt))"])
+                }
                 return .skipped
             case .stopPass:
                 return .blocked(lastError)
@@ -174,7 +184,12 @@ public struct Shipper: Sendable {
             do {
                 step = try await work()
             } catch let failure {
-                let error = failure.about(block: ulid)
+                var error = failure.about(block: ulid)
+                if error.code == .bucket, !error.transient, [.hashed, .chunksUploaded, .indexUploaded].contains(machine.state),
+                    let changed = try await changedSinceHashed(ulid)
+                {
+                    error = changed
+                }
                 // The machine says what the error means for the block; an error that is not the
                 // block's (ledger, usage, a bug) stops the pass.
                 guard let event = ShipEvent.failure(error.code, at: now(), jitter: jitter()) else { throw error }
@@ -215,8 +230,49 @@ public struct Shipper: Sendable {
                 ulid, t, machine: machine, at: now(), bytes: step?.bytes, detail: detail,
                 origin: event == .adopted ? .adopted : nil)
         }
+        if t.to == .committed { try await ledger.clearLastError(ulid) }
         try await failpoints.hit("after:\(t.to.rawValue)")
         log(.info, "block \(t.to.rawValue)", ulid, ["state": "\(t.to.rawValue)", "from": "\(t.from.rawValue)"])
+    }
+
+    /// Whether a quarantined block's files changed after its last failure: then the operator
+    /// fixed (or replaced) something and it is retried now rather than after the long backoff.
+    /// The failure time is the ledger's, and the files' times come from the same machine's clock.
+    private func changedSinceQuarantine(_ record: BlockRecord, local: LocalView) async throws(SkiffError) -> Bool {
+        guard case .failed(let failure) = record.machine.phase, failure.quarantined,
+            let dir = local.dirs[record.ulid],
+            let failedAt = try await ledger.history(record.ulid).last(where: { $0.to == .failed })?.at
+        else { return false }
+        let changed = try await Blocking.run { () throws(SkiffError) in BlockScanner.lastModified(dir: dir) }
+        guard let changed, changed > failedAt else { return false }
+        log(
+            .info, "quarantined block changed since it failed; retrying it now", record.ulid,
+            ["failed_at": "\(RFC3339.format(millis: failedAt))", "changed_at": "\(RFC3339.format(millis: changed))"])
+        return true
+    }
+
+    /// After a bucket refused an upload for good: whether a staged file no longer has the
+    /// SHA-256 recorded at `hashed` (the bucket's own check refuses such a file, and the staged
+    /// hard link shares its inode with Prometheus' file, so a rewrite of the block shows here).
+    /// Such a block is damaged locally: retrying the upload cannot help, and holding back every
+    /// newer block for it would stop shipping, so the error becomes `.corruptBlock` (quarantine).
+    private func changedSinceHashed(_ ulid: ULID) async throws(SkiffError) -> SkiffError? {
+        let recorded = try await ledger.files(ulid)
+        guard let staged = stager.stagedFiles(for: ulid) else { return nil }
+        let byPath = Dictionary(uniqueKeysWithValues: staged.map { ($0.relPath, $0) })
+        for file in recorded {
+            guard let path = byPath[file.relPath]?.path else { continue }
+            let digest = try? await Blocking.run { () throws(SkiffError) in try FileDigest.sha256(of: path) }
+            guard let digest, digest.sha256 != file.sha256 || digest.size != file.sizeBytes else { continue }
+            return SkiffError(
+                .corruptBlock,
+                "block \(ulid) changed since it was hashed: \(file.relPath) now has sha256 \(digest.sha256) "
+                    + "(\(digest.size) bytes), recorded \(file.sha256) (\(file.sizeBytes) bytes); Prometheus never "
+                    + "rewrites a finished block, so something else did: check it with `promtool tsdb analyze` and "
+                    + "restore it or move it out of the data dir",
+                transient: false)
+        }
+        return nil
     }
 
     func log(_ level: Logger.Level, _ message: String, _ ulid: ULID, _ extra: Logger.Metadata = [:]) {

@@ -24,7 +24,15 @@ public struct BlockMeta: Sendable, Equatable {
         func bad(_ what: String) -> SkiffError {
             SkiffError(.corruptBlock, "meta.json \(what)", transient: false)
         }
-        guard doc.members != nil else { throw bad("is not a JSON object") }
+        guard let top = doc.members else { throw bad("is not a JSON object") }
+        // A repeated key reads as its first value here but as its last in Go (Thanos, the Store
+        // Gateway): the ledger and the bucket's readers would disagree about the block.
+        for (members, prefix) in [(top, ""), (doc["compaction"]?.members ?? [], "compaction.")] {
+            var seen = Set<String>()
+            for member in members where !seen.insert(member.key).inserted {
+                throw bad("has \"\(prefix)\(member.key)\" twice (Prometheus writes each key once)")
+            }
+        }
         guard let version = doc["version"]?.int64Value else { throw bad("has no \"version\"") }
         guard version == 1 else { throw bad("has unexpected version \(version) (only version 1 is known)") }
         guard let text = doc["ulid"]?.stringValue, let id = ULID(text) else { throw bad("has no valid \"ulid\"") }
@@ -41,14 +49,56 @@ public struct BlockMeta: Sendable, Equatable {
         if let thanosVersion = doc["thanos"]?["version"]?.int64Value, thanosVersion > 1 {
             throw bad("has unexpected thanos.version \(thanosVersion)")
         }
+        let stats = try Self.stats(doc)
         ulid = id
         minTime = minT
         maxTime = maxT
         self.level = Int(level)
-        numSamples = doc["stats"]?["numSamples"]?.int64Value ?? 0
-        numSeries = doc["stats"]?["numSeries"]?.int64Value ?? 0
-        numChunks = doc["stats"]?["numChunks"]?.int64Value ?? 0
+        numSamples = stats["numSamples"] ?? 0
+        numSeries = stats["numSeries"] ?? 0
+        numChunks = stats["numChunks"] ?? 0
         document = doc
+    }
+
+    /// The largest meta.json read: Prometheus writes a few KB (a compacted block lists its
+    /// sources, still far below this), so anything bigger is not a block's and is not loaded.
+    public static let maxBytes = 16 << 20
+
+    /// Prometheus' `BlockStats` fields, all Go `uint64`.
+    static let statsFields = [
+        "numSamples", "numFloatSamples", "numHistogramSamples", "numSeries", "numChunks", "numTombstones",
+    ]
+
+    /// The stats that are present. A missing `stats` object reads as zeros, as Thanos reads it
+    /// (so the block is ignored as empty). A present field must be what Prometheus writes, a plain
+    /// non-negative integer: Thanos fails on a string, a fraction or an exponent (`1.5e3`), or a
+    /// number past uint64; reading any of them as 0 would silently ignore a full block as empty.
+    /// null (which Go would skip) and values past Int64 (which the ledger cannot hold) are refused
+    /// too: Prometheus never writes either.
+    static func stats(_ doc: JSONValue) throws(SkiffError) -> [String: Int64] {
+        guard let value = doc["stats"] else { return [:] }
+        guard let members = value.members else {
+            throw SkiffError(
+                .corruptBlock, "meta.json has \"stats\" that is not a JSON object (found \(value.brief))",
+                transient: false)
+        }
+        var out: [String: Int64] = [:]
+        for member in members where statsFields.contains(member.key) {
+            guard out[member.key] == nil else {
+                throw SkiffError(.corruptBlock, "meta.json has \"stats.\(member.key)\" twice", transient: false)
+            }
+            guard case .number(let text) = member.value, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                let number = Int64(text)
+            else {
+                throw SkiffError(
+                    .corruptBlock,
+                    "meta.json has \"stats.\(member.key)\" \(member.value.brief), not a non-negative integer "
+                        + "(Prometheus writes a plain count such as 1200); Thanos cannot read this meta.json either",
+                    transient: false)
+            }
+            out[member.key] = number
+        }
+        return out
     }
 
     /// One file of the block as listed in `thanos.files`.
@@ -98,6 +148,14 @@ public struct BlockMeta: Sendable, Equatable {
         var doc = document
         doc.set("thanos", .object(thanos))
         return doc.encodedIndented()
+    }
+}
+
+extension JSONValue {
+    /// A short rendering of a value for messages: at most 40 characters of its compact JSON.
+    var brief: String {
+        let text = encodedCompact()
+        return text.count > 40 ? String(text.prefix(40)) + "..." : text
     }
 }
 

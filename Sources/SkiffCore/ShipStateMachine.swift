@@ -149,6 +149,10 @@ public struct ShipStateMachine: Equatable, Sendable {
     /// Failures since this value was made. The shipper loads the machine from the ledger once per
     /// sync pass, so this counts the pass's failures against `policy.attemptsPerPass`.
     public private(set) var failuresThisPass = 0
+    /// The shipper sets this when a quarantined block's files changed after it failed (the
+    /// operator fixed or replaced it): it is then retried at once, in this pass, instead of after
+    /// the long backoff. Not persisted: the shipper looks again on every pass.
+    public var changedSinceFailure = false
 
     public init(_ phase: Phase, attempts: Int = 0, policy: RetryPolicy = RetryPolicy()) {
         self.phase = phase
@@ -180,7 +184,7 @@ public struct ShipStateMachine: Equatable, Sendable {
     private func retryAction(_ failure: Failure, now: Int64) -> ShipAction {
         if failure.quarantined {
             // Unreadable: one attempt per pass once due, and never in the way of newer blocks.
-            return failuresThisPass == 0 && now >= failure.nextAttemptAt ? .retry : .skip
+            return failuresThisPass == 0 && (now >= failure.nextAttemptAt || changedSinceFailure) ? .retry : .skip
         }
         // Any other failure holds back newer blocks (commits stay oldest first) until the pass
         // has spent its attempts.
@@ -206,6 +210,7 @@ public struct ShipStateMachine: Equatable, Sendable {
         case (.progress(let step), .failed(let quarantine, let now, let jitter)):
             attempts += 1
             failuresThisPass += 1
+            changedSinceFailure = false  // a new failure: only a later change counts
             let backoff = quarantine ? policy.quarantineBackoff : policy.backoff
             let next = now + backoff.delayMillis(attempt: attempts, jitter: jitter)
             phase = .failed(Failure(resume: step, quarantined: quarantine, nextAttemptAt: next))

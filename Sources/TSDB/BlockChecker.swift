@@ -24,7 +24,31 @@ public enum BlockChecker {
     public static func check(_ block: LocalBlock) throws(SkiffError) -> [String] {
         let segments = try checkChunks(block)
         try checkIndex(block)
+        try checkTombstones(block)
         return segments
+    }
+
+    /// Tombstones are not shipped (as in Thanos) and never opened, but a block whose tombstones
+    /// is a FIFO, device or dir is not one Prometheus wrote: it is quarantined like the others.
+    static func checkTombstones(_ block: LocalBlock) throws(SkiffError) {
+        _ = try regularFile(block, "tombstones", missing: nil)  // optional: older blocks have none
+    }
+
+    /// `lstat` of one of the block's files, which must be a regular file (not a symlink);
+    /// nil when it is absent and `missing` is nil (an optional file), else absence is an error.
+    static func regularFile(_ block: LocalBlock, _ name: String, missing: String?) throws(SkiffError) -> Posix.Status? {
+        let path = Posix.join(block.dir, name)
+        let status: Posix.Status
+        do {
+            status = try Posix.linkStatus(path)
+        } catch {
+            if error.vanished, missing == nil, (try? Posix.exists(block.dir)) != false { return nil }
+            throw classify(error, block, missing: missing ?? "has no \(name)")
+        }
+        guard status.kind == .file else {
+            throw classify(Errno(code: EINVAL, what: path, notRegular: status.typeName), block, missing: "")
+        }
+        return status
     }
 
     static func checkChunks(_ block: LocalBlock) throws(SkiffError) -> [String] {
@@ -68,14 +92,7 @@ public enum BlockChecker {
     }
 
     static func checkIndex(_ block: LocalBlock) throws(SkiffError) {
-        let path = Posix.join(block.dir, "index")
-        let status: Posix.Status
-        do {
-            status = try Posix.status(path)
-        } catch {
-            throw classify(error, block, missing: "has no index file")
-        }
-        guard status.kind == .file else { throw corrupt(block, "has an index that is not a regular file") }
+        guard let status = try regularFile(block, "index", missing: "has no index file") else { return }
         let size = status.size
         guard size >= Int64(5 + tocSize) else {
             throw corrupt(block, "has an index of \(size) bytes, too short to hold a header and table of contents (truncated)")
@@ -106,17 +123,48 @@ public enum BlockChecker {
         -> [UInt8]
     {
         do {
-            return try Posix.readAt(Posix.join(block.dir, rel), offset: offset, count: count)
+            // Never a FIFO or device (a FIFO would block the open forever), nor a symlink.
+            return try Posix.readRegularAt(Posix.join(block.dir, rel), offset: offset, count: count, followSymlinks: false)
         } catch {
             throw classify(error, block, missing: "has no \(rel)")
         }
     }
 
-    /// ENOENT means either Prometheus deleted the whole block (vanished) or one file is missing (corrupt).
+    /// ENOENT means either Prometheus deleted the whole block (vanished) or one file is missing
+    /// (corrupt). A file that is not a regular file, or that this user may not read, is no
+    /// passing I/O trouble either: retrying at once cannot help, and it must not hold back newer
+    /// blocks, so it is quarantined (`.corruptBlock`) with a message naming the file.
     static func classify(_ error: Errno, _ block: LocalBlock, missing: String) -> SkiffError {
-        guard error.vanished else { return SkiffError(.io, "block \(block.meta.ulid): \(error.message)") }
-        if (try? Posix.exists(block.dir)) == false { return vanished(block) }
-        return corrupt(block, missing)
+        if error.vanished {
+            if (try? Posix.exists(block.dir)) == false { return vanished(block) }
+            return corrupt(block, missing)
+        }
+        if let kind = error.notRegular {
+            return unreadable(
+                block, "\(error.what.isEmpty ? "a file" : error.what) is \(kind), not a regular file",
+                fix: "Prometheus writes only regular files in a block: put the real file back or move the block "
+                    + "out of the data dir")
+        }
+        switch error.code {
+        case EACCES, EPERM:
+            return unreadable(
+                block, error.message,
+                fix: "give the user skiff runs as (uid \(getuid())) read access to the block, as Prometheus' own user has")
+        case ELOOP, EISDIR, ENAMETOOLONG:
+            return unreadable(block, error.message, fix: "move the block out of the data dir")
+        default:
+            return SkiffError(.io, "block \(block.meta.ulid): \(error.message)")
+        }
+    }
+
+    /// A block that cannot be read as it is: quarantined, retried on the long backoff (or at once
+    /// when its files change), never in the way of newer blocks.
+    static func unreadable(_ block: LocalBlock, _ detail: String, fix: String) -> SkiffError {
+        SkiffError(
+            .corruptBlock,
+            "block \(block.meta.ulid) cannot be read: \(detail); it is quarantined and will not be uploaded "
+                + "until it is fixed: \(fix)",
+            transient: false)
     }
 
     static func vanished(_ block: LocalBlock) -> SkiffError {

@@ -90,17 +90,37 @@ public struct BlockScanner: Sendable {
         return found.map(\.entry)
     }
 
+    /// The newest modification time (Unix ms) among a block dir, its meta.json, index, tombstones,
+    /// chunks dir and chunk files; nil when the dir is gone. Only `lstat`, never an open, so a FIFO
+    /// or device cannot block it. An operator's fix (a rewritten meta.json, a file put back, a
+    /// FIFO replaced) changes one of these, which lets a quarantined block be retried at once.
+    public static func lastModified(dir: String) -> Int64? {
+        guard let top = try? Posix.status(dir) else { return nil }
+        var newest = top.modifiedMillis
+        let chunks = Posix.join(dir, "chunks")
+        var paths = ["meta.json", "index", "tombstones", "chunks"].map { Posix.join(dir, $0) }
+        paths += ((try? Posix.list(chunks)) ?? []).prefix(100_000).map { Posix.join(chunks, $0) }
+        for path in paths {
+            if let status = try? Posix.linkStatus(path) { newest = max(newest, status.modifiedMillis) }
+        }
+        return newest
+    }
+
     /// nil when the dir has no meta.json (not a finished block, or vanished meanwhile).
     private static func read(dir: String, name: String, ulid: ULID) -> ScannedBlock? {
         let path = Posix.join(dir, "meta.json")
         let quarantine = "; the block is not uploaded until it is fixed or moved out of the data dir"
         let bytes: [UInt8]
         do {
-            bytes = try Posix.readAll(path)
+            // Only a regular file, opened without blocking: a FIFO here would hang every pass.
+            bytes = try Posix.readRegularFile(path, maxBytes: BlockMeta.maxBytes, followSymlinks: false)
         } catch {
             if error.vanished { return nil }
+            let reason =
+                error.code == EFBIG
+                ? "it is larger than \(BlockMeta.maxBytes >> 20) MiB, far more than any block's meta.json" : error.reason
             let failure = SkiffError(
-                .corruptBlock, "block \(name): cannot read meta.json (\(error.reason))\(quarantine)", transient: false)
+                .corruptBlock, "block \(name): cannot read \(path) (\(reason))\(quarantine)", transient: false)
             return .unreadable(ulid: ulid, dir: dir, error: failure)
         }
         do {

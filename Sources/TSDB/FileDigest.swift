@@ -36,11 +36,20 @@ public enum FileDigest {
         let label = name ?? path
         let fd: Int32
         do {
-            fd = try Posix.openFile(path, O_RDONLY)
+            // A staged hard link, so a regular file unless the block was tampered with: never
+            // opened if it is a FIFO (which would block forever) or a device (endless).
+            fd = try Posix.openRegularFile(path, followSymlinks: false).fd
         } catch {
             if error.vanished {
                 throw SkiffError(
                     .blockVanished, "\(label) vanished before it could be hashed (deleted by retention or compaction)")
+            }
+            if error.notRegular != nil || error.code == EACCES || error.code == EPERM {
+                throw SkiffError(
+                    .corruptBlock,
+                    "cannot hash \(label): \(error.reason); the block is quarantined and will not be uploaded "
+                        + "until it is fixed (Prometheus writes only regular files, readable by its user, in a block)",
+                    transient: false)
             }
             throw SkiffError(.io, "cannot open \(label) to hash it: \(error.reason)")
         }

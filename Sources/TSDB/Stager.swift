@@ -50,6 +50,7 @@ public struct Stager: Sendable {
         let segments = try BlockChecker.check(block)
         let ulid = block.meta.ulid
         let dir = stagingDir(ulid)
+        try checkRoot()
         do throws(Errno) {
             try Posix.removeTree(dir)
             // One level at a time from <tsdb>/thanos down: never create anything above it.
@@ -135,6 +136,7 @@ public struct Stager: Sendable {
 
     /// Removes a block's staging dir (links only: the block's own files are untouched).
     public func remove(_ ulid: ULID) throws(SkiffError) {
+        try checkRoot()
         do throws(Errno) {
             try Posix.removeTree(stagingDir(ulid))
         } catch {
@@ -153,17 +155,40 @@ public struct Stager: Sendable {
         }.sorted()
     }
 
+    /// Refuses a staging root that leads back into the data dir. With `thanos/upload` (or
+    /// `thanos`) a symlink to the data dir, a block's staging dir would be the Prometheus block
+    /// itself, and clearing it before staging would delete Prometheus' files. A root elsewhere
+    /// (a symlink to another disk) is fine: files are then copied instead of linked.
+    func checkRoot() throws(SkiffError) {
+        guard let real = Posix.realPath(root) else { return }  // not made yet: stage makes real dirs
+        let data = Posix.realPath(tsdbPath) ?? tsdbPath
+        if real == Posix.join(Posix.join(data, "thanos"), "upload") { return }
+        guard real != data, !real.hasPrefix(data + "/"), !data.hasPrefix(real + "/") else {
+            throw SkiffError(
+                .invalidArgument,
+                "staging dir \(root) resolves to \(real), inside the data dir \(data) (a symlink?): staging there could "
+                    + "delete Prometheus' files; make \(root) a plain directory or a link to another disk",
+                transient: false)
+        }
+    }
+
     /// Hard link, or a copy where the file system cannot link (another device, no link support,
-    /// too many links). AT_SYMLINK_FOLLOW links the file itself should the source be a symlink.
+    /// too many links). The checks ran before, but the block's file may have been swapped since:
+    /// the link is made without following a symlink and the linked inode must be a regular file,
+    /// so nothing staged can block a reader (a FIFO) or lead out of the block (a symlink).
     static func linkOrCopy(_ source: String, _ target: String) throws(Errno) {
-        if linkat(AT_FDCWD, source, AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 { return }
+        if linkat(AT_FDCWD, source, AT_FDCWD, target, 0) == 0 {
+            let linked = try Posix.linkStatus(target)
+            guard linked.kind == .file else { throw Errno(code: EINVAL, what: source, notRegular: linked.typeName) }
+            return
+        }
         let failure = Errno.current("link \(source) to \(target)")
         guard [EXDEV, EPERM, ENOTSUP, EOPNOTSUPP, EMLINK].contains(failure.code) else { throw failure }
         try copy(source, target)
     }
 
     static func copy(_ source: String, _ target: String) throws(Errno) {
-        let input = try Posix.openFile(source, O_RDONLY)
+        let input = try Posix.openRegularFile(source, followSymlinks: false).fd
         defer { close(input) }
         let output = try Posix.openFile(target, O_WRONLY | O_CREAT | O_EXCL, mode: 0o640)
         defer { close(output) }

@@ -122,14 +122,19 @@ struct Ship: AsyncParsableCommand {
                 && FileManager.default.fileExists(atPath: "\(ledgerOptions.tsdbPath)/\($0.ulid)")
         }.sorted { $0.minTime < $1.minTime }
         for r in quarantined {
-            lines.append("quarantined \(r.ulid)  \(r.lastError ?? "")")
+            let next = r.nextAttemptAt.map { " (next attempt after \(RFC3339.format(millis: $0)))" } ?? ""
+            lines.append("quarantined \(r.ulid)  \(r.lastError ?? "")\(next)")
         }
         if !quarantined.isEmpty {
-            lines.append("quarantined blocks are retried with a long backoff; fix or remove them (see `skiff history ULID`)")
+            lines.append(
+                "quarantined blocks are retried with a long backoff, or on the next run once their files change; "
+                    + "fix or remove them (see `skiff history ULID`)")
         }
+        for ulid in s.newlyIgnored { lines.append("ignored \(ulid)  \(records[ulid]?.reason ?? "")") }
         let committedTotal = records.values.filter { $0.state == .committed }.count
         lines.append(
-            "\(s.committed.count) block(s) shipped (\(ByteCount.format(s.uploadedBytes)) uploaded), \(s.adopted.count) adopted; "
+            "\(s.committed.count) block(s) shipped (\(ByteCount.format(s.uploadedBytes)) uploaded), \(s.adopted.count) adopted"
+                + (s.newlyIgnored.isEmpty ? "" : ", \(s.newlyIgnored.count) ignored") + "; "
                 + "\(committedTotal) committed in total to \(bucket.name)")
         if let (ulid, error) = s.blockedBy {
             lines.append("block \(ulid) is failing and holds back newer blocks: \(error.message)")

@@ -26,8 +26,9 @@ import Testing
         defer { tmp.remove() }
         let error = try #require(skiffError { _ = try FileDigest.sha256(of: tmp.sub("gone"), name: "block X file index") })
         #expect(error.code == .blockVanished && error.message.contains("block X file index"))
+        // A directory where a file belongs is a damaged block (quarantined), not passing I/O trouble.
         let dirError = try #require(skiffError { _ = try FileDigest.sha256(of: tmp.path) })
-        #expect(dirError.code == .io)
+        #expect(dirError.code == .corruptBlock && dirError.message.contains("a directory"))
     }
 
     /// Every real segment's framing walks to its exact end and counts meta.json's chunks.
