@@ -70,7 +70,7 @@ struct Ship: AsyncParsableCommand {
     private func ship(labels labelSet: LabelSet, bucket: any Bucket, logger: Logger) async throws {
         try await bucket.checkAccess()
         let workspace = try await ShipperWorkspace.open(
-            tsdbPath: ledgerOptions.tsdbPath, ledgerPath: ledgerOptions.resolvedLedgerPath)
+            tsdbPath: ledgerOptions.tsdbPath, ledgerPath: ledgerOptions.resolvedLedgerPath, logger: logger)
         let ledger = workspace.ledger
         let config = ShipperConfig(
             tsdbPath: ledgerOptions.tsdbPath, labels: labelSet, uploadCompacted: uploadCompacted,

@@ -1,0 +1,191 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `--ledger.path` and `--tsdb.path` pointed at the wrong thing (issue 17): a Prometheus file, a
+/// device, a FIFO, a directory, a dangling or sneaky symlink, an emptied ledger, another program's
+/// database. Each is refused with a message that names the path and says what to do, and nothing
+/// Prometheus owns is changed, moved or created in.
+@Suite(.needs(.promtool, .python3)) struct HostileLedgerTests {
+    static let labels = ["--label", "cluster=eu1", "--label", "replica=0"]
+
+    func expectRefused(
+        _ result: SkiffProcess.Result, mentioning parts: [String], notMentioning absent: [String] = ["is damaged"],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(result.status == 1 && !result.signaled, "\(result)", sourceLocation: sourceLocation)
+        for part in parts {
+            #expect(result.stderr.contains(part), "stderr lacks \"\(part)\": \(result.stderr)", sourceLocation: sourceLocation)
+        }
+        for part in absent {
+            #expect(!result.stderr.contains(part), "stderr has \"\(part)\": \(result.stderr)", sourceLocation: sourceLocation)
+        }
+    }
+
+    func rebuild(
+        _ world: ShippingWorld, _ extra: [String] = [], environment: [String: String] = [:]
+    ) async throws
+        -> SkiffProcess.Result
+    {
+        try await SkiffProcess.run(
+            ["ledger", "rebuild", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig] + Self.labels
+                + extra, environment: environment, timeout: .seconds(30))
+    }
+
+    /// Every file of every block, byte for byte, and no other entry in a block dir.
+    func expectBlocksPristine(_ world: ShippingWorld, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let pristine = try await ShippingWorld.pristine.value()
+        for ulid in world.localBlocks {
+            let dir = "\(world.tsdb)/\(ulid)"
+            let now = Set(try FileManager.default.subpathsOfDirectory(atPath: dir))
+            let then = Set(try FileManager.default.subpathsOfDirectory(atPath: "\(pristine)/\(ulid)"))
+            #expect(now == then, "\(ulid): \(now.symmetricDifference(then))", sourceLocation: sourceLocation)
+            for rel in then {
+                #expect(world.data("\(dir)/\(rel)") == world.data("\(pristine)/\(ulid)/\(rel)"), sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    /// Case 25: the "damaged" advice, followed, renamed Prometheus' index and put a SQLite file there.
+    @Test func ledgerPathInsideABlockDirIsRefusedEverywhere() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        let block = world.localBlocks[0]
+        for target in ["\(world.tsdb)/\(block)/index", "\(world.tsdb)/\(block)/skiff.db", "\(world.tsdb)/\(block)/chunks/x.db"] {
+            let path = ["--ledger.path", target]
+            expectRefused(try await world.ship(extra: path), mentioning: [target, "inside the block dir"])
+            expectRefused(try await rebuild(world, path), mentioning: [target, "inside the block dir"])
+            expectRefused(try await rebuild(world, path + ["--force"]), mentioning: ["inside the block dir"])
+        }
+        for command in [["blocks"], ["ledger", "check"], ["sql", "SELECT 1"], ["report", "lag"]] {
+            let result = try await SkiffProcess.run(
+                command + ["--tsdb.path", world.tsdb, "--ledger.path", "\(world.tsdb)/\(block)/index"])
+            expectRefused(result, mentioning: ["inside the block dir"])
+        }
+        // wal/ of the data dir (with a segment, as Prometheus leaves it) is Prometheus' too.
+        FileManager.default.createFile(atPath: "\(world.tsdb)/wal/00000000", contents: Data(count: 64))
+        expectRefused(try await world.ship(extra: ["--ledger.path", "\(world.tsdb)/wal/l.db"]), mentioning: ["wal/ dir"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(world.tsdb)/wal") == ["00000000"])
+        try await expectBlocksPristine(world)
+    }
+
+    /// Case 26 and lookalikes: a device, a FIFO (SQLite would wait for a writer), a directory (22).
+    @Test func ledgerPathThatIsNotARegularFile() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        let journalBefore = FileManager.default.fileExists(atPath: "/dev/null-journal")
+        expectRefused(
+            try await world.ship(extra: ["--ledger.path", "/dev/null"]), mentioning: ["/dev/null", "character device"])
+        if !journalBefore { #expect(!FileManager.default.fileExists(atPath: "/dev/null-journal")) }
+        let fifo = world.root.sub("ledger.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        expectRefused(try await world.ship(extra: ["--ledger.path", fifo]), mentioning: [fifo, "FIFO"])
+        expectRefused(
+            try await SkiffProcess.run(["blocks", "--ledger.path", fifo, "--tsdb.path", world.tsdb], timeout: .seconds(20)),
+            mentioning: ["FIFO"])
+        try FileManager.default.createDirectory(atPath: world.ledgerPath, withIntermediateDirectories: true)
+        expectRefused(try await world.ship(), mentioning: [world.ledgerPath, "is a directory"])
+        expectRefused(try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb]), mentioning: ["is a directory"])
+        expectRefused(try await rebuild(world), mentioning: ["is a directory"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: "\(world.tsdb)/thanos").sorted() == [
+                "skiff-ledger.db", "skiff.lock",
+            ])
+    }
+
+    /// Case 24: a dangling symlink; and one that leads into a block dir, which ship would have
+    /// followed to create a database there.
+    @Test func ledgerSymlinks() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        try FileManager.default.createDirectory(atPath: "\(world.tsdb)/thanos", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: world.ledgerPath, withDestinationPath: "../../nowhere/x.db")
+        expectRefused(try await world.ship(), mentioning: [world.ledgerPath, "symlink to ../../nowhere/x.db", "does not exist"])
+        let block = world.localBlocks[0]
+        for target in ["../\(block)/skiff.db", "../\(block)/index"] {
+            try FileManager.default.removeItem(atPath: world.ledgerPath)
+            try FileManager.default.createSymbolicLink(atPath: world.ledgerPath, withDestinationPath: target)
+            expectRefused(try await world.ship(), mentioning: ["resolves to", "inside the block dir"])
+            expectRefused(try await rebuild(world), mentioning: ["inside the block dir"])
+        }
+        try await expectBlocksPristine(world)
+    }
+
+    /// Case 20: an emptied ledger is a lost history, not an old schema, and `ship` must not quietly
+    /// start a new one; `ledger rebuild` is the way back.
+    @Test func emptyLedgerPointsAtRebuild() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship().status == 0)
+        try Data().write(to: URL(fileURLWithPath: world.ledgerPath))
+        for command in [["ledger", "check"], ["blocks"]] {
+            expectRefused(
+                try await SkiffProcess.run(command + ["--tsdb.path", world.tsdb]),
+                mentioning: ["is empty (0 bytes)", "history", "skiff ledger rebuild"], notMentioning: ["older schema"])
+        }
+        expectRefused(try await world.ship(), mentioning: ["is empty (0 bytes)", "skiff ledger rebuild"])
+        #expect(world.data(world.ledgerPath)?.count == 0, "ship must leave the empty file for the operator")
+        let rebuilt = try await rebuild(world)
+        #expect(rebuilt.status == 0, "\(rebuilt)")
+        let blocks = try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb])
+        #expect(blocks.stdout.components(separatedBy: "committed").count - 1 == world.localBlocks.count, "\(blocks)")
+    }
+
+    /// Case 18: an immutable ledger is "not writable", with what to check, not a GRDB internal.
+    @Test func immutableLedger() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship().status == 0)
+        try #require(Self.chattr("+i", world.ledgerPath), "chattr +i needs root and a filesystem with attributes")
+        defer { _ = Self.chattr("-i", world.ledgerPath) }
+        expectRefused(try await world.ship(), mentioning: [world.ledgerPath, "not writable", "chattr"], notMentioning: ["grdb"])
+        let blocks = try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb])
+        #expect(blocks.status == 0, "reading an immutable ledger still works: \(blocks)")
+    }
+
+    static func chattr(_ flag: String, _ path: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+        process.arguments = [flag, path]
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    /// Case 85: a rebuild whose bucket listing fails leaves the sound ledger where it was.
+    @Test func failedForcedRebuildKeepsTheLedger() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship().status == 0)
+        let before = try #require(world.data(world.ledgerPath))
+        try FileManager.default.createSymbolicLink(atPath: world.bucket + "/loop", withDestinationPath: "loop")
+        let result = try await rebuild(world, ["--force"])
+        expectRefused(result, mentioning: ["ledger rebuild failed", "\(world.ledgerPath) was left as it was"])
+        #expect(world.data(world.ledgerPath) == before)
+        let left = try FileManager.default.contentsOfDirectory(atPath: "\(world.tsdb)/thanos")
+        #expect(!left.contains { $0.contains(".broken-") || $0.contains(".rebuild-") }, "\(left)")
+        let blocks = try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb])
+        #expect(blocks.stdout.components(separatedBy: "committed").count - 1 == world.localBlocks.count, "\(blocks)")
+        // With the bucket listable again, the forced rebuild swaps the new ledger in, keeping the old.
+        try FileManager.default.removeItem(atPath: world.bucket + "/loop")
+        let ok = try await rebuild(world, ["--force"])
+        #expect(ok.status == 0 && ok.stdout.contains("previous ledger kept as"), "\(ok)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: "\(world.tsdb)/thanos").filter { $0.contains(".broken-") }
+        #expect(kept.count == 1 && world.data("\(world.tsdb)/thanos/\(kept[0])") == before, "\(kept)")
+    }
+
+    /// Case 39: a data dir with neither wal/ nor blocks (`/var/lib` for `/var/lib/prometheus`).
+    @Test func dataDirWithoutWALOrBlocksIsWarnedAbout() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        let empty = world.root.sub("var-lib")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        var args = world.shipArguments
+        args[args.firstIndex(of: world.tsdb)!] = empty
+        let result = try await SkiffProcess.run(args)
+        #expect(result.stderr.contains("--tsdb.path \(empty) has no wal/ and no block dirs"), "\(result)")
+        #expect(result.stderr.contains("--storage.tsdb.path"), "\(result)")
+        let fine = try await world.ship()
+        #expect(!fine.stderr.contains("has no wal/"), "\(fine)")
+    }
+}
