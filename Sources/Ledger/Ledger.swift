@@ -32,20 +32,20 @@ public final class Ledger: Sendable {
                 throw SkiffError(.ledger, "no ledger at \(path): run `skiff ship` first, or pass the right --ledger.path")
             }
             try LedgerFile.create(path, configuration: configuration(readOnly: false))
+        } else if let foreign = foreignTables(path: path) {
+            // Judged read-only, before the pool: opening one switches the file to WAL mode.
+            throw SkiffError(
+                .ledger,
+                "\(path) is a SQLite database but not a skiff ledger (it holds \(foreign)); skiff leaves it alone: "
+                    + "point --ledger.path at the skiff ledger, or leave it unset for <tsdb.path>/thanos/skiff-ledger.db",
+                transient: false)
         }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration(readOnly: readOnly))
             let migrator = makeMigrator()
-            let (foreign, superseded, complete) = try pool.read { db in
-                (try foreignTables(db), try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
-            }
-            if let foreign {
-                throw SkiffError(
-                    .ledger,
-                    "\(path) is a SQLite database but not a skiff ledger (it holds \(foreign)); skiff leaves it alone: "
-                        + "point --ledger.path at the skiff ledger, or leave it unset for <tsdb.path>/thanos/skiff-ledger.db",
-                    transient: false)
+            let (superseded, complete) = try pool.read { db in
+                (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
             }
             if superseded {
                 throw SkiffError(

@@ -28,12 +28,12 @@ public struct ShipperWorkspace: Sendable {
     ) async throws(SkiffError) -> ShipperWorkspace {
         let failpoints = try Failpoints.parse(environment["SKIFF_FAILPOINTS"] ?? "")
         _ = try BlockScanner(tsdbPath: tsdbPath)
+        let lock = try await Blocking.run { () throws(SkiffError) in try DataDirLock(tsdbPath: tsdbPath) }
+        // After the lock, which refuses a block dir outright: no warning for what is an error.
         if let logger, let warning = await dataDirWarning(tsdbPath) {
             logger.warning("\(warning)", metadata: ["tsdb": "\(tsdbPath)"])
         }
-        let (lock, ledger) = try await Blocking.run { () throws(SkiffError) in
-            (try DataDirLock(tsdbPath: tsdbPath), try Ledger.open(path: ledgerPath))
-        }
+        let ledger = try await Blocking.run { () throws(SkiffError) in try Ledger.open(path: ledgerPath) }
         let problems = try await ledger.integrityProblems()
         guard problems.isEmpty else {
             throw SkiffError(.ledger, Ledger.corruptMessage(ledger.path, problems.joined(separator: "; ")), transient: false)

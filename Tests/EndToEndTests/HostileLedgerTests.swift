@@ -188,4 +188,107 @@ import Testing
         let fine = try await world.ship()
         #expect(!fine.stderr.contains("has no wal/"), "\(fine)")
     }
+
+    // MARK: - New cases NL1..NL7 (/work/notes/hostile-ledger.md)
+
+    /// NL2: another program's SQLite database at the ledger path (a Grafana or Alertmanager file)
+    /// had skiff's tables migrated into it, and would be renamed by `ledger rebuild`.
+    @Test func anotherProgramsDatabaseIsNotAdopted() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        try FileManager.default.createDirectory(atPath: "\(world.tsdb)/thanos", withIntermediateDirectories: true)
+        let made = try await ExternalProgram.python3.run([
+            "-c", "import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);c.execute('CREATE TABLE dashboard (id INTEGER)');c.commit()",
+            world.ledgerPath,
+        ])
+        try #require(made.succeeded, "\(made.stderr)")
+        let before = try #require(world.data(world.ledgerPath))
+        expectRefused(try await world.ship(), mentioning: [world.ledgerPath, "not a skiff ledger", "dashboard"])
+        expectRefused(try await rebuild(world, ["--force"]), mentioning: ["not a skiff ledger", "will not move it"])
+        expectRefused(try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb]), mentioning: ["not a skiff ledger"])
+        #expect(world.data(world.ledgerPath) == before, "the other program's file is left byte for byte")
+        let thanos = try FileManager.default.contentsOfDirectory(atPath: "\(world.tsdb)/thanos").sorted()
+        #expect(thanos == ["skiff-ledger.db", "skiff.lock"], "no -wal, -shm or .broken file: \(thanos)")
+    }
+
+    /// NL3: `thanos` is a file, or `skiff.lock` is a directory or a FIFO.
+    @Test func lockFileOddities() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        let thanos = "\(world.tsdb)/thanos"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: thanos))
+        expectRefused(try await world.ship(), mentioning: ["\(thanos) is not a directory", "move that file away"])
+        try FileManager.default.removeItem(atPath: thanos)
+        try FileManager.default.createDirectory(atPath: thanos + "/skiff.lock", withIntermediateDirectories: true)
+        expectRefused(try await world.ship(), mentioning: ["skiff.lock is a directory", "remove it"])
+        try FileManager.default.removeItem(atPath: thanos + "/skiff.lock")
+        #expect(mkfifo(thanos + "/skiff.lock", 0o600) == 0)
+        let fifo = try await SkiffProcess.run(world.shipArguments, timeout: .seconds(30))
+        expectRefused(fifo, mentioning: ["skiff.lock is not a regular file", "remove it"])
+        try FileManager.default.removeItem(atPath: thanos + "/skiff.lock")
+        #expect(try await world.ship().status == 0)
+    }
+
+    /// NL4: `ledger rebuild` while `ship` runs, and two rebuilds at once: the data dir's lock lets
+    /// one through and tells the other who holds it; the ledger is never swapped under a shipper.
+    @Test func rebuildRacingShipOrAnotherRebuild() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship().status == 0)
+        let lockFile = world.tsdb + "/thanos/skiff.lock"
+        func waitForLock(_ running: SkiffProcess.Running) async throws {
+            for _ in 0..<400 {
+                if world.data(lockFile).map({ String(decoding: $0, as: UTF8.self) }) == "\(running.pid)\n" { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        let before = try #require(world.data(world.ledgerPath))
+        let first = try SkiffProcess.start(
+            ["ledger", "rebuild", "--force", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig]
+                + Self.labels, environment: ["SKIFF_FAILPOINTS": "before:ledger_swap=sleep(60000)"])
+        defer { first.kill9() }
+        try await waitForLock(first)
+        expectRefused(try await rebuild(world, ["--force"]), mentioning: ["another skiff (pid \(first.pid))"])
+        expectRefused(try await world.ship(), mentioning: ["another skiff (pid \(first.pid))"])
+        first.kill9()
+        _ = try? await first.wait(timeout: .seconds(10))
+        #expect(world.data(world.ledgerPath) == before)
+    }
+
+    /// NL5: `kill -9` between building the new ledger and swapping it in leaves the old ledger
+    /// whole where it was; the next rebuild clears the scratch file and swaps.
+    @Test func killDuringRebuildSwapKeepsTheOldLedger() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        #expect(try await world.ship().status == 0)
+        let killed = try await rebuild(world, ["--force"], environment: ["SKIFF_FAILPOINTS": "before:ledger_swap=exit"])
+        #expect(killed.killedBySIGKILL, "\(killed)")
+        let origins = try await SkiffProcess.run([
+            "sql", "--tsdb.path", world.tsdb, "--output", "csv", "--", "SELECT DISTINCT origin FROM blocks",
+        ])
+        #expect(origins.stdout.contains("shipped") && !origins.stdout.contains("rebuilt"), "\(origins)")
+        let again = try await rebuild(world, ["--force"])
+        #expect(again.status == 0, "\(again)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: "\(world.tsdb)/thanos")
+        #expect(!left.contains { $0.contains(".rebuild-") }, "stale scratch left: \(left)")
+        #expect(left.filter { $0.contains(".broken-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }.count == 1, "\(left)")
+    }
+
+    /// NL7: `--tsdb.path` pointed at a block dir made `thanos/` and `thanos.shipper.json` inside
+    /// it, changing a dir Prometheus owns.
+    @Test func tsdbPathThatIsABlockDir() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        let block = "\(world.tsdb)/\(world.localBlocks[0])"
+        let common = ["--tsdb.path", block, "--objstore.config-file", world.bucketConfig] + Self.labels
+        for command in [["ship"], ["reconcile", "--repair"], ["ledger", "rebuild"]] {
+            let result = try await SkiffProcess.run(command + common)
+            expectRefused(result, mentioning: ["is a Prometheus block dir, not the data dir", world.tsdb])
+            #expect(!result.stderr.contains("has no wal/"), "no warning for what is refused: \(result)")
+        }
+        expectRefused(
+            try await SkiffProcess.run(["ship", "--tsdb.path", block + "/"] + Array(common.dropFirst(2))),
+            mentioning: ["is a Prometheus block dir"])
+        try await expectBlocksPristine(world)
+    }
 }
