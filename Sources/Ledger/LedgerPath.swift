@@ -63,8 +63,7 @@ public enum LedgerPath {
                 if err == ENOENT {
                     throw refuse(
                         "ledger path \(path) is a symlink to \(target), which does not exist: restore the ledger there, "
-                            + "or replace the link with the ledger file (`skiff ledger rebuild` recreates a lost ledger from "
-                            + "the bucket)")
+                            + "or remove the link and run `skiff ledger rebuild` to recreate the ledger from the bucket")
                 }
                 throw refuse(
                     "ledger path \(path) is a symlink to \(target) that cannot be followed: \(reason(err)); fix or remove the link"
@@ -75,8 +74,8 @@ public enum LedgerPath {
         case S_IFREG: break
         case S_IFDIR:
             throw refuse(
-                "ledger path \(path) is a directory, not a ledger file: remove it if it was made by mistake, "
-                    + "or point --ledger.path at the ledger file (e.g. \(path)/skiff-ledger.db)")
+                "ledger path \(path) is a directory, not a ledger file: remove it if it was made by mistake "
+                    + "(skiff then creates the ledger there), or point --ledger.path at the ledger file")
         default:
             throw refuse(
                 "ledger path \(path) is a \(typeName(st)), not a regular file: point --ledger.path at a ledger file "
