@@ -83,6 +83,9 @@ extension LedgerRebuilder {
         let found = try LedgerPath.check(ledgerPath, for: .replace)
         // A ledger reached through a symlink is replaced where it lies, and the link kept.
         let path = LedgerPath.resolve(ledgerPath)
+        // A ledger outside <tsdb>/thanos may be shared with another data dir's shipper.
+        let ledgerLock = try DataDirLock(ledgerPath: path, tsdbPath: tsdbPath)
+        defer { withExtendedLifetime(ledgerLock) {} }
         if found == .sqlite { try await refuseToReplace(path, shownAs: ledgerPath, force: force) }
         LedgerFile.removeStaleScratch(besides: path)
         let stamp = RFC3339.format(millis: now()).replacingOccurrences(of: ":", with: "")

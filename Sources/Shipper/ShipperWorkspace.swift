@@ -10,7 +10,8 @@ import TSDB
 /// the sidecar apply the same checks in the same order:
 /// 1. `--tsdb.path` must be a readable data dir (its own clear message, before the lock), and one
 ///    with neither `wal/` nor a block dir is warned about (`/var/lib` for `/var/lib/prometheus`);
-/// 2. the data dir's lock, so two shippers never work on one ledger;
+/// 2. the data dir's lock, so two shippers never work on one data dir, and the ledger's own lock
+///    when it lies elsewhere, so two data dirs never ship into one ledger file;
 /// 3. the ledger, which `Ledger.open` refuses when it is not a ledger file (a Prometheus file, a
 ///    device, an emptied ledger...) and this refuses when SQLite's integrity check fails: a
 ///    damaged ledger could make the shipper re-upload or skip blocks;
@@ -20,6 +21,8 @@ public struct ShipperWorkspace: Sendable {
     public let tsdbPath: String
     public let ledger: Ledger
     let lock: DataDirLock
+    /// Held too when the ledger lies outside `<tsdb>/thanos` (see `DataDirLock(ledgerPath:tsdbPath:)`).
+    let ledgerLock: DataDirLock?
     let failpoints: Failpoints
 
     public static func open(
@@ -33,12 +36,18 @@ public struct ShipperWorkspace: Sendable {
         if let logger, let warning = await dataDirWarning(tsdbPath) {
             logger.warning("\(warning)", metadata: ["tsdb": "\(tsdbPath)"])
         }
-        let ledger = try await Blocking.run { () throws(SkiffError) in try Ledger.open(path: ledgerPath) }
+        let (ledgerLock, ledger) = try await Blocking.run { () throws(SkiffError) in
+            // The path is judged before a lock file is made beside it.
+            try LedgerPath.check(ledgerPath, for: .write)
+            let ledgerLock = try DataDirLock(ledgerPath: LedgerPath.resolve(ledgerPath), tsdbPath: tsdbPath)
+            return (ledgerLock, try Ledger.open(path: ledgerPath))
+        }
         let problems = try await ledger.integrityProblems()
         guard problems.isEmpty else {
             throw SkiffError(.ledger, Ledger.corruptMessage(ledger.path, problems.joined(separator: "; ")), transient: false)
         }
-        return ShipperWorkspace(tsdbPath: tsdbPath, ledger: ledger, lock: lock, failpoints: failpoints)
+        return ShipperWorkspace(
+            tsdbPath: tsdbPath, ledger: ledger, lock: lock, ledgerLock: ledgerLock, failpoints: failpoints)
     }
 
     /// A warning when `tsdbPath` has neither `wal/` nor a block dir: a running Prometheus always has

@@ -29,35 +29,64 @@ public final class DataDirLock: Sendable {
                 .invalidArgument,
                 "\(dir) is not a directory: skiff keeps its ledger and lock there; move that file away", transient: false)
         }
-        path = dir + "/skiff.lock"
+        let tsdb = tsdbPath
+        (fd, path) = try Self.take(dir + "/skiff.lock") { holder in
+            "another skiff (pid \(holder)) is already working on \(tsdb) (ship, sidecar, reconcile --repair or "
+                + "ledger rebuild); run one skiff at a time per Prometheus data dir"
+        }
+    }
+
+    /// The lock for a ledger kept outside `<tsdb>/thanos` (`--ledger.path` elsewhere), on
+    /// `<ledger>.lock`: two data dirs sharing one ledger file must not ship into it, nor rebuild
+    /// it, at the same time, and their data dir locks differ. Nil when the ledger lies in
+    /// `<tsdb>/thanos`, which the data dir's own lock already covers. Makes the ledger's directory
+    /// when missing, as opening the ledger would: the caller has judged the path (`LedgerPath`).
+    public init?(ledgerPath: String, tsdbPath: String) throws(SkiffError) {
+        let dir = Posix.dirname(ledgerPath)
+        do throws(Errno) { try Posix.makeDirectories(dir) } catch {
+            throw SkiffError(.io, "create the ledger's directory \(dir): \(error.reason)", transient: false)
+        }
+        guard let real = Self.realPath(dir), real != Self.realPath(tsdbPath + "/thanos") else { return nil }
+        (fd, path) = try Self.take(ledgerPath + ".lock") { holder in
+            "another skiff (pid \(holder)) is already using the ledger \(ledgerPath) (for another --tsdb.path); "
+                + "run one skiff at a time per ledger, and give each Prometheus data dir its own --ledger.path"
+        }
+    }
+
+    /// Opens (creating) and flocks `lockPath`, writing our pid into it; `busy` words the refusal
+    /// when another process holds it. Every refusal closes the descriptor here, before the init
+    /// sets its properties: a class whose init throws after that is deinitialized, and deinit
+    /// would close it a second time.
+    private static func take(_ lockPath: String, busy: (String) -> String) throws(SkiffError) -> (Int32, String) {
         let opened: Int32
         do throws(Errno) {
-            opened = try Posix.openFile(path, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, mode: 0o640)
+            // O_NONBLOCK: a FIFO put there must not make the open wait for a writer.
+            opened = try Posix.openFile(lockPath, O_RDWR | O_CREAT | O_NONBLOCK | O_CLOEXEC, mode: 0o640)
         } catch {
-            if error.code == EISDIR { throw Self.notAFile(path, "a directory") }
+            if error.code == EISDIR { throw notAFile(lockPath, "a directory") }
             throw SkiffError(.io, error.message, transient: false)
         }
-        // Every refusal closes `opened` before `fd` is set: a class whose init throws after setting
-        // all its properties is deinitialized, and deinit would close the descriptor a second time.
-        if let status = try? Posix.status(fd: opened, path: path), status.kind != .file {
+        if let status = try? Posix.status(fd: opened, path: lockPath), status.kind != .file {
             close(opened)
-            throw Self.notAFile(path, "not a regular file (a FIFO, socket or device)")
+            throw notAFile(lockPath, "not a regular file (a FIFO, socket or device)")
         }
         guard flock(opened, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = pread(opened, &buffer, buffer.count, 0)
             let holder = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingNewline : "unknown"
             close(opened)
-            throw SkiffError(
-                .invalidArgument,
-                "another skiff (pid \(holder)) is already working on \(tsdbPath) (ship, sidecar, reconcile --repair or "
-                    + "ledger rebuild); run one skiff at a time per Prometheus data dir",
-                transient: false)
+            throw SkiffError(.invalidArgument, busy(holder), transient: false)
         }
-        fd = opened
         let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pwrite(fd, pid, pid.count, 0)
+        _ = ftruncate(opened, 0)
+        _ = pwrite(opened, pid, pid.count, 0)
+        return (opened, lockPath)
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
     }
 
     private static func notAFile(_ path: String, _ what: String) -> SkiffError {

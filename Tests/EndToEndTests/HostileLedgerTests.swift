@@ -255,6 +255,32 @@ import Testing
         #expect(world.data(world.ledgerPath) == before)
     }
 
+    /// NL4, the variant the data dir lock missed: one `--ledger.path` shared by two data dirs. A
+    /// rebuild for one swapped the file under the other's running `ship`, which went on writing
+    /// into the old inode; now the ledger's own lock refuses it.
+    @Test func ledgerSharedByTwoDataDirs() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        let other = world.root.sub("tsdb-b")
+        try FileManager.default.copyItem(atPath: world.tsdb, toPath: other)
+        let shared = world.root.sub("shared/ledger.db")
+        let ledgerFlag = ["--ledger.path", shared]
+        let first = try SkiffProcess.start(
+            world.shipArguments + ledgerFlag, environment: ["SKIFF_FAILPOINTS": "after:stage=sleep(60000)"])
+        defer { first.kill9() }
+        for _ in 0..<400 where world.data(shared + ".lock").map({ String(decoding: $0, as: UTF8.self) }) != "\(first.pid)\n" {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let common = ["--tsdb.path", other, "--objstore.config-file", world.bucketConfig] + Self.labels + ledgerFlag
+        let rebuilt = try await SkiffProcess.run(["ledger", "rebuild", "--force"] + common)
+        expectRefused(rebuilt, mentioning: ["another skiff (pid \(first.pid)) is already using the ledger \(shared)"])
+        expectRefused(try await SkiffProcess.run(["ship"] + common), mentioning: ["already using the ledger"])
+        first.kill9()
+        _ = try? await first.wait(timeout: .seconds(10))
+        let left = try FileManager.default.contentsOfDirectory(atPath: world.root.sub("shared"))
+        #expect(!left.contains { $0.contains(".broken-") }, "\(left)")
+    }
+
     /// NL5: `kill -9` between building the new ledger and swapping it in leaves the old ledger
     /// whole where it was; the next rebuild clears the scratch file and swaps.
     @Test func killDuringRebuildSwapKeepsTheOldLedger() async throws {
