@@ -189,6 +189,27 @@ import Testing
         #expect(!fine.stderr.contains("has no wal/"), "\(fine)")
     }
 
+    /// Case 39 for the sidecar: the same warning, from the same workspace code as `ship`.
+    @Test func sidecarWarnsAboutADataDirWithoutWALOrBlocks() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        let empty = world.root.sub("var-lib")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let ports = try HTTPProbe.freePorts(3)
+        let sidecar = try SkiffProcess.start([
+            "sidecar", "--tsdb.path", empty, "--prometheus.url", "http://127.0.0.1:\(ports[0])",
+            "--http-address", "127.0.0.1:\(ports[1])", "--grpc-address", "127.0.0.1:\(ports[2])",
+            "--objstore.config-file", world.bucketConfig, "--http-grace-period", "1s",
+        ])
+        defer { sidecar.kill9() }
+        for _ in 0..<200 where !sidecar.stderrSoFar.contains("has no wal/") && sidecar.isRunning {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(sidecar.stderrSoFar.contains("--tsdb.path \(empty) has no wal/ and no block dirs"), "\(sidecar.stderrSoFar)")
+        sidecar.terminate()
+        _ = try? await sidecar.wait(timeout: .seconds(20))
+    }
+
     // MARK: - New cases NL1..NL7 (/work/notes/hostile-ledger.md)
 
     /// NL2: another program's SQLite database at the ledger path (a Grafana or Alertmanager file)
