@@ -102,7 +102,10 @@ public final class DataDirLock: Sendable {
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
         let name = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
         let fix = "point --tsdb.path at the Prometheus data dir that holds it (\(Posix.dirname(trimmed)))"
-        if ULID(String(name.prefix(26))) != nil || (try? Posix.exists(trimmed + "/meta.json")) == true {
+        // Named as Prometheus names blocks: an upper-case ULID, alone or before `.tmp-for-...`.
+        let head = String(name.prefix(26))
+        let ulidNamed = ULID(head)?.string == head && (name.count == 26 || name.dropFirst(26).first == ".")
+        if ulidNamed || (try? Posix.exists(trimmed + "/meta.json")) == true {
             throw SkiffError(
                 .invalidArgument, "--tsdb.path \(tsdbPath) is a Prometheus block dir, not the data dir: \(fix)",
                 transient: false)
