@@ -12,81 +12,14 @@ import SkiffCore
 /// - `transitions` rows are never updated or deleted (triggers enforce it).
 public final class Ledger: Sendable {
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// The newest migration this binary knows.
     public static var schemaName: String { embeddedMigrations.last!.name }
 
-    private init(path: String, pool: DatabasePool) {
+    init(path: String, pool: DatabasePool) {
         self.path = path
         self.pool = pool
-    }
-
-    /// Opens (creating and migrating if needed) the ledger at `path`. Read-only opens never create
-    /// or migrate, for the reporting commands.
-    public static func open(path: String, readOnly: Bool = false) throws(SkiffError) -> Ledger {
-        let fm = FileManager.default
-        if readOnly, !fm.fileExists(atPath: path) {
-            throw SkiffError(.ledger, "no ledger at \(path): run `skiff ship` first, or pass the right --ledger.path")
-        }
-        let parent = (path as NSString).deletingLastPathComponent
-        if !readOnly, !parent.isEmpty, !fm.fileExists(atPath: parent) {
-            do { try fm.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
-                throw SkiffError(.ledger, "create ledger directory \(parent): \(error.localizedDescription)")
-            }
-        }
-        var config = Configuration()
-        config.readonly = readOnly
-        config.foreignKeysEnabled = true
-        config.busyMode = .timeout(10)
-        config.label = "skiff-ledger"
-        config.prepareDatabase { db in
-            // FULL: a committed transition survives power loss, not just a process crash.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
-        let pool: DatabasePool
-        do {
-            pool = try DatabasePool(path: path, configuration: config)
-            let migrator = makeMigrator()
-            let (superseded, complete) = try pool.read { db in
-                (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
-            }
-            if superseded {
-                throw SkiffError(
-                    .ledger,
-                    "ledger \(path) was written by a newer skiff (this binary knows schema up to \(schemaName)); "
-                        + "upgrade skiff, or point --ledger.path at another file", transient: false)
-            }
-            if !complete {
-                if readOnly {
-                    throw SkiffError(
-                        .ledger, "ledger \(path) has an older schema: run `skiff ship` once to upgrade it",
-                        transient: false)
-                }
-                try migrator.migrate(pool)
-            }
-        } catch let error as SkiffError {
-            throw error
-        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode) {
-            throw SkiffError(.ledger, corruptMessage(path, error.message ?? "not a database"), transient: false)
-        } catch {
-            throw SkiffError(.ledger, "open ledger \(path): \(error)", transient: false)
-        }
-        return Ledger(path: path, pool: pool)
-    }
-
-    /// What to tell the operator about a damaged ledger file.
-    public static func corruptMessage(_ path: String, _ problem: String) -> String {
-        "ledger \(path) is damaged (\(problem)): stop skiff and run `skiff ledger rebuild --ledger.path \(path) "
-            + "--tsdb.path ... --objstore.config-file ... --label ...` to recreate it from the bucket (the damaged file is kept)"
-    }
-
-    private static func makeMigrator() -> DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        for migration in embeddedMigrations {
-            migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
-        }
-        return migrator
     }
 
     /// The names of the migrations applied to this ledger, in order.
@@ -243,17 +176,25 @@ public final class Ledger: Sendable {
     func read<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(SkiffError) -> T {
-        do { return try await pool.read(body) } catch { throw Self.map(error, what) }
+        do { return try await pool.read(body) } catch { throw Self.map(error, what, path: path) }
     }
 
     func write<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(SkiffError) -> T {
-        do { return try await pool.write(body) } catch { throw Self.map(error, what) }
+        do { return try await pool.write(body) } catch { throw Self.map(error, what, path: path) }
     }
 
-    private static func map(_ error: any Error, _ what: String) -> SkiffError {
+    static func map(_ error: any Error, _ what: String, path: String) -> SkiffError {
         if let e = error as? SkiffError { return e }
+        if case LedgerError.corruptRow(let detail) = error {
+            // Only a hand edit or another program puts such a row in: the schema's checks refuse it.
+            return SkiffError(
+                .ledger,
+                "\(what): ledger \(path) holds a row skiff cannot read (\(detail)); was it edited by hand? Fix or delete "
+                    + "that row with sqlite3, or stop skiff and run `skiff ledger rebuild --force --ledger.path \(path) ...` "
+                    + "to recreate the ledger from the bucket (the old file is kept)", transient: false)
+        }
         if let e = error as? DatabaseError {
             let busy = e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED
             return SkiffError(.ledger, "\(what): \(e.message ?? "\(e.resultCode)")", transient: busy)

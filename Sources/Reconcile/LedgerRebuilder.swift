@@ -61,3 +61,75 @@ public struct LedgerRebuilder: Sendable {
         return summary
     }
 }
+
+extension LedgerRebuilder {
+    /// What a replacing rebuild did.
+    public struct Replacement: Sendable {
+        public var summary: Summary
+        /// Where the previous ledger was kept, when there was one.
+        public var previous: String?
+    }
+
+    /// `skiff ledger rebuild`: builds a new ledger beside the one at `ledgerPath` and swaps it in
+    /// only when the rebuild succeeded, so a failed listing (an unreachable bucket, a symlink
+    /// loop) leaves a sound ledger untouched rather than replaced by an empty one. Refuses a path
+    /// that is not a skiff ledger (LedgerPath: not SQLite, a Prometheus file, a device...) or
+    /// another program's database, and a sound ledger with blocks unless `force`.
+    /// `beforeSwap` runs between the build and the swap (a failpoint for crash tests).
+    public static func replace(
+        ledgerPath: String, force: Bool, bucket: any Bucket, tsdbPath: String, labels: LabelSet,
+        now: @escaping @Sendable () -> Int64, beforeSwap: @Sendable () async throws(SkiffError) -> Void = {}
+    ) async throws(SkiffError) -> Replacement {
+        let found = try LedgerPath.check(ledgerPath, for: .replace)
+        // A ledger reached through a symlink is replaced where it lies, and the link kept.
+        let path = LedgerPath.resolve(ledgerPath)
+        // A ledger outside <tsdb>/thanos may be shared with another data dir's shipper.
+        let ledgerLock = try DataDirLock(ledgerPath: path, tsdbPath: tsdbPath)
+        defer { withExtendedLifetime(ledgerLock) {} }
+        if found == .sqlite { try await refuseToReplace(path, shownAs: ledgerPath, force: force) }
+        LedgerFile.removeStaleScratch(besides: path)
+        let stamp = RFC3339.format(millis: now()).replacingOccurrences(of: ":", with: "")
+        let scratch = LedgerFile.scratchPath(for: path, stamp: stamp)
+        let summary: Summary
+        do throws(SkiffError) {
+            let ledger = try Ledger.open(path: scratch)
+            do throws(SkiffError) {
+                summary = try await LedgerRebuilder(
+                    ledger: ledger, bucket: bucket, tsdbPath: tsdbPath, labels: labels, now: now
+                ).rebuild()
+                try ledger.close()
+            } catch {
+                try? ledger.close()
+                throw error
+            }
+            try await beforeSwap()
+        } catch {
+            LedgerFile.discard(scratch)
+            let kept = found == .absent ? "nothing was written at \(ledgerPath)" : "the ledger \(ledgerPath) was left as it was"
+            throw SkiffError(
+                error.code, "ledger rebuild failed and \(kept): \(error.message)", transient: error.transient,
+                context: error.context)
+        }
+        let previous = try LedgerFile.install(scratch, at: path, stamp: stamp)
+        return Replacement(summary: summary, previous: previous)
+    }
+
+    /// Refuses another program's database, and a sound ledger with history unless forced; an
+    /// empty one (say, from a rebuild killed before its one transaction) has nothing to lose.
+    private static func refuseToReplace(_ path: String, shownAs shown: String, force: Bool) async throws(SkiffError) {
+        if let foreign = Ledger.foreignTables(path: path) {
+            throw SkiffError(
+                .invalidArgument,
+                "\(shown) is a SQLite database but not a skiff ledger (it holds \(foreign)); skiff will not move it: "
+                    + "point --ledger.path at the skiff ledger")
+        }
+        guard !force, let old = try? Ledger.open(path: path, readOnly: true) else { return }
+        defer { try? old.close() }
+        if (try? await old.integrityProblems())?.isEmpty == true, (try? await old.blocks())?.isEmpty == false {
+            throw SkiffError(
+                .invalidArgument,
+                "ledger \(shown) is readable and passes the integrity check: rebuilding would replace its history; "
+                    + "pass --force to do it anyway (the old file is kept)")
+        }
+    }
+}

@@ -127,7 +127,8 @@ public struct SidecarRunner: Sendable {
                 "WAL dir is not accessible. Is this dir a TSDB directory? If yes it is shared with TSDB?",
                 metadata: ["tsdb": "\(config.tsdbPath)"])
         }
-        let workspace = try await ShipperWorkspace.open(tsdbPath: config.tsdbPath, ledgerPath: config.ledgerPath)
+        let workspace = try await ShipperWorkspace.open(
+            tsdbPath: config.tsdbPath, ledgerPath: config.ledgerPath, logger: logger)
         let gauges = LedgerGauges(ledger: workspace.ledger)
         let reconcile = PeriodicReconcile(
             ledger: workspace.ledger, bucket: bucket, tsdbPath: config.tsdbPath,

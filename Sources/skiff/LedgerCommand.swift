@@ -4,6 +4,7 @@ import Ledger
 import ObjectStorage
 import ObjstoreConfig
 import Reconcile
+import Shipper
 import SkiffCore
 import TSDB
 
@@ -20,7 +21,9 @@ struct LedgerCommand: AsyncParsableCommand {
                 Our committed blocks in the bucket (meta.json with our --label set, every file at its listed size) are \
                 recorded as committed with origin 'rebuilt'; their history before the rebuild is unknown and says so. \
                 Local blocks not in the bucket are shipped by the next `skiff ship` or sidecar pass. An existing ledger \
-                is never deleted: it is renamed to <ledger>.broken-<time> (a sound one that has blocks only with --force).
+                is never deleted: the new one is built beside it and swapped in only when the rebuild succeeded, the old one \
+                kept as <ledger>.broken-<time> (a sound one that has blocks is replaced only with --force). A path that is \
+                not a skiff ledger (not SQLite, a Prometheus file, another program's database) is refused, never moved.
                 """)
 
         @OptionGroup var ledgerOptions: LedgerOptions
@@ -40,22 +43,22 @@ struct LedgerCommand: AsyncParsableCommand {
                 let lock = try DataDirLock(tsdbPath: ledgerOptions.tsdbPath)
                 defer { withExtendedLifetime(lock) {} }
                 let path = ledgerOptions.resolvedLedgerPath
-                let movedTo = try await moveAside(path)
-                let ledger = try Ledger.open(path: path)
+                let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
                 let bucket = try config.makeBucket()
-                let summary: LedgerRebuilder.Summary
+                let result: LedgerRebuilder.Replacement
                 do {
-                    summary = try await LedgerRebuilder(
-                        ledger: ledger, bucket: bucket, tsdbPath: ledgerOptions.tsdbPath, labels: ours,
-                        now: WallClock.system.nowMillis
-                    ).rebuild()
+                    result = try await LedgerRebuilder.replace(
+                        ledgerPath: path, force: force, bucket: bucket, tsdbPath: ledgerOptions.tsdbPath, labels: ours,
+                        now: WallClock.system.nowMillis,
+                        beforeSwap: { () throws(SkiffError) in try await failpoints.hit("before:ledger_swap") })
                 } catch {
                     await bucket.shutdown()
                     throw error
                 }
                 await bucket.shutdown()
+                let summary = result.summary
                 var lines = ["rebuilt ledger \(path) from \(bucket.name)"]
-                if let movedTo { lines.append("previous ledger kept as \(movedTo)") }
+                if let previous = result.previous { lines.append("previous ledger kept as \(previous)") }
                 lines.append("\(summary.rebuilt.count) committed block(s) recorded (\(summary.withLocalDir) with a local dir)")
                 if !summary.localOnly.isEmpty {
                     lines.append(
@@ -69,30 +72,6 @@ struct LedgerCommand: AsyncParsableCommand {
                 }
                 print(lines.joined(separator: "\n"))
             }
-        }
-
-        /// Renames an existing ledger (and its WAL files) out of the way; refuses a healthy one without --force.
-        private func moveAside(_ path: String) async throws -> String? {
-            let fm = FileManager.default
-            guard fm.fileExists(atPath: path) else { return nil }
-            // A sound ledger with history is kept unless forced; an empty one (say, from a rebuild
-            // killed before its one transaction) has nothing to lose.
-            if !force, let healthy = try? Ledger.open(path: path, readOnly: true),
-                (try? await healthy.integrityProblems())?.isEmpty == true, (try? await healthy.blocks())?.isEmpty == false
-            {
-                throw SkiffError(
-                    .invalidArgument,
-                    "ledger \(path) is readable and passes the integrity check: rebuilding would replace its history; "
-                        + "pass --force to do it anyway (the old file is kept)")
-            }
-            let stamp = RFC3339.format(millis: WallClock.system.nowMillis()).replacingOccurrences(of: ":", with: "")
-            let target = "\(path).broken-\(stamp)"
-            for suffix in ["", "-wal", "-shm"] where fm.fileExists(atPath: path + suffix) {
-                do { try fm.moveItem(atPath: path + suffix, toPath: target + suffix) } catch {
-                    throw SkiffError(.ledger, "move \(path + suffix) aside: \(error.localizedDescription)")
-                }
-            }
-            return target
         }
     }
 

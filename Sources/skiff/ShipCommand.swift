@@ -81,7 +81,7 @@ struct Ship: AsyncParsableCommand {
     private func ship(_ config: ShipperConfig, bucket: any Bucket, interval: Int64, logger: Logger) async throws {
         try await bucket.checkAccess()
         let workspace = try await ShipperWorkspace.open(
-            tsdbPath: ledgerOptions.tsdbPath, ledgerPath: ledgerOptions.resolvedLedgerPath)
+            tsdbPath: ledgerOptions.tsdbPath, ledgerPath: ledgerOptions.resolvedLedgerPath, logger: logger)
         let ledger = workspace.ledger
         let shipper = try workspace.makeShipper(config: config, bucket: bucket, logger: logger)
         logger.info(
