@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "PrometheusClient",
             dependencies: [
-                "SkiffCore", "ConfigYAML", "HTTPClientConfig",
+                "SkiffCore", "FileIO", "ConfigYAML", "HTTPClientConfig",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -142,7 +142,7 @@ let package = Package(
         .target(
             name: "GRPCRuntime",
             dependencies: [
-                "SkiffCore", "StoreProto",
+                "SkiffCore", "FileIO", "StoreProto",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -202,7 +202,8 @@ let package = Package(
         .executableTarget(
             name: "skiff",
             dependencies: [
-                "SkiffCore", "BlockingWork", "Ledger", "TSDB", "ObjectStorage", "ObjstoreConfig", "Shipper", "Reconcile",
+                "SkiffCore", "BlockingWork", "FileIO", "Ledger", "TSDB", "ObjectStorage", "ObjstoreConfig", "Shipper",
+                "Reconcile",
                 "Sidecar", "PrometheusClient", "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -240,12 +240,16 @@ package enum Posix {
         return Array(bytes.prefix(done))
     }
 
-    /// A whole (small) file, such as meta.json or a config file.
-    package static func readAll(_ path: String) throws(Errno) -> [UInt8] {
+    /// A whole small file, such as a config file; more than `maxBytes` throws EFBIG, so an
+    /// endless one (/dev/zero, a runaway FIFO) is refused instead of filling memory.
+    package static func readAll(_ path: String, maxBytes: Int = smallFileLimit) throws(Errno) -> [UInt8] {
         let fd = try openFile(path, O_RDONLY)
         defer { close(fd) }
-        return try readToEnd(fd, path: path)
+        return try readToEnd(fd, path: path, maxBytes: maxBytes)
     }
+
+    /// The most `readAll` takes by default: far more than any config file or shipper file.
+    package static let smallFileLimit = 16 << 20
 
     /// Writes all of `buffer`, continuing after short writes.
     package static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws(Errno) {

@@ -1,3 +1,4 @@
+import FileIO
 import GRPCNIOTransportHTTP2
 import NIOSSL
 
@@ -104,22 +105,11 @@ public struct GRPCServerTLS: Sendable {
         }
     }
 
-    /// Reads a whole file with stdio rather than Foundation, whose Linux errors lose the errno text.
+    /// A whole PEM file (a few KiB; more than 16 MiB is refused rather than read into memory).
     private static func read(_ path: String, what: String) throws(GRPCServerTLSError) -> [UInt8] {
-        func failure() -> GRPCServerTLSError {
-            GRPCServerTLSError(description: "\(what) \(path): cannot read: \(String(cString: strerror(errno)))")
+        do throws(Errno) { return try Posix.readAll(path) } catch {
+            throw GRPCServerTLSError(description: "\(what) \(path): cannot read: \(error.reason)")
         }
-        guard let file = fopen(path, "rb") else { throw failure() }
-        defer { fclose(file) }
-        var contents: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)  // PEM files are a few KiB
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            contents += chunk[..<count]
-            if count < chunk.count { break }
-        }
-        if ferror(file) != 0 { throw failure() }  // e.g. a directory: EISDIR
-        return contents
     }
 
     private static func certificates(

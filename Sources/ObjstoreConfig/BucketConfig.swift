@@ -56,6 +56,12 @@ public struct BucketConfig: Equatable, Sendable {
     ) throws(SkiffError) -> BucketConfig {
         let bytes: [UInt8]
         do throws(Errno) { bytes = try Posix.readAll(path) } catch {
+            if error.code == EFBIG {
+                throw SkiffError(
+                    .invalidArgument,
+                    "read bucket config \(path): it is larger than \(Posix.smallFileLimit >> 20) MiB, which no bucket config is; "
+                        + "pass --objstore.config-file the path of a Thanos objstore YAML file")
+            }
             throw SkiffError(
                 .invalidArgument,
                 "read bucket config \(path): \(error.reason); pass --objstore.config-file the path of a Thanos objstore YAML file"

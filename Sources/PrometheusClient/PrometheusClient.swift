@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FileIO
 import Foundation
 import HTTPClientConfig
 import Logging
@@ -80,13 +81,13 @@ public final class PrometheusClient: Sendable {
     /// whitespace is trimmed, as Prometheus does, so a file ending in a newline works.
     static func authorization(_ config: PrometheusHTTPClientConfig) throws(SkiffError) -> String? {
         func read(_ path: String, _ key: String) throws(SkiffError) -> String {
-            do {
-                let data = try Data(contentsOf: URL(fileURLWithPath: path))
-                return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            do throws(Errno) {
+                let bytes = try Posix.readAll(path)
+                return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             } catch {
                 throw SkiffError(
                     .invalidArgument,
-                    "--prometheus.http-client: cannot read \(key) \(path) (\((error as NSError).localizedDescription)); check the path and its permissions",
+                    "--prometheus.http-client: cannot read \(key) \(path) (\(error.reason)); check the path and its permissions",
                     transient: false)
             }
         }

@@ -33,7 +33,12 @@ struct SQL: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Stop the query after this long (e.g. 30s); default: no limit.")
     var timeout: String?
 
+    /// The query's parts; `--` before the statement (the usual way to pass a dash-led argument)
+    /// arrives among them.
+    private var statement: [String] { query.first == "--" ? Array(query.dropFirst()) : query }
+
     func validate() throws {
+        let query = statement
         guard query.count == 1 else {
             throw ValidationError(
                 query.isEmpty
@@ -49,7 +54,7 @@ struct SQL: AsyncParsableCommand {
                 try FlagValues.duration(text, flag: "--timeout", minimumMillis: 1)
             }
             let path = ledgerOptions.resolvedLedgerPath
-            let (sql, format) = (query[0], output)
+            let (sql, format) = (statement[0], output)
             // SQLite and the writes to stdout block: off the cooperative pool.
             try await Blocking.run { () throws(SkiffError) in
                 var writer = TabularWriter(format: format)

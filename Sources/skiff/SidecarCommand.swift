@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import GRPCRuntime
 import HTTPServer
@@ -164,8 +165,9 @@ struct SidecarCommand: AsyncParsableCommand {
         case (.some, .some):
             throw SkiffError(.invalidArgument, "both --prometheus.http-client-file and --prometheus.http-client are set; use one")
         case (.some(let path), nil):
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw SkiffError(.invalidArgument, "read --prometheus.http-client-file \(path): cannot read the file")
+            let text: String
+            do throws(Errno) { text = String(decoding: try Posix.readAll(path), as: UTF8.self) } catch {
+                throw SkiffError(.invalidArgument, "read --prometheus.http-client-file \(path): \(error.reason)")
             }
             return try PrometheusHTTPClientConfig.parse(yaml: text)
         case (nil, .some(let yaml)): return try PrometheusHTTPClientConfig.parse(yaml: yaml)

@@ -45,6 +45,10 @@ import Testing
             "sql", "--tsdb.path", world.tsdb, "--output", "csv", "-- count blocks\nSELECT count(*) AS n FROM blocks",
         ])
         #expect(counted.status == 0 && counted.stdout == "n\r\n\(world.localBlocks.count)\r\n", "\(counted)")
+        let separated = try await SkiffProcess.run([
+            "sql", "--tsdb.path", world.tsdb, "--output", "csv", "--", "SELECT count(*) AS n FROM blocks",
+        ])
+        #expect(separated.stdout == counted.stdout, "\(separated)")
         expectFailure(
             try await SkiffProcess.run(["report", "lag", "--by", "hour", "--tsdb.path", world.tsdb]), status: 64,
             mentioning: ["--by applies to `skiff report shipped` only"])
@@ -120,6 +124,24 @@ import Testing
         expectFailure(foreign, mentioning: ["--http-address 192.0.2.1:18950: cannot listen", "not one of this machine's"])
         let outOfRange = try await SkiffProcess.run(base + ["--min-time", "9223372036854775807ms"])
         expectFailure(outOfRange, mentioning: ["--min-time \"9223372036854775807ms\" is out of range"])
+    }
+
+    /// New cases: an endless file (/dev/zero) given as a config, certificate or key file was read
+    /// into memory until the process died (7 GB RSS in 10 s for --objstore.config-file). Every
+    /// such file is read with a 16 MiB cap.
+    @Test func endlessConfigFilesAreRefused() async throws {
+        let world = try await ShippingWorld()
+        defer { world.root.remove() }
+        var args = world.shipArguments
+        args[args.firstIndex(of: world.bucketConfig)!] = "/dev/zero"
+        expectFailure(try await SkiffProcess.run(args), mentioning: ["/dev/zero", "larger than 16 MiB"])
+        let sidecar = ["sidecar", "--tsdb.path", world.tsdb, "--http-address", "127.0.0.1:0", "--grpc-address", "127.0.0.1:0"]
+        expectFailure(
+            try await SkiffProcess.run(sidecar + ["--grpc-server-tls-cert", "/dev/zero", "--grpc-server-tls-key", "/dev/zero"]),
+            mentioning: ["server certificate /dev/zero: cannot read"])
+        expectFailure(
+            try await SkiffProcess.run(sidecar + ["--prometheus.http-client-file", "/dev/zero"]),
+            mentioning: ["--prometheus.http-client-file /dev/zero"])
     }
 
     static func residentKiB(pid: Int32) -> Int? {
