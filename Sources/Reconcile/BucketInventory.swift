@@ -28,6 +28,8 @@ struct BucketInventory: Sendable {
         let parseError: String?
         /// Larger than `BucketBlockMeta.maxBytes`: not read.
         let tooLarge: Bool
+        /// Why it could not be read at all (e.g. a FIFO in a FILESYSTEM bucket).
+        var readError: String? = nil
 
         var labels: LabelSet { parsed?.labels ?? LabelSet() }
         /// `thanos.source`: "sidecar" for shipped blocks, "compactor" for merged or downsampled ones.
@@ -37,7 +39,8 @@ struct BucketInventory: Sendable {
 
         /// Whether it is a sidecar's commit of `ulid` with `labels`, as the shipper judges it.
         func verdict(_ ulid: ULID, labels: LabelSet) -> ThanosMeta.Verdict {
-            (tooLarge ? BucketBlockMeta.Found.tooLarge : .bytes(bytes)).verdict(ulid: ulid, labels: labels)
+            if let readError { return .notOurs("cannot be read (\(readError))") }
+            return (tooLarge ? BucketBlockMeta.Found.tooLarge : .bytes(bytes)).verdict(ulid: ulid, labels: labels)
         }
     }
 
@@ -103,7 +106,12 @@ struct BucketInventory: Sendable {
                 case .success(.bytes(let bytes)): out.append((ulid, parse(ulid, bytes)))
                 case .success(.tooLarge): out.append((ulid, Meta(bytes: [], parsed: nil, parseError: nil, tooLarge: true)))
                 case .failure(let error) where error.code == .notFound: continue  // deleted since the walk
-                case .failure(let error): throw error
+                case .failure(let error) where error.transient: throw error
+                case .failure(let error):
+                    // One object nobody can read is that block's finding, not the end of the comparison.
+                    out.append(
+                        (ulid, Meta(bytes: [], parsed: nil, parseError: error.message, tooLarge: false, readError: error.message))
+                    )
                 }
             }
         }

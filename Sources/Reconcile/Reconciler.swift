@@ -42,6 +42,10 @@ public struct Reconciler: Sendable {
         case foreignMeta = "foreign_meta"
         /// With `--verify`: every object at its size, but one's SHA-256 is not the recorded one.
         case contentMismatch = "content_mismatch"
+        /// Ours by external labels and unknown to the ledger, but overlapping one of our blocks in
+        /// time: most likely another Prometheus shipping with the same external labels, which
+        /// makes the Compactor halt. Never adopted.
+        case overlapping
 
         /// States that need no one's attention.
         public var isHealthy: Bool { [.inSync, .notShipped, .mergedByCompactor, .markedForDeletion].contains(self) }
@@ -99,6 +103,8 @@ public struct Reconciler: Sendable {
         var records: [ULID: BlockRecord]
         var files: [ULID: [FileRecord]]
         var bucket: BucketInventory
+        /// Blocks this ledger ships (not the ignored ones, e.g. Prometheus' own compactions).
+        var shipping: TimeOverlap
     }
 
     /// One entry per block known anywhere (ours), ordered by ULID, with the planned action.
@@ -112,7 +118,10 @@ public struct Reconciler: Sendable {
         // Every meta.json is read: a committed block's may have been replaced by one of the same size.
         let inventory = try await BucketInventory.read(bucket) { _ in true }
         if requireRecordedLabels { try checkLabels(records, inventory) }
-        let snapshot = Snapshot(local: local, records: records, files: try await ledger.filesByBlock(), bucket: inventory)
+        let shipping = TimeOverlap(
+            records.values.filter { $0.state != .ignored }.map { (min: $0.minTime, max: $0.maxTime, ulid: $0.ulid) })
+        let snapshot = Snapshot(
+            local: local, records: records, files: try await ledger.filesByBlock(), bucket: inventory, shipping: shipping)
 
         let merged = Set(
             inventory.blocks.values.compactMap(\.meta).filter { $0.labels == labels }.flatMap { $0.parsed?.sources ?? [] })
@@ -151,6 +160,14 @@ public struct Reconciler: Sendable {
             case .ours(let meta):
                 if let problem = sizeProblems(remote, expected: meta.files) {
                     return entry(.sizeMismatch, "unknown to the ledger; \(problem)")
+                }
+                if !isLocal, let min = meta.minTime, let max = meta.maxTime,
+                    let other = s.shipping.overlapping(ulid, min: min, max: max)
+                {
+                    return entry(
+                        .overlapping,
+                        "unknown to the ledger, local dir gone, and it overlaps our block \(other) in time: is another "
+                            + "Prometheus shipping with the same external labels? (the Compactor halts on overlaps)")
                 }
                 return entry(isLocal ? .unrecordedCommit : .bucketOnly, "unknown to the ledger; \(whereLocal)", .adopt)
             case .unreadable(let why), .notOurs(let why):
@@ -214,7 +231,8 @@ public struct Reconciler: Sendable {
         if abandoned || record.state == .ignored, remote?.hasIncompleteUpload == true {
             return entry(.staleUpload, "unfinished multipart upload of a block that is \(state)", .abortUploads)
         }
-        return entry(.notShipped, state, nil)
+        // A failing block's last error says what holds it (a quarantine's reason, a bucket error).
+        return entry(.notShipped, record.state == .failed ? "\(state): \(record.lastError ?? "unknown error")" : state, nil)
     }
 
     /// What the shipper does about a meta.json it cannot adopt (see `Shipper.adoptOrClear`).

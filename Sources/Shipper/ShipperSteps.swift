@@ -15,9 +15,7 @@ extension Shipper {
         guard let block = local.readable[ulid] else {
             throw SkiffError(.blockVanished, "block dir \(ulid) is gone (deleted by retention or compaction)")
         }
-        if let found = try await BucketBlockMeta.read(bucket, ulid), try await adoptOrClear(ulid, found) {
-            return StepResult(.adopted)
-        }
+        if let found = try await bucketMeta(ulid), try await adoptOrClear(ulid, found) { return StepResult(.adopted) }
         // Staging, hashing and the meta write are blocking file work: off the cooperative pool.
         let stager = self.stager
         let staged = try await Blocking.run { () throws(SkiffError) in try stager.stage(block) }
@@ -65,7 +63,19 @@ extension Shipper {
         // between creating a multipart upload and recording it): abort it before committing.
         try await abortMultipartUploads(ulid)
         try await failpoints.hit("before:upload:meta.json")
-        try await bucket.upload(key: "\(ulid)/meta.json", bytes: meta)
+        do throws(SkiffError) {
+            try await bucket.upload(key: "\(ulid)/meta.json", bytes: meta)
+        } catch {
+            // Objects under "<ULID>/meta.json/" (a directory, in a FILESYSTEM bucket) keep the commit
+            // marker out for good: no retry helps, so quarantine rather than hold back newer blocks.
+            let underMeta = try? await bucket.list(prefix: "\(ulid)/meta.json/", recursive: false)
+            guard underMeta?.isEmpty == false else { throw error }
+            throw SkiffError(
+                .corruptBlock,
+                "cannot commit: the bucket \(bucket.name) holds objects under \(ulid)/meta.json/ (a directory where "
+                    + "meta.json belongs); remove them and the block commits at its next attempt (\(error.message))",
+                transient: false)
+        }
         try await failpoints.hit("after:upload:meta.json")
         return sent + Int64(meta.count)
     }
@@ -95,6 +105,17 @@ extension Shipper {
         for key in keys { try await bucket.delete(key: key) }
         log(.info, "removed partial upload", ulid, ["objects": "\(keys.count)"])
         return .cleaned
+    }
+
+    /// The block's meta.json in the bucket, if any. One that cannot be read at all (a FIFO planted
+    /// in a FILESYSTEM bucket) quarantines the block: no retry reads it, and newer blocks go on.
+    private func bucketMeta(_ ulid: ULID) async throws(SkiffError) -> BucketBlockMeta.Found? {
+        do { return try await BucketBlockMeta.read(bucket, ulid) } catch  where !error.transient {
+            throw SkiffError(
+                .corruptBlock,
+                "the bucket's \(ulid)/meta.json cannot be read (\(error.message)), so nothing says whether the block "
+                    + "is committed; remove it from the bucket and the block ships at its next attempt", transient: false)
+        }
     }
 
     /// Decides what a meta.json already at the block's key means, before anything is staged.
@@ -154,9 +175,15 @@ extension Shipper {
         try await failpoints.hit("before:upload:\(file.relPath)")
         let journal = LedgerUploadJournal(
             ledger: ledger, ulid: ulid, relPath: file.relPath, failpoints: failpoints, now: now)
-        try await bucket.upload(
-            key: "\(ulid)/\(file.relPath)", fileAt: source.path, size: file.sizeBytes, sha256: file.sha256,
-            journal: journal)
+        do throws(SkiffError) {
+            try await bucket.upload(
+                key: "\(ulid)/\(file.relPath)", fileAt: source.path, size: file.sizeBytes, sha256: file.sha256,
+                journal: journal)
+        } catch  where error.code == .bucket && !error.message.contains(bucket.name) {
+            // "upload <key>: Not a directory" alone does not say where: name the bucket.
+            throw SkiffError(
+                error.code, "\(error.message) (bucket \(bucket.name))", transient: error.transient, context: error.context)
+        }
         try await failpoints.hit("after:upload:\(file.relPath)")
         return file.sizeBytes
     }

@@ -6,6 +6,9 @@ public struct ThanosMeta: Sendable, Equatable {
     public let ulid: ULID?
     /// `version` (Thanos reads only 1).
     public let version: Int64?
+    /// `minTime` and `maxTime`, in ms.
+    public let minTime: Int64?
+    public let maxTime: Int64?
     /// Whether there is a `thanos` object at all (Prometheus' own meta.json has none).
     public let hasThanosSection: Bool
     /// `thanos.labels`, byte-wise as Thanos reads them: a later duplicate name wins, as in Go.
@@ -30,6 +33,8 @@ public struct ThanosMeta: Sendable, Equatable {
         let thanos = doc["thanos"]
         ulid = doc["ulid"]?.stringValue.flatMap(ULID.init)
         version = doc["version"]?.int64Value
+        minTime = doc["minTime"]?.int64Value
+        maxTime = doc["maxTime"]?.int64Value
         hasThanosSection = thanos?.members != nil
         labels = LabelSet(
             (thanos?["labels"]?.members ?? []).compactMap { m in m.value.stringValue.map { Label(name: m.key, value: $0) } })

@@ -18,6 +18,7 @@ struct ReconcileCommand: AsyncParsableCommand {
         discussion: """
             Statuses: in_sync, not_shipped, local_only, bucket_only, unrecorded_commit, partial_in_bucket, \
             missing_from_bucket, size_mismatch, damaged_meta, foreign_meta, content_mismatch (with --verify), \
+            overlapping (ours by labels, unknown, overlapping one of our blocks: another Prometheus with our labels?), \
             merged_by_compactor, marked_for_deletion, stale_upload. Bucket blocks with other external labels, or \
             written by the Compactor, are not ours and are never touched. Without --label, ours are the labels the \
             ledger's blocks were shipped with (when they all carry the same); a --label that none of them carries \
