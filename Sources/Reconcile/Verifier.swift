@@ -55,7 +55,14 @@ public struct Verifier: Sendable {
         var files = try await ledger.files(ulid).map(\.file)
 
         var listed: [String: BlockMeta.File] = [:]
-        switch try await BucketBlockMeta.read(bucket, ulid) {
+        let found: BucketBlockMeta.Found?
+        do throws(SkiffError) { found = try await BucketBlockMeta.read(bucket, ulid) } catch  where !error.transient {
+            found = nil
+            problems.append("meta.json cannot be read: \(error.message)")
+        }
+        switch found {
+        case nil where !problems.isEmpty:
+            break  // there, but it could not be read: said above
         case nil:
             problems.append("meta.json is missing from the bucket")
         case .tooLarge:

@@ -26,21 +26,29 @@ extension HostileBucketTests {
         let chunk = "\(world.bucket)/\(blocks[1])/chunks/000001"
         try FileManager.default.removeItem(atPath: chunk)
         #expect(mkfifo(chunk, 0o644) == 0)
+        let meta = "\(world.bucket)/\(blocks[2])/meta.json"
+        try FileManager.default.removeItem(atPath: meta)
+        #expect(mkfifo(meta, 0o644) == 0)
         let result = try await SkiffProcess.run(
             ["verify", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig, "--output", "json"],
             timeout: .seconds(30))
         #expect(result.status == 1 && !result.signaled, "\(result)")
         let rows = (try? JSONValue.parse(Array(result.stdout.utf8)))?.arrayValue ?? []
-        let bad = rows.first { $0["ulid"]?.stringValue == blocks[1].string }
-        #expect(bad?["ok"] == .bool(false), "\(result)")
-        #expect(rows.filter { $0["ok"] == .bool(true) }.count == rows.count - 1, "\(result)")
+        for ulid in blocks[1...2] {
+            let row = rows.first { $0["ulid"]?.stringValue == ulid.string }
+            #expect(row?["ok"] == .bool(false), "\(result)")
+            #expect(row?["problems"]?.arrayValue?.contains { $0.stringValue?.contains("not a regular file") == true } == true)
+        }
+        #expect(rows.filter { $0["ok"] == .bool(true) }.count == rows.count - 2, "\(result)")
 
-        // reconcile reports both, and --repair re-ships the committed one over its FIFO.
+        // reconcile reports all three, and --repair re-ships the committed ones over their FIFOs.
         let (_, report) = try await reconcile(world)
         #expect(report[blocks[0].string]?["status"]?.stringValue == "foreign_meta", "\(report)")
         #expect(report[blocks[1].string]?["status"]?.stringValue == "size_mismatch", "\(report)")
+        #expect(report[blocks[2].string]?["status"]?.stringValue == "damaged_meta", "\(report)")
         let (repair, _) = try await reconcile(world, ["--repair"])
         #expect(world.data(chunk) == world.data("\(world.tsdb)/\(blocks[1])/chunks/000001"), "\(repair)")
+        #expect(try await recordedMeta(world, blocks[2]) == world.data(meta).map { [UInt8]($0) }, "\(repair)")
     }
 
     /// NK2: one symlink loop in the bucket directory ended every listing ("list : Too many levels of
