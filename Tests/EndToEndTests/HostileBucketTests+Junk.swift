@@ -114,7 +114,9 @@ extension HostileBucketTests {
         let running = try SkiffProcess.start(
             world.shipArguments, environment: ["SKIFF_FAILPOINTS": "after:stage=sleep(2000)"])
         defer { running.kill9() }
-        for _ in 0..<400 where !FileManager.default.fileExists(atPath: "\(world.tsdb)/thanos/upload/\(first)") {
+        // Until the first block is staged (it then sleeps 2 s before uploading), bounded: 20 s.
+        for _ in 0..<800 {
+            if FileManager.default.fileExists(atPath: "\(world.tsdb)/thanos/upload/\(first)") { break }
             try await Task.sleep(for: .milliseconds(25))
         }
         try FileManager.default.removeItem(atPath: world.bucket)
