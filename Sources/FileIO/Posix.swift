@@ -294,9 +294,14 @@ package enum Posix {
                 entries.append((name, true))
             } else if type == Int32(DT_REG) {
                 entries.append((name, false))
-            } else if let status = try statusIfPresent(join(dir, name)) {
-                // Symlinks and file systems that do not report a type (DT_UNKNOWN) need a stat.
-                entries.append((name, status.kind == .directory))
+            } else {
+                // Symlinks and file systems that do not report a type (DT_UNKNOWN) need a stat; a
+                // symlink loop is listed as a non-directory rather than failing the whole listing.
+                do throws(Errno) {
+                    if let status = try statusIfPresent(join(dir, name)) { entries.append((name, status.kind == .directory)) }
+                } catch  where error.code == ELOOP {
+                    entries.append((name, false))
+                }
             }
         }
         return entries

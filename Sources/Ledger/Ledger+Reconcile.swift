@@ -90,6 +90,39 @@ extension Ledger {
         try appendTransition(db, b.ulid, from: nil, to: .committed, at: now, attempt: 1, bytes: total, detail: detail)
     }
 
+    /// Records the meta.json found in the bucket for a block about to be adopted, and the files
+    /// it lists as uploaded, so `skiff verify` can check an adopted block like a shipped one.
+    /// Written before the adoption's transition, in its own transaction: on its own it changes
+    /// no state, and a crash before the transition only repeats it (a later `hashed` replaces it).
+    /// A listed file without a SHA-256 keeps the one this ledger hashed for the same path and size.
+    public func recordAdoptedMeta(
+        _ ulid: ULID, metaJSON: [UInt8], files: [BlockMeta.File], at now: Int64
+    ) async throws(SkiffError) {
+        let total = files.reduce(Int64(0)) { $0 + $1.sizeBytes }
+        try await write("record the bucket's meta.json of \(ulid)") { db in
+            var hashed: [String: (Int64, String)] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT rel_path, size_bytes, sha256 FROM block_files WHERE ulid = ?", arguments: [ulid.string])
+            {
+                hashed[row["rel_path"]] = (row["size_bytes"], row["sha256"])
+            }
+            try db.execute(sql: "DELETE FROM block_files WHERE ulid = ?", arguments: [ulid.string])
+            for f in files {
+                let known = hashed[f.relPath].flatMap { $0.0 == f.sizeBytes ? $0.1 : nil }
+                try db.execute(
+                    sql:
+                        "INSERT INTO block_files (ulid, rel_path, size_bytes, sha256, state, uploaded_at) VALUES (?, ?, ?, ?, 'uploaded', ?)",
+                    arguments: [ulid.string, f.relPath, f.sizeBytes, f.sha256.isEmpty ? known ?? "" : f.sha256, now])
+            }
+            try db.execute(
+                sql: "UPDATE blocks SET meta_json = ?, total_bytes = ?, uploaded_bytes = ?, updated_at = ? WHERE ulid = ?",
+                arguments: [Data(metaJSON), total, total, now, ulid.string])
+            guard db.changesCount == 1 else {
+                throw SkiffError(.ledger, "block \(ulid) is not in the ledger", transient: false)
+            }
+        }
+    }
+
     /// Appends an audit row for something done to a block without changing its state (a
     /// reconcile action such as deleting leftover objects): from and to are the current state.
     public func recordNote(_ ulid: ULID, detail: String, at now: Int64) async throws(SkiffError) {

@@ -188,7 +188,8 @@ public struct FilesystemBucket: Bucket {
         let fd: Int32
         let status: Posix.Status
         do throws(Errno) {
-            fd = try Posix.openFile(path(of: key), O_RDONLY)
+            // O_NONBLOCK: opening a FIFO planted in the bucket directory must not wait for a writer.
+            fd = try Posix.openFile(path(of: key), O_RDONLY | O_NONBLOCK)
             do throws(Errno) { status = try Posix.status(fd: fd, path: key) } catch {
                 close(fd)
                 throw error
@@ -200,6 +201,11 @@ public struct FilesystemBucket: Bucket {
         }
         defer { close(fd) }
         if status.kind == .directory { throw SkiffError(.notFound, "read \(key): no such object", transient: false) }
+        if status.kind == .other {
+            throw SkiffError(
+                .bucket, "read \(key): \(path(of: key)) is not a regular file (a FIFO, socket or device); remove it",
+                transient: false)
+        }
 
         let size = status.size
         var offset = min(max(range?.lowerBound ?? 0, 0), size)
@@ -243,7 +249,11 @@ public struct FilesystemBucket: Bucket {
             var entries: [ObjectEntry] = []
             for key in keys {
                 let status: Posix.Status?
-                do throws(Errno) { status = try Posix.statusIfPresent(path(of: key)) } catch { throw osError("stat", key, error) }
+                do throws(Errno) { status = try Posix.statusIfPresent(path(of: key)) } catch  where error.code == ELOOP {
+                    continue  // a symlink loop is no object (none could be read there): not one junk entry ends the walk
+                } catch {
+                    throw osError("stat", key, error)
+                }
                 if let status { entries.append(ObjectEntry(key: key, size: status.size)) }  // else: deleted meanwhile
             }
             if !entries.isEmpty { try await page(entries) }

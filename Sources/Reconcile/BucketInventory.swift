@@ -1,9 +1,11 @@
 import ObjectStorage
+import Shipper
 import SkiffCore
 
 /// What the bucket holds, block by block, read with one streamed walk of the whole bucket (sizes
-/// come with the listing, so no per-object requests) plus a meta.json read for each block the
-/// ledger cannot vouch for. Grows with the number of blocks, never with a page or an object.
+/// come with the listing) plus a bounded read of each block's meta.json that `needsMeta` asks for
+/// (the reconciler: every block, since even a committed block's meta.json can be replaced by one
+/// of the same size). Grows with the number of blocks, never with a page or an object.
 struct BucketInventory: Sendable {
     /// One ULID-named prefix.
     struct Block: Sendable {
@@ -17,17 +19,29 @@ struct BucketInventory: Sendable {
         var hasIncompleteUpload = false
     }
 
-    /// The parts of a bucket block's meta.json the reconciler needs.
+    /// A bucket block's meta.json as read (or why it was not).
     struct Meta: Sendable {
+        /// The bytes read; empty when too large to read.
         let bytes: [UInt8]
-        let labels: LabelSet
-        /// `thanos.source`: "sidecar" for shipped blocks, "compactor" for merged or downsampled ones.
-        let source: String?
-        /// ULIDs this block was compacted from (itself excluded).
-        let sources: [ULID]
-        /// `thanos.files` with sizes (meta.json itself excluded).
-        let files: [BlockMeta.File]
+        /// Nil when the bytes are not a JSON object, or were not read.
+        let parsed: ThanosMeta?
         let parseError: String?
+        /// Larger than `BucketBlockMeta.maxBytes`: not read.
+        let tooLarge: Bool
+        /// Why it could not be read at all (e.g. a FIFO in a FILESYSTEM bucket).
+        var readError: String? = nil
+
+        var labels: LabelSet { parsed?.labels ?? LabelSet() }
+        /// `thanos.source`: "sidecar" for shipped blocks, "compactor" for merged or downsampled ones.
+        var source: String? { parsed?.source }
+        /// `thanos.files` with sizes (meta.json itself excluded).
+        var files: [BlockMeta.File] { parsed?.files ?? [] }
+
+        /// Whether it is a sidecar's commit of `ulid` with `labels`, as the shipper judges it.
+        func verdict(_ ulid: ULID, labels: LabelSet) -> ThanosMeta.Verdict {
+            if let readError { return .notOurs("cannot be read (\(readError))") }
+            return (tooLarge ? BucketBlockMeta.Found.tooLarge : .bytes(bytes)).verdict(ulid: ulid, labels: labels)
+        }
     }
 
     var blocks: [ULID: Block] = [:]
@@ -51,8 +65,13 @@ struct BucketInventory: Sendable {
                 inventory.blocks[ulid, default: Block()].hasIncompleteUpload = true
             }
         }
-        let wanted = inventory.blocks.filter { $0.value.hasMeta && needsMeta($0.key) }.map(\.key)
-        for (ulid, meta) in try await readMetas(bucket, wanted) { inventory.blocks[ulid]?.meta = meta }
+        let wanted = inventory.blocks.filter { $0.value.hasMeta && needsMeta($0.key) }
+        for (ulid, block) in wanted where block.sizes["meta.json"]! > BucketBlockMeta.maxBytes {
+            // The listing's size is enough to refuse it: never read into memory.
+            inventory.blocks[ulid]?.meta = Meta(bytes: [], parsed: nil, parseError: nil, tooLarge: true)
+        }
+        let small = wanted.filter { $0.value.sizes["meta.json"]! <= BucketBlockMeta.maxBytes }.map(\.key)
+        for (ulid, meta) in try await readMetas(bucket, small) { inventory.blocks[ulid]?.meta = meta }
         return inventory
     }
 
@@ -63,26 +82,36 @@ struct BucketInventory: Sendable {
         while start < ulids.count {
             let batch = Array(ulids[start..<min(start + 8, ulids.count)])
             start += batch.count
-            let results: [(ULID, Result<[UInt8], SkiffError>)] = await withTaskGroup(of: (ULID, Result<[UInt8], SkiffError>).self)
-            { group in
+            let results: [(ULID, Result<BucketBlockMeta.Found, SkiffError>)] = await withTaskGroup(
+                of: (ULID, Result<BucketBlockMeta.Found, SkiffError>).self
+            ) { group in
                 for ulid in batch {
                     group.addTask {
                         do throws(SkiffError) {
-                            return (ulid, .success(try await bucket.readAll(key: "\(ulid)/meta.json")))
+                            guard let found = try await BucketBlockMeta.read(bucket, ulid) else {
+                                throw SkiffError(.notFound, "\(ulid)/meta.json is gone")
+                            }
+                            return (ulid, .success(found))
                         } catch {
                             return (ulid, .failure(error))
                         }
                     }
                 }
-                var collected: [(ULID, Result<[UInt8], SkiffError>)] = []
+                var collected: [(ULID, Result<BucketBlockMeta.Found, SkiffError>)] = []
                 for await result in group { collected.append(result) }
                 return collected
             }
             for (ulid, result) in results {
                 switch result {
-                case .success(let bytes): out.append((ulid, parse(ulid, bytes)))
+                case .success(.bytes(let bytes)): out.append((ulid, parse(ulid, bytes)))
+                case .success(.tooLarge): out.append((ulid, Meta(bytes: [], parsed: nil, parseError: nil, tooLarge: true)))
                 case .failure(let error) where error.code == .notFound: continue  // deleted since the walk
-                case .failure(let error): throw error
+                case .failure(let error) where error.transient: throw error
+                case .failure(let error):
+                    // One object nobody can read is that block's finding, not the end of the comparison.
+                    out.append(
+                        (ulid, Meta(bytes: [], parsed: nil, parseError: error.message, tooLarge: false, readError: error.message))
+                    )
                 }
             }
         }
@@ -90,26 +119,10 @@ struct BucketInventory: Sendable {
     }
 
     static func parse(_ ulid: ULID, _ bytes: [UInt8]) -> Meta {
-        let doc: JSONValue
-        do throws(SkiffError) { doc = try JSONValue.parse(bytes) } catch {
-            return Meta(bytes: bytes, labels: LabelSet(), source: nil, sources: [], files: [], parseError: error.message)
+        do throws(SkiffError) {
+            return Meta(bytes: bytes, parsed: try ThanosMeta(json: bytes), parseError: nil, tooLarge: false)
+        } catch {
+            return Meta(bytes: bytes, parsed: nil, parseError: error.message, tooLarge: false)
         }
-        let thanos = doc["thanos"]
-        // Byte-wise, as Thanos reads them: a later duplicate name wins, as in Go's JSON decoder.
-        let labels = (thanos?["labels"]?.members ?? []).compactMap { m in
-            m.value.stringValue.map { Label(name: m.key, value: $0) }
-        }
-        let files = (thanos?["files"]?.arrayValue ?? []).compactMap { f -> BlockMeta.File? in
-            guard let rel = f["rel_path"]?.stringValue, rel != "meta.json", let size = f["size_bytes"]?.int64Value else {
-                return nil
-            }
-            let sha = f["hash"]?["hashFunc"]?.stringValue == "SHA256" ? f["hash"]?["value"]?.stringValue ?? "" : ""
-            return BlockMeta.File(relPath: rel, sizeBytes: size, sha256: sha)
-        }
-        return Meta(
-            bytes: bytes, labels: LabelSet(labels), source: thanos?["source"]?.stringValue,
-            sources: (doc["compaction"]?["sources"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(ULID.init) }
-                .filter { $0 != ulid },
-            files: files, parseError: nil)
     }
 }

@@ -49,19 +49,24 @@ extension Reconciler {
         let remote = s.bucket.blocks[ulid] ?? BucketInventory.Block()
         switch action {
         case .adopt:
+            // Classified as ours from this meta.json; judged again so nothing else is ever recorded.
+            guard let meta = remote.meta, case .ours(let parsed) = meta.verdict(ulid, labels: labels) else {
+                throw SkiffError(.bucket, "meta.json of \(ulid) could not be read as ours")
+            }
             let aborted = try await bucket.abortIncompleteUploads(prefix: "\(ulid)/")
             let note =
                 "adopted by reconcile: meta.json in the bucket, \(remote.sizes.count - 1) file(s) at their sizes"
                 + (aborted > 0 ? ", \(aborted) unfinished upload(s) aborted" : "")
             if let record = s.records[ulid] {
+                // The bytes found are what `skiff verify` compares with from now on.
+                try await ledger.recordAdoptedMeta(ulid, metaJSON: meta.bytes, files: parsed.files, at: now())
                 var machine = record.machine
                 let t = try machine.handleOrThrow(.adopted)
                 try await ledger.recordTransition(ulid, t, machine: machine, at: now(), detail: note, origin: .adopted)
             } else {
-                guard let meta = remote.meta else { throw SkiffError(.bucket, "meta.json of \(ulid) could not be read") }
-                let parsed = try BlockMeta(json: meta.bytes, dirName: ulid.string)
+                let block = try BlockMeta(json: meta.bytes, dirName: ulid.string)
                 try await ledger.insertCommitted(
-                    [.init(summary: BlockSummary(parsed), files: meta.files, metaJSON: meta.bytes)], origin: .adopted,
+                    [.init(summary: BlockSummary(block), files: parsed.files, metaJSON: meta.bytes)], origin: .adopted,
                     detail: note, at: now())
             }
         case .reship:

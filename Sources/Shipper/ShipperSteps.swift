@@ -15,11 +15,7 @@ extension Shipper {
         guard let block = local.readable[ulid] else {
             throw SkiffError(.blockVanished, "block dir \(ulid) is gone (deleted by retention or compaction)")
         }
-        if try await bucket.exists(key: "\(ulid)/meta.json") {
-            // Committed another way (another sidecar, a restored ledger): nothing of ours is needed.
-            try await abortMultipartUploads(ulid)
-            return StepResult(.adopted)
-        }
+        if let found = try await bucketMeta(ulid), try await adoptOrClear(ulid, found) { return StepResult(.adopted) }
         // Staging, hashing and the meta write are blocking file work: off the cooperative pool.
         let stager = self.stager
         let staged = try await Blocking.run { () throws(SkiffError) in try stager.stage(block) }
@@ -67,7 +63,19 @@ extension Shipper {
         // between creating a multipart upload and recording it): abort it before committing.
         try await abortMultipartUploads(ulid)
         try await failpoints.hit("before:upload:meta.json")
-        try await bucket.upload(key: "\(ulid)/meta.json", bytes: meta)
+        do throws(SkiffError) {
+            try await bucket.upload(key: "\(ulid)/meta.json", bytes: meta)
+        } catch {
+            // Objects under "<ULID>/meta.json/" (a directory, in a FILESYSTEM bucket) keep the commit
+            // marker out for good: no retry helps, so quarantine rather than hold back newer blocks.
+            let underMeta = try? await bucket.list(prefix: "\(ulid)/meta.json/", recursive: false)
+            guard underMeta?.isEmpty == false else { throw error }
+            throw SkiffError(
+                .corruptBlock,
+                "cannot commit: the bucket \(bucket.name) holds objects under \(ulid)/meta.json/ (a directory where "
+                    + "meta.json belongs); remove them and the block commits at its next attempt (\(error.message))",
+                transient: false)
+        }
         try await failpoints.hit("after:upload:meta.json")
         return sent + Int64(meta.count)
     }
@@ -76,11 +84,75 @@ extension Shipper {
     func cleanPartialUpload(_ ulid: ULID) async throws(SkiffError) -> ShipEvent {
         try stager.remove(ulid)
         try await abortMultipartUploads(ulid)
-        if try await bucket.exists(key: "\(ulid)/meta.json") { return .adopted }
+        if let found = try await BucketBlockMeta.read(bucket, ulid) {
+            switch found.verdict(ulid: ulid, labels: config.labels) {
+            case .ours(let meta):
+                // Committed before the dir vanished. Its files are not checked here: with the local
+                // dir gone nothing could be shipped again; reconcile reports any damage.
+                try await ledger.recordAdoptedMeta(ulid, metaJSON: found.bytes, files: meta.files, at: now())
+                return .adopted
+            case .notOurs(let why):
+                // Someone else's block under this ULID: none of its objects is ours to delete.
+                log(.warning, "left another's block in the bucket alone", ulid, ["meta": "meta.json \(why)"])
+                try await ledger.recordNote(
+                    ulid, detail: "abandoned; \(ulid)/meta.json in the bucket \(why): its objects were left alone", at: now())
+                return .cleaned
+            case .unreadable:
+                break  // a partial upload to Thanos too: deleted with the rest below
+            }
+        }
         let keys = try await bucket.list(prefix: "\(ulid)/", recursive: true)
         for key in keys { try await bucket.delete(key: key) }
         log(.info, "removed partial upload", ulid, ["objects": "\(keys.count)"])
         return .cleaned
+    }
+
+    /// The block's meta.json in the bucket, if any. One that cannot be read at all (a FIFO planted
+    /// in a FILESYSTEM bucket) quarantines the block: no retry reads it, and newer blocks go on.
+    private func bucketMeta(_ ulid: ULID) async throws(SkiffError) -> BucketBlockMeta.Found? {
+        do { return try await BucketBlockMeta.read(bucket, ulid) } catch  where !error.transient {
+            throw SkiffError(
+                .corruptBlock,
+                "the bucket's \(ulid)/meta.json cannot be read (\(error.message)), so nothing says whether the block "
+                    + "is committed; remove it from the bucket and the block ships at its next attempt", transient: false)
+        }
+    }
+
+    /// Decides what a meta.json already at the block's key means, before anything is staged.
+    /// True: adopt (ours and complete; its bytes and files are recorded for `skiff verify`).
+    /// False: ship over it, after deleting it, so readers see no commit until ours lands: it is
+    /// unreadable (Thanos counts it a partial upload) or ours with files missing or cut short.
+    /// Throws `.corruptBlock` (quarantine) for a readable meta.json that is not ours, whatever
+    /// wrote it: another Prometheus' block with this ULID (a cloned data dir), another cluster's
+    /// labels, Prometheus' own meta.json with no `thanos` section. Thanos users expect a sidecar
+    /// never to replace a block it did not upload, as Thanos' own shipper never does, and a
+    /// quarantine names the block and the reason without holding back newer blocks.
+    private func adoptOrClear(_ ulid: ULID, _ found: BucketBlockMeta.Found) async throws(SkiffError) -> Bool {
+        let why: String
+        switch found.verdict(ulid: ulid, labels: config.labels) {
+        case .notOurs(let reason):
+            throw SkiffError(
+                .corruptBlock,
+                "the bucket already holds \(ulid)/meta.json, which \(reason): not this sidecar's commit, so it is "
+                    + "neither adopted nor overwritten. If it is a damaged copy of this block, delete \(ulid)/meta.json "
+                    + "from the bucket and the block ships at its next attempt; if it is another Prometheus' block, "
+                    + "move this block dir out of --tsdb.path", transient: false)
+        case .ours(let meta):
+            guard let missing = try await BucketBlockMeta.missingFiles(bucket, ulid, meta.files) else {
+                // Committed another way (a restored ledger, an earlier run): nothing of ours is needed.
+                try await abortMultipartUploads(ulid)
+                try await ledger.recordAdoptedMeta(ulid, metaJSON: found.bytes, files: meta.files, at: now())
+                return true
+            }
+            why = "is ours but its files are not all there (\(missing))"
+        case .unreadable(let reason):
+            why = reason
+        }
+        log(.warning, "removing a damaged meta.json from the bucket before shipping", ulid, ["meta": "meta.json \(why)"])
+        try await ledger.recordNote(
+            ulid, detail: "deleted \(ulid)/meta.json from the bucket before shipping: it \(why)", at: now())
+        try await bucket.delete(key: "\(ulid)/meta.json")
+        return false
     }
 
     /// Aborts the block's unfinished multipart uploads, which S3 would otherwise keep (and bill)
@@ -103,9 +175,15 @@ extension Shipper {
         try await failpoints.hit("before:upload:\(file.relPath)")
         let journal = LedgerUploadJournal(
             ledger: ledger, ulid: ulid, relPath: file.relPath, failpoints: failpoints, now: now)
-        try await bucket.upload(
-            key: "\(ulid)/\(file.relPath)", fileAt: source.path, size: file.sizeBytes, sha256: file.sha256,
-            journal: journal)
+        do throws(SkiffError) {
+            try await bucket.upload(
+                key: "\(ulid)/\(file.relPath)", fileAt: source.path, size: file.sizeBytes, sha256: file.sha256,
+                journal: journal)
+        } catch  where error.code == .bucket && !error.message.contains(bucket.name) {
+            // "upload <key>: Not a directory" alone does not say where: name the bucket.
+            throw SkiffError(
+                error.code, "\(error.message) (bucket \(bucket.name))", transient: error.transient, context: error.context)
+        }
         try await failpoints.hit("after:upload:\(file.relPath)")
         return file.sizeBytes
     }

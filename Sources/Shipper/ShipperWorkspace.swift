@@ -67,6 +67,7 @@ public struct ShipperWorkspace: Sendable {
 
     /// A shipper for one or more passes with `config`, on this workspace's data dir and ledger.
     public func makeShipper(config: ShipperConfig, bucket: any Bucket, logger: Logger) throws(SkiffError) -> Shipper {
+        try BucketPlacement.check(bucket, tsdbPath: tsdbPath)
         var config = config
         config.tsdbPath = tsdbPath
         return try Shipper(config: config, ledger: ledger, bucket: bucket, failpoints: failpoints, logger: logger)

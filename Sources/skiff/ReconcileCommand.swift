@@ -17,14 +17,19 @@ struct ReconcileCommand: AsyncParsableCommand {
         abstract: "Compare local blocks, the ledger and the bucket; report drift, and repair it with --repair.",
         discussion: """
             Statuses: in_sync, not_shipped, local_only, bucket_only, unrecorded_commit, partial_in_bucket, \
-            missing_from_bucket, size_mismatch, merged_by_compactor, marked_for_deletion, stale_upload. Bucket blocks \
-            with other external labels, or written by the Compactor, are not ours and are never touched. Without \
-            --label, ours are the labels the ledger's blocks were shipped with (when they all carry the same).
+            missing_from_bucket, size_mismatch, damaged_meta, foreign_meta, content_mismatch (with --verify), \
+            overlapping (ours by labels, unknown, overlapping one of our blocks: another Prometheus with our labels?), \
+            merged_by_compactor, marked_for_deletion, stale_upload. Bucket blocks with other external labels, or \
+            written by the Compactor, are not ours and are never touched. Without --label, ours are the labels the \
+            ledger's blocks were shipped with (when they all carry the same); a --label that none of them carries \
+            is refused. Every block's meta.json is read and a committed block's compared with the recorded bytes.
 
             --repair: adopt (record a commit found in the bucket, after checking sizes), reship (ship a committed \
-            block again from its local dir when it is missing or damaged in the bucket), delete_partial (remove \
-            objects of an abandoned upload), abort_uploads (abort stale multipart uploads). Every action is a \
-            transition in the block's history. --dry-run prints the same plan without acting.
+            block again from its local dir when it is missing or damaged in the bucket, its damaged meta.json \
+            removed first), delete_partial (remove objects of an abandoned upload), abort_uploads (abort stale \
+            multipart uploads). Every action is a transition in the block's history. --dry-run prints the same plan \
+            without acting. --verify also hashes every in-sync committed block's objects, as `skiff verify` does, so \
+            damage that keeps sizes is found (and re-shipped with --repair).
 
             Each run is recorded in the ledger (see `skiff report drift`). Exits 0 when nothing needs attention \
             (after the repair, with --repair), 1 otherwise.
@@ -38,6 +43,13 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Act on the drift found (adopt, re-ship, delete partial uploads, abort stale uploads).")
     var repair = false
+
+    @Flag(
+        name: .long,
+        help:
+            "Also re-read and hash every in-sync committed block's objects (as `skiff verify`); with --repair, re-ship damaged ones."
+    )
+    var verify = false
 
     @Flag(name: .customLong("dry-run"), help: "With or without --repair: print what --repair would do, change nothing.")
     var dryRun = false
@@ -67,7 +79,9 @@ struct ReconcileCommand: AsyncParsableCommand {
             let bucket = try config.makeBucket()
             let healthy: Bool
             do {
-                healthy = try await reconcile(mode: mode, labels: ours, ledger: ledger, bucket: bucket)
+                try BucketPlacement.check(bucket, tsdbPath: ledgerOptions.tsdbPath)
+                healthy = try await reconcile(
+                    mode: mode, labels: ours, checkLabels: !flagged.isEmpty, ledger: ledger, bucket: bucket)
             } catch {
                 await bucket.shutdown()
                 throw error
@@ -78,8 +92,12 @@ struct ReconcileCommand: AsyncParsableCommand {
     }
 
     /// Runs, prints, and for a repair ships what it moved back; true when nothing needs attention.
-    private func reconcile(mode: Reconciler.Mode, labels: LabelSet, ledger: Ledger, bucket: any Bucket) async throws -> Bool {
-        let reconciler = Reconciler(ledger: ledger, bucket: bucket, tsdbPath: ledgerOptions.tsdbPath, labels: labels)
+    private func reconcile(
+        mode: Reconciler.Mode, labels: LabelSet, checkLabels: Bool, ledger: Ledger, bucket: any Bucket
+    ) async throws -> Bool {
+        var reconciler = Reconciler(ledger: ledger, bucket: bucket, tsdbPath: ledgerOptions.tsdbPath, labels: labels)
+        reconciler.verifyContent = verify
+        reconciler.requireRecordedLabels = checkLabels
         let result = try await reconciler.run(mode)
         print(Self.render(result.entries, mode: mode, output: output), terminator: "")
         guard mode == .repair else { return !result.entries.contains { !$0.status.isHealthy } }

@@ -13,12 +13,18 @@ struct Verify: AsyncParsableCommand {
         discussion: """
             Checks each committed block (or the ULIDs given): meta.json must be the bytes recorded when the block \
             was hashed, and every file must have the recorded size and SHA-256 (also as the uploaded meta.json \
-            lists them). Exits 0 when every block checks out, 1 otherwise. --sample 10% checks a random tenth.
+            lists them). A block adopted by an older skiff, whose meta.json the ledger did not record, is checked \
+            against the files its bucket meta.json lists, which must name the block and carry our labels (--label, \
+            or the ones the ledger's blocks were shipped with). A block that cannot be read is a MISMATCH row; the \
+            others are still verified. Exits 0 when every block checks out, 1 otherwise. --sample 10% checks a \
+            random tenth. `skiff reconcile --verify --repair` ships blocks found damaged again from their local dirs.
             """)
 
     @OptionGroup var ledgerOptions: LedgerOptions
 
     @OptionGroup var objstore: ObjstoreOptions
+
+    @OptionGroup var ourLabels: OurLabelsOptions
 
     @Option(name: .long, help: "Verify a random share of the committed blocks, e.g. 10%.")
     var sample: String?
@@ -36,13 +42,23 @@ struct Verify: AsyncParsableCommand {
                 return ulid
             }
             let percent = try sample.map(Self.parsePercent)
+            let given = try ourLabels.parseIfGiven()
             let config = try objstore.load()
             let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath, readOnly: true)
+            // Labels only matter for blocks without a recorded meta.json; several recorded sets: any.
+            let recorded = given.isEmpty ? try await RecordedLabels.distinct(in: ledger) : [given]
             let bucket = try config.makeBucket()
             do {
-                let failed = try await verify(Verifier(ledger: ledger, bucket: bucket), only: only, percent: percent)
+                let verifier = Verifier(ledger: ledger, bucket: bucket, labels: recorded.count == 1 ? recorded[0] : nil)
+                let failed = try await verify(verifier, only: only, percent: percent)
                 await bucket.shutdown()
-                if failed > 0 { throw ExitCode(1) }
+                if failed > 0 {
+                    FileHandle.standardError.write(
+                        Data(
+                            ("to ship the damaged blocks again from their local dirs: skiff reconcile --verify --repair "
+                                + "--tsdb.path \(ledgerOptions.tsdbPath) --objstore.config-file ...\n").utf8))
+                    throw ExitCode(1)
+                }
             } catch {
                 await bucket.shutdown()
                 throw error

@@ -70,7 +70,10 @@ import Testing
         try fm.copyItem(atPath: "\(world.bucket)/\(blocks[2])", toPath: "\(world.bucket)/\(outOfBand)")
         let meta = "\(world.bucket)/\(outOfBand)/meta.json"
         let text = try String(contentsOfFile: meta, encoding: .utf8).replacingOccurrences(of: blocks[2].string, with: outOfBand)
-        try text.write(toFile: meta, atomically: true, encoding: .utf8)
+        // A day later, so it overlaps none of ours (an overlapping copy is reported as `overlapping`).
+        var doc = try JSONValue.parse(Array(text.utf8))
+        for key in ["minTime", "maxTime"] { doc.set(key, .int(doc[key]!.int64Value! + 86_400_000)) }
+        try Data(doc.encodedIndented()).write(to: URL(fileURLWithPath: meta))
         // Another Prometheus' block, partial and complete: never touched.
         let other = "01BX5ZZKBKACTAV9WEVGEMMVRZ"
         try fm.createDirectory(atPath: "\(world.bucket)/\(other)", withIntermediateDirectories: true)

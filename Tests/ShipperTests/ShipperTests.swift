@@ -190,11 +190,15 @@ import Testing
         let f = try await Fixture()
         defer { f.dir.remove() }
         let ulid = f.blocks[0]
-        try await f.bucket.upload(key: "\(ulid)/meta.json", bytes: Array("{}".utf8))
+        // Only a meta.json that is ours (this ULID, our labels, every listed file there) is adopted.
+        let local = try BlockMeta(json: [UInt8](FileManager.default.contents(atPath: f.meta(ulid))!))
+        let ours = local.thanosDocument(labels: LabelSet(["cluster": "eu1"]), files: [], uploadTimeMillis: 0)
+        try await f.bucket.upload(key: "\(ulid)/meta.json", bytes: ours)
         let summary = try await f.shipper().syncOnce()
         #expect(summary.adopted == [ulid])
         #expect(try await f.bucket.list(prefix: "\(ulid)/", recursive: true) == ["\(ulid)/meta.json"])
         #expect(try await f.state(ulid) == .committed)
+        #expect(try await f.ledger.block(ulid)?.metaJSON == ours, "the adopted meta.json is recorded for verify")
     }
 
     @Test func aBlockDeletedAfterStagingStillShipsFromTheStagingCopy() async throws {
