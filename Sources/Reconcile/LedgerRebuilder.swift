@@ -15,8 +15,11 @@ public struct LedgerRebuilder: Sendable {
         public var withLocalDir = 0
         /// Our blocks in the bucket left out because an object is missing or has another size.
         public var damaged: [ULID] = []
-        /// Local blocks not (fully) in the bucket: the next sync ships them.
+        /// Local blocks with nothing in the bucket: the next sync ships them.
         public var localOnly: [ULID] = []
+        /// Local blocks with objects in the bucket that are not a commit of ours (an unreadable
+        /// or foreign meta.json, or a partial upload): the next sync judges each (bad-inputs 83).
+        public var notOurs: [ULID] = []
     }
 
     let ledger: Ledger
@@ -57,7 +60,9 @@ public struct LedgerRebuilder: Sendable {
         try await ledger.insertCommitted(
             found, origin: .rebuilt,
             detail: "rebuilt by `skiff ledger rebuild` from the bucket's meta.json; earlier history unknown", at: now())
-        summary.localOnly = local.subtracting(summary.rebuilt).sorted()
+        let unrecorded = local.subtracting(summary.rebuilt).subtracting(summary.damaged)
+        summary.localOnly = unrecorded.filter { inventory.blocks[$0] == nil }.sorted()
+        summary.notOurs = unrecorded.filter { inventory.blocks[$0] != nil }.sorted()
         return summary
     }
 }

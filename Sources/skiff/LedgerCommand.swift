@@ -65,6 +65,12 @@ struct LedgerCommand: AsyncParsableCommand {
                         "\(summary.localOnly.count) local block(s) not in the bucket: the next `skiff ship` or sidecar pass ships them"
                     )
                 }
+                for ulid in summary.notOurs {
+                    lines.append(
+                        "not recorded \(ulid): the bucket holds objects for it that are not a commit of ours (an unreadable "
+                            + "or foreign meta.json, or a partial upload); `skiff reconcile` shows which, the next ship deals with it"
+                    )
+                }
                 for ulid in summary.damaged {
                     lines.append(
                         "left out \(ulid): an object is missing or has another size than its meta.json lists (see `skiff reconcile`)"

@@ -65,7 +65,13 @@ struct ReconcileCommand: AsyncParsableCommand {
             _ = try BlockScanner(tsdbPath: ledgerOptions.tsdbPath)
             // A repair must not race a running shipper (it would see a half-shipped block as drift).
             let lock = mode == .repair ? try DataDirLock(tsdbPath: ledgerOptions.tsdbPath) : nil
-            defer { withExtendedLifetime(lock) {} }
+            // And a ledger kept outside <tsdb>/thanos may be another data dir's too: lock it as well.
+            let ledgerLock =
+                mode == .repair
+                ? try DataDirLock(
+                    ledgerPath: LedgerPath.resolve(ledgerOptions.resolvedLedgerPath), tsdbPath: ledgerOptions.tsdbPath)
+                : nil
+            defer { withExtendedLifetime((lock, ledgerLock)) {} }
             guard FileManager.default.fileExists(atPath: ledgerOptions.resolvedLedgerPath) else {
                 throw SkiffError(
                     .ledger,

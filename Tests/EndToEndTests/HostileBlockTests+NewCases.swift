@@ -68,18 +68,15 @@ extension HostileBlockTests {
         let world = try await ShippingWorld()
         defer { world.root.remove() }
         let bad = world.localBlocks[0]
-        let running = try SkiffProcess.start(
-            world.shipArguments, environment: ["SKIFF_FAILPOINTS": "before:upload:chunks/000001=sleep(1500)"])
-        defer { running.kill9() }
-        // "block hashed" is logged once the transition is durable, before the upload's sleep.
-        for _ in 0..<400 where !running.stderrSoFar.contains("block hashed") {
-            try await Task.sleep(for: .milliseconds(25))
-        }
+        // Killed once the block is hashed and before its first upload (no race with a sleep),
+        // the chunk is rewritten, and the next run finds it changed.
+        let killed = try await world.ship(failpoints: "before:upload:chunks/000001=exit")
+        #expect(killed.killedBySIGKILL, "\(killed)")
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: "\(world.tsdb)/\(bad)/chunks/000001"))
         try handle.seek(toOffset: 200)
         try handle.write(contentsOf: Data([0xFF, 0xFF, 0xFF, 0xFF]))
         try handle.close()
-        let result = try await running.wait(timeout: Self.bound)
+        let result = try await world.ship()
         #expect(quarantineLine(result, bad).contains("changed since it was hashed"), "\(result)")
         #expect(!result.stdout.contains("holds back newer blocks"), "\(result.stdout)")
         let records = try await records(world)

@@ -147,6 +147,16 @@ import Testing
         let relabelled = try thanosMeta(world, blocks[2], cluster: "eu9")
         try write(relabelled, to: "\(world.bucket)/\(blocks[2])/meta.json")
         try FileManager.default.removeItem(atPath: world.ledgerPath)
+        // A rebuild records only the intact one, and does not call the others "not in the bucket".
+        let rebuild = try await SkiffProcess.run(
+            ["ledger", "rebuild", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig] + Self.labels)
+        #expect(rebuild.status == 0, "\(rebuild)")
+        #expect(
+            rebuild.stdout.contains("\(blocks.count - 2) committed block(s) recorded")
+                && !rebuild.stdout.contains("not in the bucket"),
+            "\(rebuild)")
+        for ulid in blocks[1...2] { #expect(rebuild.stdout.contains("not recorded \(ulid)"), "\(rebuild)") }
+        try FileManager.default.removeItem(atPath: world.ledgerPath)
 
         let ship = try await world.ship()
         #expect(ship.status == 1, "\(ship)")

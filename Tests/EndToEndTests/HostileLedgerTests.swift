@@ -158,7 +158,11 @@ import Testing
         defer { world.root.remove() }
         #expect(try await world.ship().status == 0)
         let before = try #require(world.data(world.ledgerPath))
-        try FileManager.default.createSymbolicLink(atPath: world.bucket + "/loop", withDestinationPath: "loop")
+        // A bucket that cannot be listed: an S3 endpoint that refuses connections, no retries.
+        let sound = try String(contentsOfFile: world.bucketConfig, encoding: .utf8)
+        try
+            "type: S3\nconfig:\n  bucket: b\n  endpoint: 127.0.0.1:1\n  insecure: true\n  access_key: a\n  secret_key: b\n  max_retries: 0\n"
+            .write(toFile: world.bucketConfig, atomically: true, encoding: .utf8)
         let result = try await rebuild(world, ["--force"])
         expectRefused(result, mentioning: ["ledger rebuild failed", "\(world.ledgerPath) was left as it was"])
         #expect(world.data(world.ledgerPath) == before)
@@ -167,7 +171,7 @@ import Testing
         let blocks = try await SkiffProcess.run(["blocks", "--tsdb.path", world.tsdb])
         #expect(blocks.stdout.components(separatedBy: "committed").count - 1 == world.localBlocks.count, "\(blocks)")
         // With the bucket listable again, the forced rebuild swaps the new ledger in, keeping the old.
-        try FileManager.default.removeItem(atPath: world.bucket + "/loop")
+        try sound.write(toFile: world.bucketConfig, atomically: true, encoding: .utf8)
         let ok = try await rebuild(world, ["--force"])
         #expect(ok.status == 0 && ok.stdout.contains("previous ledger kept as"), "\(ok)")
         let kept = try FileManager.default.contentsOfDirectory(atPath: "\(world.tsdb)/thanos").filter { $0.contains(".broken-") }

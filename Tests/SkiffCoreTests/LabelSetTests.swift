@@ -100,6 +100,18 @@ import Testing
         #expect(try LabelSet.parse(flags: ["a=x=y"]) == ["a": "x=y"])
     }
 
+    /// Part of a new hostile case (20,000 `--label` flags): parsing compared each name with every
+    /// earlier one; the duplicate check is a set now. (swift-argument-parser's own parsing of that
+    /// many arguments is quadratic too: left to the kingpin-style parser of the drop-in issue.)
+    @Test func manyLabelFlagsParseQuickly() throws {
+        let flags = (0..<20_000).map { "l\($0)=v" }
+        let began = ContinuousClock.now
+        let labels = try LabelSet.parse(flags: flags)
+        #expect(labels.count == 20_000)
+        #expect(ContinuousClock.now - began < .seconds(5), "took \(ContinuousClock.now - began)")
+        #expect(throws: SkiffError.self) { try LabelSet.parse(flags: flags + ["l19999=w"]) }
+    }
+
     @Test func quotesLikeGo() {
         #expect(GoQuote.quote("a\"b\\c\nd") == #""a\"b\\c\nd""#)
         #expect(GoQuote.quote("\u{7F}\u{00}") == #""\x7f\x00""#)
