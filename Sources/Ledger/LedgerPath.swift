@@ -53,7 +53,14 @@ public enum LedgerPath {
         guard lstat(path, &link) == 0 else {
             let err = errno
             if err == ENOENT { return try absent(path, purpose) }
-            throw refuse("ledger path \(path) cannot be inspected: \(reason(err)); check the permissions of its directories")
+            let advice =
+                switch err {
+                case ENAMETOOLONG: "pass a shorter --ledger.path or --tsdb.path"
+                case ENOTDIR: "a part of the path is a file, not a directory; check --ledger.path and --tsdb.path"
+                case ELOOP: "a symlink on the path loops; fix or remove it"
+                default: "check the permissions of its directories"
+                }
+            throw refuse("ledger path \(path) cannot be inspected: \(reason(err)); \(advice)")
         }
         var st = link
         if fileType(link) == S_IFLNK {

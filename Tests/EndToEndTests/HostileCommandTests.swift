@@ -144,6 +144,13 @@ import Testing
             mentioning: ["--prometheus.http-client-file /dev/zero"])
     }
 
+    /// New case: a --tsdb.path longer than the system allows was told to check permissions.
+    @Test func overlongPathsSayWhatToDo() async throws {
+        let long = "/tmp/" + String(repeating: "a", count: 5_000)
+        let result = try await SkiffProcess.run(["blocks", "--tsdb.path", long])
+        expectFailure(result, mentioning: ["File name too long", "pass a shorter --ledger.path or --tsdb.path"])
+    }
+
     static func residentKiB(pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
