@@ -287,7 +287,7 @@ let package = Package(
             ],
             swiftSettings: settings),
         .testTarget(
-            name: "ReconcileTests", dependencies: ["Reconcile", "SkiffCore", "TestSupport"], swiftSettings: settings),
+            name: "ReconcileTests", dependencies: ["Reconcile", "Ledger", "SkiffCore", "TestSupport"], swiftSettings: settings),
         .testTarget(
             name: "SidecarServiceTests",
             dependencies: [

@@ -173,8 +173,10 @@ public struct FilesystemBucket: Bucket {
 
     public func attributes(key: String) async throws(SkiffError) -> ObjectAttributes? {
         try ObjectKey.validate(key, op: "stat")
-        let status: Posix.Status?
-        do throws(Errno) { status = try Posix.statusIfPresent(path(of: key)) } catch { throw osError("stat", key, error) }
+        let path = path(of: key)
+        let status = try await Blocking.run { () throws(SkiffError) -> Posix.Status? in
+            do throws(Errno) { return try Posix.statusIfPresent(path) } catch { throw osError("stat", key, error) }
+        }
         // A directory is a "common prefix", not an object, as on S3.
         guard let status, status.kind != .directory else { return nil }
         return ObjectAttributes(size: status.size, lastModifiedMillis: status.modifiedMillis)
@@ -185,45 +187,47 @@ public struct FilesystemBucket: Bucket {
         into consumer: (ArraySlice<UInt8>) async throws(SkiffError) -> Void
     ) async throws(SkiffError) {
         try ObjectKey.validate(key, op: "read")
-        let fd: Int32
-        let status: Posix.Status
-        do throws(Errno) {
-            // O_NONBLOCK: opening a FIFO planted in the bucket directory must not wait for a writer.
-            fd = try Posix.openFile(path(of: key), O_RDONLY | O_NONBLOCK)
-            do throws(Errno) { status = try Posix.status(fd: fd, path: key) } catch {
-                close(fd)
-                throw error
+        let path = path(of: key)
+        // Opening, stat and every pread run off the cooperative pool; the consumer runs on it.
+        let (fd, status) = try await Blocking.run { () throws(SkiffError) -> (Int32, Posix.Status) in
+            do throws(Errno) {
+                // O_NONBLOCK: opening a FIFO planted in the bucket directory must not wait for a writer.
+                let fd = try Posix.openFile(path, O_RDONLY | O_NONBLOCK)
+                do throws(Errno) { return (fd, try Posix.status(fd: fd, path: key)) } catch {
+                    close(fd)
+                    throw error
+                }
+            } catch  where error.vanished {
+                throw SkiffError(.notFound, "read \(key): no such object", transient: false)
+            } catch {
+                throw osError("read", key, error)
             }
-        } catch  where error.vanished {
-            throw SkiffError(.notFound, "read \(key): no such object", transient: false)
-        } catch {
-            throw osError("read", key, error)
         }
         defer { close(fd) }
         if status.kind == .directory { throw SkiffError(.notFound, "read \(key): no such object", transient: false) }
         if status.kind == .other {
             throw SkiffError(
-                .bucket, "read \(key): \(path(of: key)) is not a regular file (a FIFO, socket or device); remove it",
+                .bucket, "read \(key): \(path) is not a regular file (a FIFO, socket or device); remove it",
                 transient: false)
         }
 
         let size = status.size
         var offset = min(max(range?.lowerBound ?? 0, 0), size)
         let end = min(range?.upperBound ?? size, size)
-        guard offset < end else { return }
-        // One buffer for the whole read; a consumer that keeps a piece gets its own copy (COW).
-        var buffer = [UInt8](repeating: 0, count: Int(min(Int64(Self.bufferSize), end - offset)))
         while offset < end {
-            let want = Int(min(Int64(buffer.count), end - offset))
-            let n: Int
-            do throws(Errno) {
-                n = try Posix.readSome(fd, into: &buffer, count: want, at: offset, path: key)
-            } catch {
-                throw osError("read", key, error)
+            let (want, at) = (Int(min(Int64(Self.bufferSize), end - offset)), offset)
+            let piece = try await Blocking.run { () throws(SkiffError) -> [UInt8] in
+                var buffer = [UInt8](repeating: 0, count: want)
+                let n: Int
+                do throws(Errno) { n = try Posix.readSome(fd, into: &buffer, count: want, at: at, path: key) } catch {
+                    throw osError("read", key, error)
+                }
+                buffer.removeLast(want - n)
+                return buffer
             }
-            if n == 0 { break }  // cannot shrink under an open descriptor (overwrites rename); be safe
-            offset += Int64(n)
-            try await consumer(buffer[0..<n])
+            if piece.isEmpty { break }  // cannot shrink under an open descriptor (overwrites rename); be safe
+            offset += Int64(piece.count)
+            try await consumer(piece[...])
         }
     }
 
@@ -232,13 +236,15 @@ public struct FilesystemBucket: Bucket {
         // The prefix's directory part is walked; its last, partial segment filters the names in it.
         let slash = prefix.utf8.lastIndex(of: UInt8(ascii: "/"))
         let dirKey = slash.map { String(prefix[...$0]) } ?? ""
-        var keys: [String] = []
-        do throws(Errno) {
-            try collect(dirKey: dirKey, prefix: prefix, recursive: recursive, into: &keys)
-        } catch {
-            throw osError("list", prefix, error)
+        return try await Blocking.run { () throws(SkiffError) -> [String] in
+            var keys: [String] = []
+            do throws(Errno) {
+                try collect(dirKey: dirKey, prefix: prefix, recursive: recursive, into: &keys)
+            } catch {
+                throw osError("list", prefix, error)
+            }
+            return keys.sorted(by: ObjectKey.precedes)
         }
-        return keys.sorted(by: ObjectKey.precedes)
     }
 
     /// Walks one top-level entry at a time (a block dir, in a Thanos bucket), so a page is one
@@ -246,15 +252,18 @@ public struct FilesystemBucket: Bucket {
     public func walk(prefix: String, page: ([ObjectEntry]) async throws(SkiffError) -> Void) async throws(SkiffError) {
         for child in try await list(prefix: prefix, recursive: false) {
             let keys = child.hasSuffix("/") ? try await list(prefix: child, recursive: true) : [child]
-            var entries: [ObjectEntry] = []
-            for key in keys {
-                let status: Posix.Status?
-                do throws(Errno) { status = try Posix.statusIfPresent(path(of: key)) } catch  where error.code == ELOOP {
-                    continue  // a symlink loop is no object (none could be read there): not one junk entry ends the walk
-                } catch {
-                    throw osError("stat", key, error)
+            let entries = try await Blocking.run { () throws(SkiffError) -> [ObjectEntry] in
+                var entries: [ObjectEntry] = []
+                for key in keys {
+                    let status: Posix.Status?
+                    do throws(Errno) { status = try Posix.statusIfPresent(path(of: key)) } catch  where error.code == ELOOP {
+                        continue  // a symlink loop is no object (none could be read there): not one junk entry ends the walk
+                    } catch {
+                        throw osError("stat", key, error)
+                    }
+                    if let status { entries.append(ObjectEntry(key: key, size: status.size)) }  // else: deleted meanwhile
                 }
-                if let status { entries.append(ObjectEntry(key: key, size: status.size)) }  // else: deleted meanwhile
+                return entries
             }
             if !entries.isEmpty { try await page(entries) }
         }
@@ -289,16 +298,18 @@ public struct FilesystemBucket: Bucket {
     public func delete(key: String) async throws(SkiffError) {
         try ObjectKey.validate(key, op: "delete")
         let target = path(of: key)
-        do throws(Errno) {
-            try Posix.retryingEINTR("unlink") { unlink(target) }
-        } catch  where [ENOENT, ENOTDIR, EISDIR].contains(error.code) {
-            return  // absent (or only a "directory"): nothing to delete, as on S3
-        } catch {
-            throw osError("delete", key, error)
+        try await Blocking.run { () throws(SkiffError) in
+            do throws(Errno) {
+                try Posix.retryingEINTR("unlink") { unlink(target) }
+            } catch  where [ENOENT, ENOTDIR, EISDIR].contains(error.code) {
+                return  // absent (or only a "directory"): nothing to delete, as on S3
+            } catch {
+                throw osError("delete", key, error)
+            }
+            // So a deleted block leaves no empty `<ULID>/chunks/` behind.
+            removeStaleTemps(of: target)
+            removeEmptyParents(of: target)
         }
-        // So a deleted block leaves no empty `<ULID>/chunks/` behind.
-        removeStaleTemps(of: target)
-        removeEmptyParents(of: target)
     }
 
     public func abortIncompleteUploads(prefix: String) async throws(SkiffError) -> Int { 0 }

@@ -1,3 +1,4 @@
+import BlockingWork
 import Crypto
 import FileIO
 import Foundation
@@ -52,17 +53,17 @@ struct FileRangeSequence: AsyncSequence, Sendable {
         Iterator(self)
     }
 
+    /// Each piece is read (and hashed) by `Blocking.run`, off the cooperative pool: a pread of
+    /// 1 MiB from a cold disk, and its SHA-256, would otherwise hold one of its few threads.
     final class Iterator: AsyncIteratorProtocol {
         private let source: FileRangeSequence
         private var fd: Int32 = -1
         private var position: Int64
         private var hasher = SHA256()
-        private var buffer: [UInt8]
 
         init(_ source: FileRangeSequence) {
             self.source = source
             self.position = source.offset
-            self.buffer = [UInt8](repeating: 0, count: FileRangeSequence.pieceBytes)
         }
 
         deinit { if fd >= 0 { close(fd) } }
@@ -70,34 +71,44 @@ struct FileRangeSequence: AsyncSequence, Sendable {
         func next() async throws -> ByteBuffer? {
             let end = source.offset + source.length
             guard position < end else { return nil }
-            if fd < 0 {
-                do throws(Errno) { fd = try Posix.openFile(source.path, O_RDONLY) } catch {
-                    throw SkiffError(.blockVanished, "open \(source.path): \(error.reason)")
+            let (path, at, want) = (source.path, position, Int(Swift.min(Int64(FileRangeSequence.pieceBytes), end - position)))
+            let (opened, hashing) = (fd, source.expectedSHA256 == nil ? nil : hasher)
+            let (newFD, piece, hashed) = try await Blocking.run {
+                () throws(SkiffError) -> (Int32, [UInt8], SHA256?) in
+                var fd = opened
+                if fd < 0 {
+                    do throws(Errno) { fd = try Posix.openFile(path, O_RDONLY) } catch {
+                        throw SkiffError(.blockVanished, "open \(path): \(error.reason)")
+                    }
                 }
+                var buffer = [UInt8](repeating: 0, count: want)
+                let got: Int
+                do throws(Errno) { got = try Posix.readSome(fd, into: &buffer, count: want, at: at, path: path) } catch {
+                    if opened < 0 { close(fd) }
+                    throw SkiffError(.blockVanished, "read \(path) at \(at): \(error.reason)")
+                }
+                buffer.removeLast(want - got)
+                var hasher = hashing
+                hasher?.update(data: buffer)
+                return (fd, buffer, hasher)
             }
-            let want = Int(Swift.min(Int64(buffer.count), end - position))
-            let got: Int
-            do throws(Errno) {
-                got = try Posix.readSome(fd, into: &buffer, count: want, at: position, path: source.path)
-            } catch {
-                throw SkiffError(.blockVanished, "read \(source.path) at \(position): \(error.reason)")
+            fd = newFD
+            guard !piece.isEmpty else {
+                throw SkiffError(.blockVanished, "read \(path) at \(position): the file ended early")
             }
-            guard got > 0 else {
-                throw SkiffError(.blockVanished, "read \(source.path) at \(position): the file ended early")
-            }
-            position += Int64(got)
-            guard let expected = source.expectedSHA256 else { return ByteBuffer(bytes: buffer[0..<got]) }
-            hasher.update(data: buffer[0..<got])
+            position += Int64(piece.count)
+            guard let expected = source.expectedSHA256, let hashed else { return ByteBuffer(bytes: piece) }
+            hasher = hashed
             if position == end {
                 let actual = Hex.lower(hasher.finalize())
                 if actual != expected {
                     let message =
-                        "sha256 of \(source.path) is \(actual), not the recorded \(expected); the local file changed since it was hashed"
+                        "sha256 of \(path) is \(actual), not the recorded \(expected); the local file changed since it was hashed"
                     source.check.fail(message)
                     throw SkiffError(.bucket, message, transient: false)
                 }
             }
-            return ByteBuffer(bytes: buffer[0..<got])
+            return ByteBuffer(bytes: piece)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Raw HTTP exchanges with servers on loopback, and free ports for them: the one helper the
 /// sidecar's endpoints, Prometheus and the S3 test servers are probed with. NIO sockets, so a probe
@@ -98,21 +99,36 @@ public enum HTTPProbe {
         return Response(status: status, headers: headers, body: String(text[split.upperBound...]))
     }
 
-    /// `count` distinct loopback ports that were free a moment ago: bound to 127.0.0.1:0 together,
-    /// then released for the server (racy in principle, fine in practice). The sockets are
+    /// `count` distinct loopback ports that were free a moment ago, for servers that must be told
+    /// a port (Prometheus, moto, juicefs). They come from below Linux's ephemeral range
+    /// (32768-60999) and from a counter, never from `bind(:0)`: a port the kernel handed out as
+    /// free was also free for the next outgoing connection to take before the server bound it
+    /// ("juicefs: Specified port is already in use", once in ten full runs). The sockets are
     /// close-on-exec, so a child started meanwhile by a parallel test does not inherit them.
     public static func freePorts(_ count: Int) throws -> [Int] {
         var sockets: [Int32] = []
         defer { sockets.forEach { _ = close($0) } }
         return try (0..<count).map { _ in
-            let (fd, port) = try boundLoopbackSocket(listening: false)
-            sockets.append(fd)
-            return port
+            for _ in 0..<candidatePorts.count {
+                let port = nextCandidate.withLock { next in
+                    defer { next = (next + 1) % candidatePorts.count }
+                    return candidatePorts.lowerBound + next
+                }
+                // Taken (by another test process, or anything else on the machine): try the next.
+                guard let (fd, _) = try? boundLoopbackSocket(port: port, listening: false) else { continue }
+                sockets.append(fd)
+                return port
+            }
+            throw Failure(description: "no free loopback port in \(candidatePorts)")
         }
     }
 
+    static let candidatePorts = 20_000..<32_000
+    /// Where this process starts in `candidatePorts`: apart from other test processes' starts.
+    private static let nextCandidate = Mutex(Int(getpid()) &* 7_919 % candidatePorts.count)
+
     /// A close-on-exec TCP socket bound to 127.0.0.1 on a free port, listening if asked.
-    static func boundLoopbackSocket(listening: Bool) throws -> (fd: Int32, port: Int) {
+    static func boundLoopbackSocket(port: Int = 0, listening: Bool) throws -> (fd: Int32, port: Int) {
         #if os(Linux)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         #else
@@ -122,6 +138,7 @@ public enum HTTPProbe {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -129,7 +146,7 @@ public enum HTTPProbe {
             }
         }
         guard bound else {
-            let error = Failure(description: "bind 127.0.0.1:0: \(String(cString: strerror(errno)))")
+            let error = Failure(description: "bind 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
             _ = close(fd)
             throw error
         }
