@@ -36,10 +36,17 @@ public struct FilesystemBucket: Bucket {
             guard !root.isEmpty else { throw Errno(code: ENOENT) }
             try Posix.makeDirectories(root)
             // Write a file: permission bits do not tell (root bypasses them), and neither does access(2) on every mount.
-            let probe = root + "/" + ObjectKey.tempPrefix + "probe-" + Posix.randomHex()
+            let probePrefix = ObjectKey.tempPrefix + "probe-"
+            let probe = root + "/" + probePrefix + Posix.randomHex()
             let fd = try AtomicFile.create(probe)
             close(fd)
             unlink(probe)
+            // A process killed between creating and removing its probe left one behind (Tools/torture
+            // found it). A probe lives microseconds and has no reader, so any is safe to sweep: a
+            // probe of another process starting right now has already proved what it needed.
+            for entry in (try? Posix.entries(root)) ?? [] where !entry.isDirectory && entry.name.hasPrefix(probePrefix) {
+                unlink(root + "/" + entry.name)
+            }
         } catch {
             throw SkiffError(
                 .invalidArgument,

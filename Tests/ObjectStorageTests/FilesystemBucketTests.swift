@@ -67,6 +67,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: stale))
     }
 
+    /// Opening the bucket writes (and removes) a probe file; a process killed in between left
+    /// it behind for good (Tools/torture: "bucket has .skiff-tmp-probe-… which is not a local
+    /// block"). The next open sweeps any probe.
+    @Test func aKilledProbeIsSweptByTheNextOpen() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        _ = try FilesystemBucket(directory: dir.sub("bucket"))
+        let stale = dir.sub("bucket/.skiff-tmp-probe-25c1c0b901af254e")
+        let upload = dir.sub("bucket/.skiff-tmp-index.live")
+        for path in [stale, upload] { _ = FileManager.default.createFile(atPath: path, contents: Data()) }
+        _ = try FilesystemBucket(directory: dir.sub("bucket"))
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: upload), "an upload's temp is not a probe")
+    }
+
     /// Temp names are reserved: no caller can read, write or list one as an object.
     @Test func tempNamesAreNotKeys() async throws {
         let dir = try TempDir()
