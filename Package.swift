@@ -33,6 +33,8 @@ let package = Package(
     targets: [
         // Pure domain: ULIDs, label sets, block meta JSON, the ship state machine, errors. No imports.
         .target(name: "SkiffCore", swiftSettings: settings),
+        // Command lines parsed as kingpin (Thanos' flag library) parses them, pure: `skiff sidecar`.
+        .target(name: "FlagParsing", swiftSettings: settings),
         // Prometheus wire formats, pure (no package dependencies): snappy blocks, CRC32C, streamed
         // remote-read frames, XOR chunks.
         .target(name: "PromWire", dependencies: ["CRC32CInstructions"], swiftSettings: settings),
@@ -204,7 +206,8 @@ let package = Package(
             dependencies: [
                 "SkiffCore", "BlockingWork", "FileIO", "Ledger", "TSDB", "ObjectStorage", "ObjstoreConfig", "Shipper",
                 "Reconcile",
-                "Sidecar", "PrometheusClient", "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic",
+                "Sidecar", "PrometheusClient", "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "FlagParsing",
+                "ConfigYAML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -224,6 +227,7 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: settings),
         .testTarget(name: "SkiffCoreTests", dependencies: ["SkiffCore"], swiftSettings: settings),
+        .testTarget(name: "FlagParsingTests", dependencies: ["FlagParsing"], swiftSettings: settings),
         .testTarget(
             name: "TestSupportTests",
             dependencies: [

@@ -1,4 +1,5 @@
 import SkiffCore
+import TSDB
 
 /// How the shipper behaves; the CLI fills it from flags.
 public struct ShipperConfig: Sendable {
@@ -8,6 +9,8 @@ public struct ShipperConfig: Sendable {
     public var labels: LabelSet
     /// Ship blocks with compaction level > 1 too (`--shipper.upload-compacted`).
     public var uploadCompacted: Bool
+    /// The uploaded-blocks file in `tsdbPath` (`--shipper.meta-file-name`).
+    public var metaFileName = ShipperMetaFile.fileName
     /// How failed blocks are retried (backoffs, attempts per pass); the state machine applies it.
     public var retryPolicy: ShipStateMachine.RetryPolicy
 

@@ -210,12 +210,12 @@ extension Shipper {
         return byPath
     }
 
-    /// Rewrites `thanos.shipper.json`: the committed blocks still on disk, as Thanos does (and as
+    /// Rewrites `thanos.shipper.json` (`--shipper.meta-file-name`): the committed blocks still on disk, as Thanos does (and as
     /// Prometheus 3.9+ reads it through --storage.tsdb.delay-compact-file.path).
     func writeShipperFile(_ local: LocalView) async throws(SkiffError) {
         let committed = try await ledger.blocks().filter { $0.state == .committed && local.contains($0.ulid) }
         try await failpoints.hit("before:shipper_json")
-        try ShipperMetaFile.write(uploaded: committed.map(\.ulid), tsdbPath: config.tsdbPath)
+        try ShipperMetaFile.write(uploaded: committed.map(\.ulid), tsdbPath: config.tsdbPath, name: config.metaFileName)
         try await failpoints.hit("after:shipper_json")
     }
 }

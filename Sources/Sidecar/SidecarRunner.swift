@@ -8,6 +8,7 @@ import PrometheusClient
 import ServiceLifecycle
 import Shipper
 import SkiffCore
+import TSDB
 
 /// How the sidecar runs; `skiff sidecar` fills it from Thanos' flags.
 public struct SidecarConfiguration: Sendable {
@@ -32,6 +33,9 @@ public struct SidecarConfiguration: Sendable {
     public var ignoreUnequalBlockSize: Bool
     /// `--min-time` in Unix milliseconds.
     public var minTimeMillis: Int64
+    /// `--shipper.meta-file-name`: the uploaded-blocks file in `tsdbPath` (Prometheus >= 3.9
+    /// reads it through `--storage.tsdb.delay-compact-file.path`).
+    public var shipperMetaFileName = ShipperMetaFile.fileName
 
     public init(
         tsdbPath: String, ledgerPath: String, httpAddress: String, httpGracePeriod: Duration,
@@ -102,7 +106,7 @@ public struct SidecarRunner: Sendable {
         let heartbeat = PrometheusHeartbeat(
             client: client, state: state, probe: probe, interval: config.heartbeatInterval,
             timeout: config.prometheusTimeout, validateFlags: bucket != nil,
-            shipperFilePath: config.tsdbPath + "/thanos.shipper.json",
+            shipperFilePath: config.tsdbPath + "/" + config.shipperMetaFileName,
             ignoreUnequalBlockSize: config.ignoreUnequalBlockSize, logger: logger)
         let grpc = StoreAPIServer.make(
             address: config.grpcAddress, tls: config.grpcTLS, gracePeriod: config.grpcGracePeriod, client: client,
@@ -141,7 +145,8 @@ public struct SidecarRunner: Sendable {
             }
         ) {
             let labels = try await Self.labels(of: state, waitingUpTo: config.readyTimeout, logger: logger)
-            let shipperConfig = ShipperConfig(tsdbPath: config.tsdbPath, labels: labels, uploadCompacted: config.uploadCompacted)
+            var shipperConfig = ShipperConfig(tsdbPath: config.tsdbPath, labels: labels, uploadCompacted: config.uploadCompacted)
+            shipperConfig.metaFileName = config.shipperMetaFileName
             return try workspace.makeShipper(config: shipperConfig, bucket: bucket, logger: logger)
         }
     }

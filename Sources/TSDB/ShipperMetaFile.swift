@@ -6,8 +6,8 @@ import SkiffCore
 public enum ShipperMetaFile {
     public static let fileName = "thanos.shipper.json"
 
-    /// The file's path for a TSDB dir.
-    public static func path(tsdbPath: String) -> String { Posix.join(tsdbPath, fileName) }
+    /// The file's path for a TSDB dir; `name` is `--shipper.meta-file-name`.
+    public static func path(tsdbPath: String, name: String = fileName) -> String { Posix.join(tsdbPath, name) }
 
     /// The bytes Thanos writes: Go's tab-indented encoding with a trailing newline, and
     /// `"uploaded": null` for an empty list (Go encodes a nil slice as null).
@@ -17,14 +17,14 @@ public enum ShipperMetaFile {
     }
 
     /// Replaces the file durably (temp file, fsync, rename, dir fsync).
-    public static func write(uploaded: [ULID], tsdbPath: String) throws(SkiffError) {
-        try DurableFile.write(encode(uploaded: uploaded), to: path(tsdbPath: tsdbPath))
+    public static func write(uploaded: [ULID], tsdbPath: String, name: String = fileName) throws(SkiffError) {
+        try DurableFile.write(encode(uploaded: uploaded), to: path(tsdbPath: tsdbPath, name: name))
     }
 
     /// The uploaded list; nil when the file is missing, unparsable, not version 1, or names a
     /// non-ULID (Thanos then starts over with an empty list, and so do we).
-    public static func read(tsdbPath: String) -> [ULID]? {
-        guard let bytes = try? Posix.readAll(path(tsdbPath: tsdbPath)),
+    public static func read(tsdbPath: String, name: String = fileName) -> [ULID]? {
+        guard let bytes = try? Posix.readAll(path(tsdbPath: tsdbPath, name: name)),
             let doc = try? JSONValue.parse(bytes),
             doc["version"]?.int64Value == 1,
             let uploaded = doc["uploaded"]

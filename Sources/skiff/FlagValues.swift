@@ -50,4 +50,13 @@ enum FlagValues {
         }
         return Backoff(baseMillis: base, capMillis: cap)
     }
+
+    /// A plain file name (no directory part), for files Skiff keeps in the data dir.
+    static func fileName(_ text: String, flag: String) throws(SkiffError) -> String {
+        guard !text.isEmpty, !text.contains("/"), text != ".", text != ".." else {
+            throw SkiffError(
+                .invalidArgument, "\(flag) \"\(text)\" must be a file name without a directory, e.g. thanos.shipper.json")
+        }
+        return text
+    }
 }

@@ -16,8 +16,11 @@ struct LedgerOptions: ParsableArguments {
         help: "SQLite ledger file (default: <tsdb.path>/thanos/skiff-ledger.db).")
     var ledgerPath: String?
 
-    var resolvedLedgerPath: String {
-        ledgerPath ?? URL(fileURLWithPath: tsdbPath).appendingPathComponent("thanos/skiff-ledger.db").path
+    var resolvedLedgerPath: String { ledgerPath ?? Self.defaultLedgerPath(tsdbPath: tsdbPath) }
+
+    /// Under the data dir, the one place the prometheus-operator's read-only pod lets us write.
+    static func defaultLedgerPath(tsdbPath: String) -> String {
+        URL(fileURLWithPath: tsdbPath).appendingPathComponent("thanos/skiff-ledger.db").path
     }
 }
 
@@ -43,7 +46,14 @@ struct LogOptions: ParsableArguments {
     }
 
     /// Done as soon as the flags are known, before any client or server makes its logger.
-    private func bootstrapLogging() {
+    private func bootstrapLogging() { LogSetup.bootstrap(level: level, format: format) }
+}
+
+/// The one logging setup of the process, shared by the ArgumentParser commands and `sidecar`.
+enum LogSetup {
+    /// `level` and `format` are already checked; `debugName` (Thanos' hidden `--debug.name`)
+    /// becomes a `name=` field on every line, as in Thanos.
+    static func bootstrap(level: String, format: String, debugName: String = "") {
         let minimum: Logger.Level =
             switch level {
             case "error": .error
@@ -54,11 +64,12 @@ struct LogOptions: ParsableArguments {
         let json = format == "json"
         // Every logger of the process writes through this handler: also those the S3 and
         // Prometheus clients and the servers make for themselves, so a JSON log stays JSON.
-        Self.bootstrap.withLock { done in
+        done.withLock { done in
             guard !done else { return }
             LoggingSystem.bootstrap { _ in
                 var handler = StructuredLogHandler(json: json)
                 handler.logLevel = minimum
+                if !debugName.isEmpty { handler.metadata["name"] = "\(debugName)" }
                 return handler
             }
             done = true
@@ -66,7 +77,7 @@ struct LogOptions: ParsableArguments {
     }
 
     /// swift-log allows one bootstrap per process.
-    private static let bootstrap = Mutex(false)
+    private static let done = Mutex(false)
 }
 
 /// `--label name=value`, repeated: the external labels our blocks were shipped with, which tell

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FileIO
+import FlagParsing
 import Foundation
 import GRPCRuntime
 import HTTPServer
@@ -13,165 +14,145 @@ import Sidecar
 import SkiffCore
 import StoreAPI
 
-/// `skiff sidecar`: runs next to Prometheus as a drop-in for `thanos sidecar`.
+/// `skiff sidecar` in ArgumentParser's command list, so `skiff --help` shows it. `Skiff.main`
+/// sends every sidecar command line to `SidecarLaunch` (kingpin's rules) before ArgumentParser
+/// parses anything, so this only runs when reached some other way.
 struct SidecarCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sidecar",
-        abstract: "Run next to Prometheus: ship its blocks with its external labels, serve probes and metrics.",
-        discussion: """
-            Reads the external labels from Prometheus (global.external_labels), ships every new block to the \
-            bucket with them, serves /-/healthy, /-/ready and /metrics on --http-address, and the Thanos StoreAPI \
-            (Store, Info, health) on --grpc-address once the labels are known. Without a bucket config nothing is \
-            uploaded, as in Thanos. Stops on SIGTERM/SIGINT; an upload in flight resumes on \
-            the next start.
-            """)
+        abstract: "Run next to Prometheus as a drop-in for `thanos sidecar` (every v0.42 flag; see skiff sidecar --help).")
 
-    @OptionGroup var ledgerOptions: LedgerOptions
-    @OptionGroup var logOptions: LogOptions
-
-    @Option(name: .customLong("prometheus.url"), help: "URL of Prometheus (a path prefix is kept).")
-    var prometheusURL = "http://localhost:9090"
-
-    @Option(
-        name: .customLong("prometheus.ready_timeout"), parsing: .unconditional,
-        help: "How long to wait for Prometheus' external labels before giving up.")
-    var readyTimeout = "10m"
-
-    @Option(
-        name: .customLong("prometheus.get_config_interval"), parsing: .unconditional,
-        help: "Heartbeat and retry interval for reading Prometheus' config.")
-    var getConfigInterval = "30s"
-
-    @Option(
-        name: .customLong("prometheus.get_config_timeout"), parsing: .unconditional, help: "Timeout of each call to Prometheus.")
-    var getConfigTimeout = "30s"
-
-    @Option(
-        name: .customLong("prometheus.http-client-file"), help: "HTTP client YAML for Prometheus (basic auth, bearer token, TLS)."
-    )
-    var httpClientFile: String?
-
-    @Option(name: .customLong("prometheus.http-client"), help: "HTTP client YAML content (alternative to the file).")
-    var httpClient: String?
-
-    @OptionGroup var objstore: ObjstoreOptions
-
-    @Flag(name: .customLong("shipper.upload-compacted"), help: "Also upload compacted blocks (level > 1).")
-    var uploadCompacted = false
-
-    @Flag(name: .customLong("shipper.ignore-unequal-block-size"), help: "Ship even if Prometheus may compact blocks first.")
-    var ignoreUnequalBlockSize = false
-
-    @Option(name: .customLong("shipper.sync-interval"), parsing: .unconditional, help: "How often to look for new blocks.")
-    var syncInterval = "30s"
-
-    @Option(
-        name: .customLong("reconcile.interval"), parsing: .unconditional,
-        help: "How often to compare local dirs, ledger and bucket (0 disables).")
-    var reconcileInterval = "10m"
-
-    @Flag(name: .customLong("reconcile.repair"), help: "Let the periodic reconcile repair drift (as `skiff reconcile --repair`).")
-    var reconcileRepair = false
-
-    @Option(
-        name: .customLong("min-time"), parsing: .unconditional,
-        help: "Oldest data served: RFC3339 or a duration such as -2d (for the StoreAPI).")
-    var minTime = "0000-01-01T00:00:00Z"
-
-    @Option(name: .customLong("http-address"), help: "Listen address for probes and /metrics.")
-    var httpAddress = "0.0.0.0:10902"
-
-    @Option(name: .customLong("http-grace-period"), parsing: .unconditional, help: "Time to finish HTTP requests on shutdown.")
-    var httpGracePeriod = "2m"
-
-    @Option(name: .customLong("grpc-address"), help: "Listen address of the StoreAPI (gRPC): host:port, :port or [::1]:port.")
-    var grpcAddress = "0.0.0.0:10901"
-
-    @Option(name: .customLong("grpc-grace-period"), parsing: .unconditional, help: "Time to finish gRPC calls on shutdown.")
-    var grpcGracePeriod = "2m"
-
-    @Option(name: .customLong("grpc-server-tls-cert"), help: "TLS certificate (PEM) for the gRPC server; empty: plaintext.")
-    var grpcTLSCert = ""
-
-    @Option(name: .customLong("grpc-server-tls-key"), help: "TLS private key (PEM) for the gRPC server.")
-    var grpcTLSKey = ""
-
-    @Option(
-        name: .customLong("grpc-server-tls-client-ca"),
-        help: "CA (PEM) client certificates must chain to; empty: no client certificates.")
-    var grpcTLSClientCA = ""
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
 
     func run() async throws {
-        try await runReportingErrors {
-            let logger = logOptions.makeLogger("skiff.sidecar")
-            let configuration = try makeConfiguration()
-            let clientConfig = try loadHTTPClientConfig()
-            let bucketConfig = try objstore.loadIfSet()
+        let code = await SidecarLaunch.main(["sidecar"] + arguments)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
 
-            let registry = PrometheusCollectorRegistry()
-            var metricsFactory = PrometheusMetricsFactory(registry: registry)
-            metricsFactory.valueHistogramBuckets[RemoteReader.framesMetric] = RemoteReader.framesBuckets
-            MetricsSystem.bootstrap(metricsFactory)
-            let client = try PrometheusClient(url: prometheusURL, config: clientConfig)
-            let bucket = try bucketConfig?.makeBucket()
-            let sidecar = SidecarRunner(
-                configuration: configuration, client: client, bucket: bucket, registry: registry, logger: logger)
-            do {
-                try await sidecar.run()
-            } catch {
-                await bucket?.shutdown()
-                await client.shutdown()
-                throw error
-            }
+/// One run of the sidecar from parsed flags: every flag checked and turned into the sidecar's
+/// configuration, then the `SidecarRunner` until SIGTERM/SIGINT.
+struct SidecarRun {
+    let flags: ParsedFlags
+
+    func run() async throws(SkiffError) {
+        guard flags.string("log.format") != "journald" else {
+            throw SkiffError(
+                .invalidArgument, "--log.format=journald is not supported by Skiff: use logfmt or json (logs go to stderr)")
+        }
+        LogSetup.bootstrap(
+            level: flags.string("log.level"), format: flags.string("log.format"), debugName: flags.string("debug.name"))
+        let logger = Logger(label: "skiff.sidecar")
+        try GoRuntimeFlags.check(flags, logger: logger)
+        try refuseUnbuilt()
+        let configuration = try makeConfiguration()
+        let clientConfig = try loadHTTPClientConfig()
+        let bucketConfig = try loadBucketConfig()
+
+        let registry = PrometheusCollectorRegistry()
+        var metricsFactory = PrometheusMetricsFactory(registry: registry)
+        metricsFactory.valueHistogramBuckets[RemoteReader.framesMetric] = RemoteReader.framesBuckets
+        MetricsSystem.bootstrap(metricsFactory)
+        let client = try PrometheusClient(url: flags.string("prometheus.url"), config: clientConfig)
+        let bucket = try bucketConfig?.makeBucket()
+        let sidecar = SidecarRunner(
+            configuration: configuration, client: client, bucket: bucket, registry: registry, logger: logger)
+        do {
+            try await sidecar.run()
+        } catch {
             await bucket?.shutdown()
             await client.shutdown()
+            if let error = error as? SkiffError { throw error }
+            throw SkiffError(.io, "sidecar stopped: \(error)")
+        }
+        await bucket?.shutdown()
+        await client.shutdown()
+    }
+
+    /// Flags whose feature is not in this build: refused at start with what to do, never
+    /// accepted and ignored.
+    private func refuseUnbuilt() throws(SkiffError) {
+        let unbuilt: [(flag: String, set: Bool)] = [
+            ("http.config", !flags.string("http.config").isEmpty),
+            (
+                "request.logging-config(-file)",
+                flags.isSet("request.logging-config") || flags.isSet("request.logging-config-file")
+            ),
+            ("tracing.config(-file)", flags.isSet("tracing.config") || flags.isSet("tracing.config-file")),
+            ("grpc-server-tls-min-version", flags.string("grpc-server-tls-min-version") != "1.3"),
+            ("grpc-server-tls-ciphers", flags.isSet("grpc-server-tls-ciphers")),
+            ("grpc-server-tls-curves", flags.isSet("grpc-server-tls-curves")),
+            ("grpc-server-max-connection-age", flags.isSet("grpc-server-max-connection-age")),
+            ("reloader.config-file", !flags.string("reloader.config-file").isEmpty),
+            ("reloader.rule-dir", flags.isSet("reloader.rule-dir")),
+            ("shipper.upload-concurrency", flags.string("shipper.upload-concurrency") != "0"),
+            ("shipper.allow-out-of-order-uploads", flags.bool("shipper.allow-out-of-order-uploads")),
+        ]
+        for (flag, set) in unbuilt where set {
+            throw SkiffError(
+                .invalidArgument, "--\(flag) is not supported by this Skiff build yet: remove the flag to run without it")
         }
     }
 
     /// Every flag checked and converted; the first problem is the error.
     private func makeConfiguration() throws(SkiffError) -> SidecarConfiguration {
+        let httpAddress = flags.string("http-address")
         do { _ = try SidecarHTTPServer.parseAddress(httpAddress) } catch {
             throw SkiffError(.invalidArgument, "--http-address: \(error)")
         }
         let grpcListen: GRPCListenAddress
-        do { grpcListen = try GRPCListenAddress(parsing: grpcAddress) } catch {
+        do { grpcListen = try GRPCListenAddress(parsing: flags.string("grpc-address")) } catch {
             throw SkiffError(.invalidArgument, "--grpc-address: \(error)")
         }
         let grpcTLS: GRPCServerTLS?
-        do { grpcTLS = try GRPCServerTLS.fromFlags(certificate: grpcTLSCert, key: grpcTLSKey, clientCA: grpcTLSClientCA) } catch {
-            throw SkiffError(.invalidArgument, "\(error)")
-        }
-        return SidecarConfiguration(
-            tsdbPath: ledgerOptions.tsdbPath, ledgerPath: ledgerOptions.resolvedLedgerPath, httpAddress: httpAddress,
-            httpGracePeriod: try FlagValues.duration(httpGracePeriod, flag: "--http-grace-period"), grpcAddress: grpcListen,
-            grpcTLS: grpcTLS, grpcGracePeriod: try FlagValues.duration(grpcGracePeriod, flag: "--grpc-grace-period"),
-            heartbeatInterval: try FlagValues.duration(
-                getConfigInterval, flag: "--prometheus.get_config_interval", minimumMillis: 100),
-            prometheusTimeout: try FlagValues.duration(
-                getConfigTimeout, flag: "--prometheus.get_config_timeout", minimumMillis: 1),
-            readyTimeout: try FlagValues.duration(readyTimeout, flag: "--prometheus.ready_timeout"),
-            syncInterval: try FlagValues.duration(
-                syncInterval, flag: "--shipper.sync-interval", minimumMillis: FlagValues.minimumSyncMillis),
-            reconcileInterval: try FlagValues.duration(
-                reconcileInterval, flag: "--reconcile.interval", minimumMillis: FlagValues.minimumSyncMillis,
-                allowZero: true),
-            reconcileRepair: reconcileRepair,
-            uploadCompacted: uploadCompacted, ignoreUnequalBlockSize: ignoreUnequalBlockSize,
-            minTimeMillis: try MinTime.millis(minTime))
+        do {
+            grpcTLS = try GRPCServerTLS.fromFlags(
+                certificate: flags.string("grpc-server-tls-cert"), key: flags.string("grpc-server-tls-key"),
+                clientCA: flags.string("grpc-server-tls-client-ca"))
+        } catch { throw SkiffError(.invalidArgument, "\(error)") }
+        let tsdbPath = flags.string("tsdb.path")
+        var configuration = SidecarConfiguration(
+            tsdbPath: tsdbPath,
+            ledgerPath: flags.ifSet("ledger.path") ?? LedgerOptions.defaultLedgerPath(tsdbPath: tsdbPath),
+            httpAddress: httpAddress, httpGracePeriod: try duration("http-grace-period"), grpcAddress: grpcListen,
+            grpcTLS: grpcTLS, grpcGracePeriod: try duration("grpc-grace-period"),
+            heartbeatInterval: try duration("prometheus.get_config_interval", minimumMillis: 100),
+            prometheusTimeout: try duration("prometheus.get_config_timeout", minimumMillis: 1),
+            readyTimeout: try duration("prometheus.ready_timeout"),
+            syncInterval: try duration("shipper.sync-interval", minimumMillis: FlagValues.minimumSyncMillis),
+            reconcileInterval: try duration(
+                "reconcile.interval", minimumMillis: FlagValues.minimumSyncMillis, allowZero: true),
+            reconcileRepair: flags.bool("reconcile.repair"),
+            uploadCompacted: flags.bool("shipper.upload-compacted"),
+            ignoreUnequalBlockSize: flags.bool("shipper.ignore-unequal-block-size"),
+            minTimeMillis: try MinTime.millis(flags.string("min-time")))
+        configuration.shipperMetaFileName = try FlagValues.fileName(
+            flags.string("shipper.meta-file-name"), flag: "--shipper.meta-file-name")
+        return configuration
     }
 
+    private func duration(
+        _ name: String, minimumMillis: Int64 = 0, allowZero: Bool = false
+    ) throws(SkiffError) -> Duration {
+        try FlagValues.duration(flags.string(name), flag: "--\(name)", minimumMillis: minimumMillis, allowZero: allowZero)
+    }
+
+    /// `--prometheus.http-client(-file)`: no `$(VAR)` substitution on this pair, as in Thanos.
     private func loadHTTPClientConfig() throws(SkiffError) -> PrometheusHTTPClientConfig {
-        switch (httpClientFile, httpClient) {
-        case (.some, .some):
-            throw SkiffError(.invalidArgument, "both --prometheus.http-client-file and --prometheus.http-client are set; use one")
-        case (.some(let path), nil):
-            let text: String
-            do throws(Errno) { text = String(decoding: try Posix.readAll(path), as: UTF8.self) } catch {
-                throw SkiffError(.invalidArgument, "read --prometheus.http-client-file \(path): \(error.reason)")
-            }
-            return try PrometheusHTTPClientConfig.parse(yaml: text)
-        case (nil, .some(let yaml)): return try PrometheusHTTPClientConfig.parse(yaml: yaml)
-        case (nil, nil): return PrometheusHTTPClientConfig()
+        guard let text = try PathOrContent.read(flags, "prometheus.http-client", substituteEnvironment: false) else {
+            return PrometheusHTTPClientConfig()
+        }
+        return try PrometheusHTTPClientConfig.parse(yaml: text)
+    }
+
+    /// `--objstore.config(-file)`; nil (uploads off, as in Thanos) when neither is set or the
+    /// content is blank. BucketConfig replaces `$(VAR)`.
+    private func loadBucketConfig() throws(SkiffError) -> BucketConfig? {
+        switch (flags.ifSet("objstore.config-file"), flags.ifSet("objstore.config")) {
+        case (.some, .some): throw PathOrContent.bothSet("objstore.config")
+        case (.some(let path), nil): return path.isEmpty ? nil : try BucketConfig.load(path: path)
+        case (nil, .some(let yaml)): return yaml.allSatisfy(\.isWhitespace) ? nil : try BucketConfig.parse(yaml: yaml)
+        case (nil, nil): return nil
         }
     }
 }

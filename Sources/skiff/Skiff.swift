@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `skiff`: a Thanos-compatible Prometheus sidecar that ships TSDB blocks crash-safely.
 @main
@@ -6,10 +7,20 @@ struct Skiff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skiff",
         abstract: "Ship Prometheus TSDB blocks to object storage, crash-safely, with an audit ledger.",
-        version: "0.1.0",
+        version: SkiffVersion.version,
         subcommands: [
             Ship.self, SidecarCommand.self, Blocks.self, History.self, Report.self, SQL.self, Verify.self, ReconcileCommand.self,
             LedgerCommand.self,
         ]
     )
+
+    /// `sidecar` command lines are parsed as kingpin parses `thanos sidecar` (an operator's
+    /// argument list must start Skiff unchanged); every other command goes to ArgumentParser.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if SidecarLaunch.isSidecar(arguments) {
+            Foundation.exit(await SidecarLaunch.main(arguments))
+        }
+        await main(arguments)
+    }
 }
