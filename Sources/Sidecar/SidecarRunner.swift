@@ -8,6 +8,7 @@ import PrometheusClient
 import ServiceLifecycle
 import Shipper
 import SkiffCore
+import StoreAPI
 import TSDB
 
 /// How the sidecar runs; `skiff sidecar` fills it from Thanos' flags.
@@ -36,6 +37,8 @@ public struct SidecarConfiguration: Sendable {
     /// `--shipper.meta-file-name`: the uploaded-blocks file in `tsdbPath` (Prometheus >= 3.9
     /// reads it through `--storage.tsdb.delay-compact-file.path`).
     public var shipperMetaFileName = ShipperMetaFile.fileName
+    /// `--store.limits.request-series` / `--store.limits.request-samples` (0: no limit).
+    public var seriesLimits = SeriesLimits()
 
     public init(
         tsdbPath: String, ledgerPath: String, httpAddress: String, httpGracePeriod: Duration,
@@ -110,7 +113,7 @@ public struct SidecarRunner: Sendable {
             ignoreUnequalBlockSize: config.ignoreUnequalBlockSize, logger: logger)
         let grpc = StoreAPIServer.make(
             address: config.grpcAddress, tls: config.grpcTLS, gracePeriod: config.grpcGracePeriod, client: client,
-            state: state, minTimeFlagMillis: config.minTimeMillis, logger: logger)
+            state: state, minTimeFlagMillis: config.minTimeMillis, limits: config.seriesLimits, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: http), .init(service: heartbeat), .init(service: grpc),
         ]

@@ -11,7 +11,7 @@ import StoreLogic
 enum StoreAPIServer {
     static func make(
         address: GRPCListenAddress, tls: GRPCServerTLS?, gracePeriod: Duration, client: PrometheusClient,
-        state: SidecarState, minTimeFlagMillis: Int64, logger: Logger
+        state: SidecarState, minTimeFlagMillis: Int64, limits: SeriesLimits, logger: Logger
     ) -> GRPCServerService {
         let storeState = StoreState(
             externalLabels: { state.labels },
@@ -22,7 +22,8 @@ enum StoreAPIServer {
         return GRPCServerService(
             address: address, tls: tls,
             services: [
-                PrometheusStore(client: client, state: storeState, logger: logger, forceSamples: forceSamples),
+                PrometheusStore(
+                    client: client, state: storeState, logger: logger, forceSamples: forceSamples, limits: limits),
                 InfoService(state: storeState),
             ],
             interceptors: [GRPCServerMetrics()], health: health, gracePeriod: gracePeriod, logger: logger,

@@ -20,11 +20,14 @@ public struct PrometheusStore: RegistrableRPCService {
     let forceSamples: Bool
     /// Timeout of the label and series API calls.
     let apiTimeout: Duration
+    /// `--store.limits.request-series` / `--store.limits.request-samples`.
+    let limits: SeriesLimits
 
     public init(
         client: PrometheusClient, state: StoreState, logger: Logger, forceSamples: Bool = false,
-        apiTimeout: Duration = .seconds(120)
+        apiTimeout: Duration = .seconds(120), limits: SeriesLimits = SeriesLimits()
     ) {
+        self.limits = limits
         self.client = client
         self.state = state
         self.reader = RemoteReader(client: client)
@@ -50,7 +53,17 @@ public struct PrometheusStore: RegistrableRPCService {
     }
 
     /// Series, as encoded `SeriesResponse` messages handed to `write` in groups.
-    func streamSeries(_ request: Thanos_SeriesRequest, write: @escaping ([RawSeriesResponse]) async throws -> Void) async throws {
+    func streamSeries(
+        _ request: Thanos_SeriesRequest, write unlimited: @escaping ([RawSeriesResponse]) async throws -> Void
+    )
+        async throws
+    {
+        var limiter = SeriesLimiter(limits)
+        let write: ([RawSeriesResponse]) async throws -> Void = { batch in
+            let (admitted, violation) = limiter.admit(batch)
+            if !admitted.isEmpty { try await unlimited(Array(admitted)) }
+            if let violation { throw violation }
+        }
         guard let external = state.externalLabels() else { throw RPCErrors.notReady }
         let matchers = try ProtoConversions.matchers(request.matchers)
         guard case .matchers(let kept) = ExternalLabelFilter.apply(matchers: matchers, external: external) else { return }

@@ -59,4 +59,12 @@ enum FlagValues {
         }
         return text
     }
+
+    /// A count written as Go's `Uint64Var` reads it: digits only, 0 and up.
+    static func count(_ text: String, flag: String) throws(SkiffError) -> UInt64 {
+        guard let value = UInt64(text) else {
+            throw SkiffError(.invalidArgument, "\(flag) \"\(text)\" must be a whole number, 0 or more (0: no limit)")
+        }
+        return value
+    }
 }

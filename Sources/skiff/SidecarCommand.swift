@@ -128,6 +128,9 @@ struct SidecarRun {
             minTimeMillis: try MinTime.millis(flags.string("min-time")))
         configuration.shipperMetaFileName = try FlagValues.fileName(
             flags.string("shipper.meta-file-name"), flag: "--shipper.meta-file-name")
+        configuration.seriesLimits = SeriesLimits(
+            series: try FlagValues.count(flags.string("store.limits.request-series"), flag: "--store.limits.request-series"),
+            samples: try FlagValues.count(flags.string("store.limits.request-samples"), flag: "--store.limits.request-samples"))
         return configuration
     }
 

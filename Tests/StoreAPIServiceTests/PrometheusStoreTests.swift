@@ -7,6 +7,7 @@ import SkiffCore
 import StoreAPI
 import StoreLogic
 import StoreProto
+import Synchronization
 import TestSupport
 import Testing
 
@@ -31,7 +32,7 @@ import Testing
 
     /// A real Prometheus with `written`, and Store and Info clients of services serving it in-process.
     static func withStore(
-        labelsKnown: Bool = true,
+        labelsKnown: Bool = true, limits: SeriesLimits = SeriesLimits(),
         _ body: (Thanos_Store.Client<InProcessTransport.Client>, Thanos_Info_Info.Client<InProcessTransport.Client>) async throws
             -> Void
     ) async throws {
@@ -44,7 +45,10 @@ import Testing
             let transport = InProcessTransport()
             try await withGRPCServer(
                 transport: transport.server,
-                services: [PrometheusStore(client: client, state: state, logger: quietLogger), InfoService(state: state)]
+                services: [
+                    PrometheusStore(client: client, state: state, logger: quietLogger, limits: limits),
+                    InfoService(state: state),
+                ]
             ) { _ in
                 try await withGRPCClient(transport: transport.client) { grpc in
                     try await body(Thanos_Store.Client(wrapping: grpc), Thanos_Info_Info.Client(wrapping: grpc))
@@ -124,5 +128,32 @@ import Testing
             let error = await #expect(throws: RPCError.self) { try await info.info(Thanos_Info_InfoRequest()) }
             #expect(error?.code == .unavailable)
         }
+    }
+
+    /// `--store.limits.request-series` / `-samples`: the series before the limit are sent, then the
+    /// call fails with Thanos' message; at the limit exactly, the call succeeds.
+    @Test func seriesAndSampleLimitsEndTheCallAsThanosDoes() async throws {
+        func run(_ limits: SeriesLimits) async throws -> (series: Int, error: RPCError?) {
+            let outcome = Mutex<(series: Int, error: RPCError?)>((0, nil))
+            try await Self.withStore(limits: limits) { store, _ in
+                do {
+                    try await store.series(Self.request([("__name__", .eq, "up")])) { response in
+                        for try await message in response.messages {
+                            if case .series = message.result { outcome.withLock { $0.series += 1 } }
+                        }
+                    }
+                } catch let error as RPCError { outcome.withLock { $0.error = error } }
+            }
+            return outcome.withLock { $0 }
+        }
+        let exact = try await run(SeriesLimits(series: 3))
+        #expect(exact.series == 3 && exact.error == nil)
+        let series = try await run(SeriesLimits(series: 2))
+        #expect(series.series == 2)
+        #expect(series.error?.message == "failed to send series: limit 2 violated (got 3)")
+        // An hour of 15 s samples is two chunks of 120 at most per series here: 240 samples each.
+        let samples = try await run(SeriesLimits(samples: 1))
+        #expect(samples.series == 0)
+        #expect(samples.error?.message.hasPrefix("failed to send samples: limit 1 violated (got ") == true)
     }
 }
