@@ -6,24 +6,30 @@ import Synchronization
 /// mirrored in `thanos_status{component="sidecar",check="healthy"|"ready"}` (0 or 1).
 ///
 /// Readiness is driven by other components (a good Prometheus heartbeat makes the sidecar ready, a
-/// failed one makes it not ready), health by the HTTP server's lifetime. Changes are logged only on
+/// failed one makes it not ready) and held back by gates that must open first (the gRPC server
+/// accepting connections: Thanos' prober is ready only once every server is), health by the HTTP
+/// server's lifetime. Changes are logged only on
 /// transitions, like Thanos' "changing probe status", so a heartbeat every few seconds stays quiet.
 public final class StatusProbe: Sendable {
     private struct State {
         var healthy = false
         var ready = false
+        var closedGates: Set<String>
+        var effectivelyReady: Bool { ready && closedGates.isEmpty }
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let healthyGauge: Prometheus.Gauge
     private let readyGauge: Prometheus.Gauge
     private let logger: Logger
 
     /// Registers both gauges at 0: a process that has not started serving is neither healthy nor ready.
+    /// `readyGates` name what must `openGate` before the probe can be ready.
     public init(
-        component: String = "sidecar", registry: PrometheusCollectorRegistry,
+        component: String = "sidecar", registry: PrometheusCollectorRegistry, readyGates: Set<String> = [],
         logger: Logger = Logger(label: "skiff.prober")
     ) {
+        state = Mutex(State(closedGates: readyGates))
         let descriptor = MetricNameDescriptor(
             namespace: "thanos", metricName: "status", unitName: "",
             helpText: "Represents status (0 indicates failure, 1 indicates success) of the component.")
@@ -38,7 +44,7 @@ public final class StatusProbe: Sendable {
     }
 
     public var isHealthy: Bool { state.withLock { $0.healthy } }
-    public var isReady: Bool { state.withLock { $0.ready } }
+    public var isReady: Bool { state.withLock { $0.effectivelyReady } }
 
     public func setHealthy() {
         if update(\.healthy, to: true, gauge: healthyGauge) {
@@ -53,15 +59,32 @@ public final class StatusProbe: Sendable {
     }
 
     public func setReady() {
-        if update(\.ready, to: true, gauge: readyGauge) {
+        if updateReadiness({ $0.ready = true }) {
             logger.info("changing probe status", metadata: ["status": "ready"])
         }
     }
 
     /// `reason` is only logged: the HTTP endpoint answers a bare "NOT OK", as Thanos does.
     public func setNotReady(reason: String) {
-        if update(\.ready, to: false, gauge: readyGauge) {
+        if updateReadiness({ $0.ready = false }) {
             logger.warning("changing probe status", metadata: ["status": "not-ready", "reason": "\(reason)"])
+        }
+    }
+
+    /// Opens one of the `readyGates`; the probe is ready once all are open and `setReady` was called.
+    public func openGate(_ name: String) {
+        if updateReadiness({ $0.closedGates.remove(name) }) {
+            logger.info("changing probe status", metadata: ["status": "ready"])
+        }
+    }
+
+    /// Applies `change` and sets the ready gauge under the lock; returns whether readiness changed.
+    private func updateReadiness(_ change: (inout State) -> Void) -> Bool {
+        state.withLock { state in
+            let before = state.effectivelyReady
+            change(&state)
+            readyGauge.set(to: state.effectivelyReady ? 1 : 0)
+            return before != state.effectivelyReady
         }
     }
 

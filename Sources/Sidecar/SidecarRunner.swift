@@ -98,7 +98,7 @@ public struct SidecarRunner: Sendable {
                 "prometheus": "\(client.url)", "tsdb": "\(config.tsdbPath)", "http": "\(config.httpAddress)",
                 "bucket": "\(bucket?.name ?? "none")",
             ])
-        let probe = StatusProbe(registry: registry, logger: logger)
+        let probe = StatusProbe(registry: registry, readyGates: [GRPCReadyGate.gate], logger: logger)
         let http = SidecarHTTPServer(
             address: config.httpAddress, probe: probe, registry: registry, gracePeriod: config.httpGracePeriod,
             logger: logger,
@@ -116,6 +116,7 @@ public struct SidecarRunner: Sendable {
             state: state, minTimeFlagMillis: config.minTimeMillis, limits: config.seriesLimits, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: http), .init(service: heartbeat), .init(service: grpc),
+            .init(service: GRPCReadyGate(server: grpc, probe: probe)),
         ]
         if let bucket { services.append(.init(service: try await makeShipperService(bucket: bucket))) }
         let group = ServiceGroup(

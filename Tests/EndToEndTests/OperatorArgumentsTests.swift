@@ -25,19 +25,34 @@ import Testing
         ]
     }
 
-    /// Runs the list until ready (and, with `shipping`, until every block is in the bucket).
-    static func runUntilReady(_ world: World, _ arguments: [String], shipping: Bool) async throws -> String {
+    /// The blocks the uploaded-blocks file in the data dir lists.
+    static func uploadedList(_ world: World, _ name: String) -> [String] {
+        guard let data = FileManager.default.contents(atPath: "\(world.tsdb)/\(name)"),
+            let file = try? JSONValue.parse([UInt8](data))
+        else { return [] }
+        return (file["uploaded"]?.arrayValue ?? []).compactMap(\.stringValue)
+    }
+
+    /// Runs the list until ready (and, with `shipping`, until every block is in the bucket and
+    /// listed in the uploaded-blocks file `shipperFile`, which is rewritten after each commit).
+    static func runUntilReady(
+        _ world: World, _ arguments: [String], shipping: Bool, shipperFile: String = "thanos.shipper.json"
+    ) async throws -> String {
         let (stderr, result) = try await SidecarTests.withSidecar(arguments) { running in
             let ready = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(60)) {
                 $0?.status == 200
             }
             #expect(ready?.status == 200, "\(running.stderrSoFar)")
+            // Ready means a querier can connect: the gRPC port is open by then.
+            #expect(await HTTPProbe.accepts(port: world.grpcPort), "\(running.stderrSoFar)")
             if shipping {
                 let deadline = ContinuousClock.now + .seconds(60)
-                while world.shipped().count < world.localBlocks.count && ContinuousClock.now < deadline {
+                let all = world.localBlocks.map(\.string)
+                while uploadedList(world, shipperFile) != all && ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(200))
                 }
                 #expect(world.shipped() == world.localBlocks, "\(running.stderrSoFar)")
+                #expect(uploadedList(world, shipperFile) == all, "\(running.stderrSoFar)")
             }
             return running.stderrSoFar
         }
@@ -61,9 +76,6 @@ import Testing
                 "--prometheus.http-client-file=\(try Self.httpClientFile(world))",
             ]
         _ = try await Self.runUntilReady(world, arguments, shipping: true)
-        let shipperFile = try JSONValue.parse(
-            [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(world.tsdb)/thanos.shipper.json"))))
-        #expect((shipperFile["uploaded"]?.arrayValue ?? []).compactMap(\.stringValue) == world.localBlocks.map(\.string))
         await world.finish()
     }
 
@@ -133,10 +145,7 @@ import Testing
     @Test func metaFileNameIsUsed() async throws {
         let world = try await World.make()
         let arguments = world.arguments(["--shipper.meta-file-name", "uploaded-blocks.json"])
-        _ = try await Self.runUntilReady(world, arguments, shipping: true)
-        let file = try JSONValue.parse(
-            [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(world.tsdb)/uploaded-blocks.json"))))
-        #expect((file["uploaded"]?.arrayValue ?? []).compactMap(\.stringValue) == world.localBlocks.map(\.string))
+        _ = try await Self.runUntilReady(world, arguments, shipping: true, shipperFile: "uploaded-blocks.json")
         #expect(!FileManager.default.fileExists(atPath: "\(world.tsdb)/thanos.shipper.json"))
         await world.finish()
     }
