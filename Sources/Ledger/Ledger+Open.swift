@@ -62,6 +62,10 @@ extension Ledger {
         config.prepareDatabase { db in
             // FULL: a committed transition survives power loss, not just a process crash.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Statement journals and sorts in memory, never in SQLite's temp dir (/var/tmp, /tmp):
+            // in a prometheus-operator pod the root filesystem is read-only and only the data dir
+            // is writable. The ledger's statements are small, so this costs little memory.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         return config
     }

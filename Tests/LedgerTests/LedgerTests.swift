@@ -33,6 +33,12 @@ import Testing
         let queue = try DatabaseQueue(path: tmp.sub("l/ledger.db"))
         let mode = try await queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
+        // Temp files (statement journals, sorts) stay in memory: a prometheus-operator pod can
+        // write nowhere but the data dir.
+        let tempStore = try await ledger.pool.read { try Int.fetchOne($0, sql: "PRAGMA temp_store") }
+        #expect(tempStore == 2)
+        let writerTempStore = try await ledger.pool.write { try Int.fetchOne($0, sql: "PRAGMA temp_store") }
+        #expect(writerTempStore == 2)
         // Reopening is idempotent.
         _ = try Ledger.open(path: tmp.sub("l/ledger.db"))
     }
