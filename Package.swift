@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", exact: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
@@ -118,11 +119,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
+        // `--http.config`: exporter-toolkit's web config (TLS, client CAs, basic auth with bcrypt).
+        .target(
+            name: "WebConfig",
+            dependencies: [
+                "SkiffCore", "FileIO", "ConfigYAML", .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            swiftSettings: settings),
         // The sidecar's HTTP endpoints: /-/healthy, /-/ready and /metrics (Hummingbird).
         .target(
             name: "HTTPServer",
             dependencies: [
-                "SkiffCore",
+                "SkiffCore", "WebConfig", "BlockingWork", .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -194,7 +205,7 @@ let package = Package(
             name: "Sidecar",
             dependencies: [
                 "SkiffCore", "Ledger", "TSDB", "ObjectStorage", "Shipper", "Reconcile", "PrometheusClient",
-                "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic",
+                "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "WebConfig",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -207,7 +218,7 @@ let package = Package(
                 "SkiffCore", "BlockingWork", "FileIO", "Ledger", "TSDB", "ObjectStorage", "ObjstoreConfig", "Shipper",
                 "Reconcile",
                 "Sidecar", "PrometheusClient", "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "FlagParsing",
-                "ConfigYAML",
+                "ConfigYAML", "WebConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -228,6 +239,10 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(name: "SkiffCoreTests", dependencies: ["SkiffCore"], swiftSettings: settings),
         .testTarget(name: "FlagParsingTests", dependencies: ["FlagParsing"], swiftSettings: settings),
+        .testTarget(
+            name: "WebConfigTests",
+            dependencies: ["WebConfig", "SkiffCore", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
+            swiftSettings: settings),
         .testTarget(
             name: "TestSupportTests",
             dependencies: [
@@ -288,6 +303,7 @@ let package = Package(
                 "Ledger", "SkiffCore", "ObjectStorage", "TestSupport", "StoreProto", "PromWire",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
             swiftSettings: settings),
         .testTarget(

@@ -1,10 +1,14 @@
+import BlockingWork
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
 import SkiffCore
 import Synchronization
+import WebConfig
 
 #if canImport(Glibc)
 import Glibc
@@ -29,15 +33,18 @@ public struct SidecarHTTPServer: Service {
     private let gracePeriod: Duration
     private let logger: Logger
     private let onListening: @Sendable (Int) -> Void
+    private let web: WebConfig?
 
     /// - Parameters:
     ///   - address: "host:port" as Thanos' `--http-address` ("0.0.0.0:10902", ":10902", "[::1]:9").
     ///     Port 0 binds a free port, reported through `onListening`. A bad address makes `run()` throw.
     ///   - onListening: called once with the bound port, after the probe is marked healthy.
+    ///   - web: `--http.config` (TLS, basic auth, headers for every endpoint); nil serves plain HTTP.
     public init(
         address: String, probe: StatusProbe, registry: PrometheusCollectorRegistry, gracePeriod: Duration,
-        logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        logger: Logger, web: WebConfig? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
+        self.web = web
         self.address = address
         self.probe = probe
         self.registry = registry
@@ -55,11 +62,12 @@ public struct SidecarHTTPServer: Service {
         let (host, port) = try Self.parseAddress(address)
         let connections = ConnectionTracker()
         let listening = ListeningFlag()
+        let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [connections.makeHandler()]))
         let app = Application(
             responder: CallbackResponder<SidecarRequestContext> { request, context in
-                self.respond(to: request, eventLoop: context.eventLoop)
+                await self.authorizedResponse(to: request, eventLoop: context.eventLoop)
             },
-            server: .http1(configuration: .init(additionalChannelHandlers: [connections.makeHandler()])),
+            server: try web?.tls.map { try .tls(http1, tlsConfiguration: $0.configuration) } ?? http1,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
             onServerRunning: { [probe, logger, onListening, listening] channel in
                 listening.set()
@@ -116,6 +124,29 @@ public struct SidecarHTTPServer: Service {
             default: "\(error)"
             }
         return SkiffError(.invalidArgument, "--http-address \(address): cannot listen: \(why)", transient: false)
+    }
+
+    /// `respond`, behind `--http.config`'s basic auth and with its headers. bcrypt runs on the
+    /// blocking pool: it takes tens of milliseconds, which would stall the event loop's probes.
+    private func authorizedResponse(to request: Request, eventLoop: any EventLoop) async -> Response {
+        var response: Response
+        if let users = web?.users {
+            let authorization = request.headers[.authorization]
+            let allowed = (try? await Blocking.run { users.allows(authorization: authorization) }) ?? false
+            response =
+                allowed
+                ? respond(to: request, eventLoop: eventLoop)
+                : Response(
+                    status: .unauthorized,
+                    headers: [.wwwAuthenticate: "Basic", .contentType: "text/plain; charset=utf-8"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: "Unauthorized\n")))
+        } else {
+            response = respond(to: request, eventLoop: eventLoop)
+        }
+        for header in web?.headers ?? [] {
+            if let name = HTTPFields.Element.Name(header.name) { response.headers[name] = header.value }
+        }
+        return response
     }
 
     /// Routes one request. Every answer is known up front; only the /metrics body is streamed.

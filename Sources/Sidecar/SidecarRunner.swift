@@ -10,6 +10,7 @@ import Shipper
 import SkiffCore
 import StoreAPI
 import TSDB
+import WebConfig
 
 /// How the sidecar runs; `skiff sidecar` fills it from Thanos' flags.
 public struct SidecarConfiguration: Sendable {
@@ -39,6 +40,8 @@ public struct SidecarConfiguration: Sendable {
     public var shipperMetaFileName = ShipperMetaFile.fileName
     /// `--store.limits.request-series` / `--store.limits.request-samples` (0: no limit).
     public var seriesLimits = SeriesLimits()
+    /// `--http.config`: TLS and basic auth for the HTTP endpoints; nil serves plain HTTP.
+    public var web: WebConfig?
 
     public init(
         tsdbPath: String, ledgerPath: String, httpAddress: String, httpGracePeriod: Duration,
@@ -101,7 +104,7 @@ public struct SidecarRunner: Sendable {
         let probe = StatusProbe(registry: registry, readyGates: [GRPCReadyGate.gate], logger: logger)
         let http = SidecarHTTPServer(
             address: config.httpAddress, probe: probe, registry: registry, gracePeriod: config.httpGracePeriod,
-            logger: logger,
+            logger: logger, web: config.web,
             onListening: { port in
                 logger.info(
                     "listening for probes and metrics", metadata: ["address": "\(config.httpAddress)", "port": "\(port)"])

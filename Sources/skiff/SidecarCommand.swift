@@ -13,6 +13,7 @@ import PrometheusClient
 import Sidecar
 import SkiffCore
 import StoreAPI
+import WebConfig
 
 /// `skiff sidecar` in ArgumentParser's command list, so `skiff --help` shows it. `Skiff.main`
 /// sends every sidecar command line to `SidecarLaunch` (kingpin's rules) before ArgumentParser
@@ -73,7 +74,6 @@ struct SidecarRun {
     /// accepted and ignored.
     private func refuseUnbuilt() throws(SkiffError) {
         let unbuilt: [(flag: String, set: Bool)] = [
-            ("http.config", !flags.string("http.config").isEmpty),
             (
                 "request.logging-config(-file)",
                 flags.isSet("request.logging-config") || flags.isSet("request.logging-config-file")
@@ -128,6 +128,7 @@ struct SidecarRun {
             minTimeMillis: try MinTime.millis(flags.string("min-time")))
         configuration.shipperMetaFileName = try FlagValues.fileName(
             flags.string("shipper.meta-file-name"), flag: "--shipper.meta-file-name")
+        configuration.web = try WebConfig.load(path: flags.string("http.config"))
         configuration.seriesLimits = SeriesLimits(
             series: try FlagValues.count(flags.string("store.limits.request-series"), flag: "--store.limits.request-series"),
             samples: try FlagValues.count(flags.string("store.limits.request-samples"), flag: "--store.limits.request-samples"))
