@@ -119,6 +119,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
+        // `--request.logging-config`: Thanos' request logging rules (what is logged, at which level).
+        .target(
+            name: "RequestLogging",
+            dependencies: [
+                "SkiffCore", "ConfigYAML", .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
         // `--http.config`: exporter-toolkit's web config (TLS, client CAs, basic auth with bcrypt).
         .target(
             name: "WebConfig",
@@ -132,7 +140,8 @@ let package = Package(
         .target(
             name: "HTTPServer",
             dependencies: [
-                "SkiffCore", "WebConfig", "BlockingWork", .product(name: "HummingbirdTLS", package: "hummingbird"),
+                "SkiffCore", "WebConfig", "BlockingWork", "RequestLogging",
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -155,7 +164,7 @@ let package = Package(
         .target(
             name: "GRPCRuntime",
             dependencies: [
-                "SkiffCore", "FileIO", "StoreProto",
+                "SkiffCore", "FileIO", "StoreProto", "RequestLogging",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -205,7 +214,7 @@ let package = Package(
             name: "Sidecar",
             dependencies: [
                 "SkiffCore", "Ledger", "TSDB", "ObjectStorage", "Shipper", "Reconcile", "PrometheusClient",
-                "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "WebConfig",
+                "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "WebConfig", "RequestLogging",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -218,7 +227,7 @@ let package = Package(
                 "SkiffCore", "BlockingWork", "FileIO", "Ledger", "TSDB", "ObjectStorage", "ObjstoreConfig", "Shipper",
                 "Reconcile",
                 "Sidecar", "PrometheusClient", "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "FlagParsing",
-                "ConfigYAML", "WebConfig",
+                "ConfigYAML", "WebConfig", "RequestLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -239,6 +248,10 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(name: "SkiffCoreTests", dependencies: ["SkiffCore"], swiftSettings: settings),
         .testTarget(name: "FlagParsingTests", dependencies: ["FlagParsing"], swiftSettings: settings),
+        .testTarget(
+            name: "RequestLoggingTests",
+            dependencies: ["RequestLogging", "SkiffCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: settings),
         .testTarget(
             name: "WebConfigTests",
             dependencies: ["WebConfig", "SkiffCore", .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],

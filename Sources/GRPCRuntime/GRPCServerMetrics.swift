@@ -22,31 +22,7 @@ public struct GRPCServerMetrics: ServerInterceptor {
             Timer(label: "grpc_server_handling_seconds", dimensions: dimensions)
                 .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
         }
-        var response: StreamingServerResponse<Output>
-        do {
-            response = try await next(request, context)
-        } catch {
-            finish(Self.code(of: error))
-            throw error
-        }
-        switch response.accepted {
-        case .failure(let error):
-            finish(error.code)
-        case .success(var contents):
-            let producer = contents.producer
-            contents.producer = { writer in
-                do {
-                    let trailers = try await producer(writer)
-                    finish(nil)
-                    return trailers
-                } catch {
-                    finish(Self.code(of: error))
-                    throw error
-                }
-            }
-            response.accepted = .success(contents)
-        }
-        return response
+        return try await observingCompletion(request: request, context: context, next: next, finish: finish)
     }
 
     static func dimensions(_ method: MethodDescriptor) -> [(String, String)] {

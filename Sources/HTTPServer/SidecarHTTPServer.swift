@@ -5,6 +5,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import Prometheus
+import RequestLogging
 import ServiceLifecycle
 import SkiffCore
 import Synchronization
@@ -34,17 +35,21 @@ public struct SidecarHTTPServer: Service {
     private let logger: Logger
     private let onListening: @Sendable (Int) -> Void
     private let web: WebConfig?
+    private let requestLog: RequestLogPolicy?
 
     /// - Parameters:
     ///   - address: "host:port" as Thanos' `--http-address` ("0.0.0.0:10902", ":10902", "[::1]:9").
     ///     Port 0 binds a free port, reported through `onListening`. A bad address makes `run()` throw.
     ///   - onListening: called once with the bound port, after the probe is marked healthy.
     ///   - web: `--http.config` (TLS, basic auth, headers for every endpoint); nil serves plain HTTP.
+    ///   - requestLog: `--request.logging-config`'s `http` rules; nil logs no requests.
     public init(
         address: String, probe: StatusProbe, registry: PrometheusCollectorRegistry, gracePeriod: Duration,
-        logger: Logger, web: WebConfig? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        logger: Logger, web: WebConfig? = nil, requestLog: RequestLogPolicy? = nil,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.web = web
+        self.requestLog = requestLog
         self.address = address
         self.probe = probe
         self.registry = registry
@@ -65,7 +70,7 @@ public struct SidecarHTTPServer: Service {
         let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [connections.makeHandler()]))
         let app = Application(
             responder: CallbackResponder<SidecarRequestContext> { request, context in
-                await self.authorizedResponse(to: request, eventLoop: context.eventLoop)
+                await self.loggedResponse(to: request, context: context)
             },
             server: try web?.tls.map { try .tls(http1, tlsConfiguration: $0.configuration) } ?? http1,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
@@ -125,6 +130,36 @@ public struct SidecarHTTPServer: Service {
             }
         return SkiffError(.invalidArgument, "--http-address \(address): cannot listen: \(why)", transient: false)
     }
+
+    /// `authorizedResponse`, logged as `--request.logging-config` asks (Thanos' HTTP middleware:
+    /// "finished call" at debug for 200-499, error otherwise; "started call" before when asked).
+    private func loggedResponse(to request: Request, context: SidecarRequestContext) async -> Response {
+        let port = request.head.authority.flatMap { $0.split(separator: ":").last.map(String.init) } ?? ""
+        guard let policy = requestLog, policy.logs("\(request.uri.path):\(port)") else {
+            return await authorizedResponse(to: request, eventLoop: context.eventLoop)
+        }
+        var fields: Logger.Metadata = [
+            "protocol": "http", "http.component": "server", "http.method": "\(request.method) \(request.uri)",
+            "http.request_id": "\(Self.requestID.flatMap { request.headers[$0] } ?? "")",
+            "http.user_agent": "\(request.headers[.userAgent] ?? "")", "thanos.method_name": "\(request.uri.path)",
+        ]
+        if policy.logStart, policy.minimum <= .debug { logger.debug("started call", metadata: fields) }
+        let started = ContinuousClock.now
+        let response = await authorizedResponse(to: request, eventLoop: context.eventLoop)
+        let level = RequestLogPolicy.httpLevel(status: response.status.code)
+        if level >= policy.minimum {
+            let elapsed = ContinuousClock.now - started
+            fields["http.status_code"] = "\(response.status.code)"
+            let (seconds, attoseconds) = elapsed.components
+            fields["http.time_ms"] = "\(Double(seconds) * 1000 + Double(attoseconds / 1_000_000_000_000) / 1000)"
+            fields["http.remote_addr"] = "\(Self.forwardedFor.flatMap { request.headers[$0] } ?? context.remoteAddress)"
+            logger.log(level: level, "finished call", metadata: fields)
+        }
+        return response
+    }
+
+    private static let requestID = HTTPFields.Element.Name("X-Request-ID")
+    private static let forwardedFor = HTTPFields.Element.Name("X-Forwarded-For")
 
     /// `respond`, behind `--http.config`'s basic auth and with its headers. bcrypt runs on the
     /// blocking pool: it takes tens of milliseconds, which would stall the event loop's probes.
@@ -212,10 +247,13 @@ public struct SidecarHTTPServer: Service {
 struct SidecarRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let eventLoop: any EventLoop
+    /// The client's address, for request logs.
+    let remoteAddress: String
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.eventLoop = source.channel.eventLoop
+        self.remoteAddress = source.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? ""
     }
 }
 

@@ -5,6 +5,7 @@ import Logging
 import ObjectStorage
 import Prometheus
 import PrometheusClient
+import RequestLogging
 import ServiceLifecycle
 import Shipper
 import SkiffCore
@@ -42,6 +43,8 @@ public struct SidecarConfiguration: Sendable {
     public var seriesLimits = SeriesLimits()
     /// `--http.config`: TLS and basic auth for the HTTP endpoints; nil serves plain HTTP.
     public var web: WebConfig?
+    /// `--request.logging-config`: which gRPC calls and HTTP requests are logged; nil: none.
+    public var requestLog: RequestLogConfig?
 
     public init(
         tsdbPath: String, ledgerPath: String, httpAddress: String, httpGracePeriod: Duration,
@@ -104,7 +107,7 @@ public struct SidecarRunner: Sendable {
         let probe = StatusProbe(registry: registry, readyGates: [GRPCReadyGate.gate], logger: logger)
         let http = SidecarHTTPServer(
             address: config.httpAddress, probe: probe, registry: registry, gracePeriod: config.httpGracePeriod,
-            logger: logger, web: config.web,
+            logger: logger, web: config.web, requestLog: config.requestLog?.http,
             onListening: { port in
                 logger.info(
                     "listening for probes and metrics", metadata: ["address": "\(config.httpAddress)", "port": "\(port)"])
@@ -116,7 +119,8 @@ public struct SidecarRunner: Sendable {
             ignoreUnequalBlockSize: config.ignoreUnequalBlockSize, logger: logger)
         let grpc = StoreAPIServer.make(
             address: config.grpcAddress, tls: config.grpcTLS, gracePeriod: config.grpcGracePeriod, client: client,
-            state: state, minTimeFlagMillis: config.minTimeMillis, limits: config.seriesLimits, logger: logger)
+            state: state, minTimeFlagMillis: config.minTimeMillis, limits: config.seriesLimits,
+            requestLog: config.requestLog?.grpc, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: http), .init(service: heartbeat), .init(service: grpc),
             .init(service: GRPCReadyGate(server: grpc, probe: probe)),

@@ -2,6 +2,7 @@ import Foundation
 import GRPCRuntime
 import Logging
 import PrometheusClient
+import RequestLogging
 import StoreAPI
 import StoreLogic
 
@@ -11,7 +12,7 @@ import StoreLogic
 enum StoreAPIServer {
     static func make(
         address: GRPCListenAddress, tls: GRPCServerTLS?, gracePeriod: Duration, client: PrometheusClient,
-        state: SidecarState, minTimeFlagMillis: Int64, limits: SeriesLimits, logger: Logger
+        state: SidecarState, minTimeFlagMillis: Int64, limits: SeriesLimits, requestLog: RequestLogPolicy?, logger: Logger
     ) -> GRPCServerService {
         let storeState = StoreState(
             externalLabels: { state.labels },
@@ -26,7 +27,8 @@ enum StoreAPIServer {
                     client: client, state: storeState, logger: logger, forceSamples: forceSamples, limits: limits),
                 InfoService(state: storeState),
             ],
-            interceptors: [GRPCServerMetrics()], health: health, gracePeriod: gracePeriod, logger: logger,
+            interceptors: [GRPCServerMetrics()] + (requestLog.map { [GRPCRequestLogger(policy: $0, logger: logger)] } ?? []),
+            health: health, gracePeriod: gracePeriod, logger: logger,
             waitUntilReady: {
                 if state.labels == nil {
                     logger.info("gRPC server waits for Prometheus' external labels before listening")

@@ -10,6 +10,7 @@ import ObjectStorage
 import ObjstoreConfig
 import Prometheus
 import PrometheusClient
+import RequestLogging
 import Sidecar
 import SkiffCore
 import StoreAPI
@@ -74,10 +75,6 @@ struct SidecarRun {
     /// accepted and ignored.
     private func refuseUnbuilt() throws(SkiffError) {
         let unbuilt: [(flag: String, set: Bool)] = [
-            (
-                "request.logging-config(-file)",
-                flags.isSet("request.logging-config") || flags.isSet("request.logging-config-file")
-            ),
             ("tracing.config(-file)", flags.isSet("tracing.config") || flags.isSet("tracing.config-file")),
             ("grpc-server-tls-min-version", flags.string("grpc-server-tls-min-version") != "1.3"),
             ("grpc-server-tls-ciphers", flags.isSet("grpc-server-tls-ciphers")),
@@ -129,6 +126,11 @@ struct SidecarRun {
         configuration.shipperMetaFileName = try FlagValues.fileName(
             flags.string("shipper.meta-file-name"), flag: "--shipper.meta-file-name")
         configuration.web = try WebConfig.load(path: flags.string("http.config"))
+        if let text = try PathOrContent.read(flags, "request.logging-config", substituteEnvironment: true) {
+            let file = flags.string("request.logging-config-file")
+            configuration.requestLog = try RequestLogConfig.parse(
+                text, source: file.isEmpty ? "--request.logging-config" : "--request.logging-config-file \(file)")
+        }
         configuration.seriesLimits = SeriesLimits(
             series: try FlagValues.count(flags.string("store.limits.request-series"), flag: "--store.limits.request-series"),
             samples: try FlagValues.count(flags.string("store.limits.request-samples"), flag: "--store.limits.request-samples"))

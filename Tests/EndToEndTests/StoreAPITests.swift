@@ -488,4 +488,40 @@ import Testing
         }
         await world.stop()
     }
+
+    /// `--request.logging-config`: the allowlisted gRPC method is logged with its code and time,
+    /// other methods are not; HTTP requests follow the `http` block.
+    @Test func requestLoggingFollowsTheConfig() async throws {
+        let config = """
+            grpc:
+              config:
+                - service: thanos.info.Info
+                  method: Info
+              options: {level: DEBUG, decision: {log_start: true, log_end: true}}
+            http:
+              options: {level: DEBUG, decision: {log_end: true}}
+            """
+        let world = try await World.start(sidecarFlags: ["--request.logging-config", config])
+        do {
+            _ = try await Self.waitForInfo(port: world.grpcPort)
+            _ = try await Self.withStore(port: world.grpcPort) { store, _ in
+                try await store.labelNames(.with { $0.end = Int64.max })
+            }
+            _ = await HTTPProbe.get(port: world.httpPort, path: "/-/healthy")
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !world.sidecar.stderrSoFar.contains("http.status_code=200") && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let lines = world.sidecar.stderrSoFar.split(separator: "\n")
+            let finished = lines.filter { $0.contains("msg=\"finished call\"") && $0.contains("protocol=grpc") }
+            #expect(finished.contains { $0.contains("grpc.method=Info") && $0.contains("grpc.code=OK") }, "\(lines)")
+            #expect(!finished.contains { $0.contains("grpc.method=LabelNames") }, "\(finished)")
+            #expect(lines.contains { $0.contains("msg=\"started call\"") && $0.contains("grpc.method=Info") })
+            #expect(lines.contains { $0.contains("protocol=http") && $0.contains("thanos.method_name=/-/healthy") })
+        } catch {
+            await world.stop()
+            throw error
+        }
+        await world.stop()
+    }
 }
