@@ -11,7 +11,8 @@ import StoreLogic
 enum StoreAPIServer {
     static func make(
         address: GRPCListenAddress, tls: GRPCServerTLS?, gracePeriod: Duration, client: PrometheusClient,
-        state: SidecarState, minTimeFlagMillis: Int64, logger: Logger
+        state: SidecarState, minTimeFlagMillis: Int64, logger: Logger,
+        maxConnectionAge: Duration? = GRPCServerService.defaultMaxConnectionAge
     ) -> GRPCServerService {
         let storeState = StoreState(
             externalLabels: { state.labels },
@@ -25,7 +26,8 @@ enum StoreAPIServer {
                 PrometheusStore(client: client, state: storeState, logger: logger, forceSamples: forceSamples),
                 InfoService(state: storeState),
             ],
-            interceptors: [GRPCServerMetrics()], health: health, gracePeriod: gracePeriod, logger: logger,
+            interceptors: [GRPCServerMetrics()], health: health, gracePeriod: gracePeriod,
+            maxConnectionAge: maxConnectionAge, logger: logger,
             waitUntilReady: {
                 if state.labels == nil {
                     logger.info("gRPC server waits for Prometheus' external labels before listening")
