@@ -1,4 +1,3 @@
-import GRPCNIOTransportHTTP2
 import NIOCore
 import SkiffCore
 
@@ -25,9 +24,9 @@ public struct GRPCListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// "host:port", with IPv6 hosts bracketed so the result parses back to the same address.
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    /// The transport's address. IP literals are used as they are; a host name is resolved here,
-    /// because the transport binds only to literals. (`getaddrinfo` blocks, but this runs once, at startup.)
-    func socketAddress() throws -> GRPCNIOTransportHTTP2.SocketAddress {
+    /// The socket address to bind. IP literals are used as they are; a host name is resolved here,
+    /// to its first address. (`getaddrinfo` blocks, but this runs once, at startup.)
+    func socketAddress() throws -> NIOCore.SocketAddress {
         let resolved: NIOCore.SocketAddress
         do {
             if let literal = try? NIOCore.SocketAddress(ipAddress: host, port: port) {
@@ -38,12 +37,9 @@ public struct GRPCListenAddress: Sendable, Hashable, CustomStringConvertible {
         } catch {
             throw ListenAddressError(server: "gRPC", address: description, reason: "cannot resolve host \"\(host)\": \(error)")
         }
-        guard let ip = resolved.ipAddress else {
+        guard resolved.ipAddress != nil else {
             throw ListenAddressError(server: "gRPC", address: description, reason: "host \"\(host)\" is not an IP address")
         }
-        switch resolved.protocol {
-        case .inet6: return .ipv6(host: ip, port: port)
-        default: return .ipv4(host: ip, port: port)
-        }
+        return resolved
     }
 }

@@ -1,6 +1,7 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// The sidecar's gRPC server (Thanos `pkg/server/grpc`) as a ServiceLifecycle `Service`.
@@ -15,9 +16,14 @@ import ServiceLifecycle
 ///    whatever is left is cut off (Go's GracefulStop, then Stop).
 ///
 /// Request messages may be up to `Int32.max` bytes, as in Thanos; responses are not limited.
+/// Connections older than `maxConnectionAge` are closed gracefully (grpc-go's keepalive
+/// MaxConnectionAge: a GOAWAY, then the close once their RPCs finish), so clients reconnect and,
+/// with TLS, handshake again.
 public final class GRPCServerService: Service, Sendable {
     /// Thanos' `--grpc-grace-period` default.
     public static let defaultGracePeriod: Duration = .seconds(120)
+    /// Thanos' `--grpc-server-max-connection-age` default.
+    public static let defaultMaxConnectionAge: Duration = .seconds(60 * 60)
 
     private let address: GRPCListenAddress
     private let tls: GRPCServerTLS?
@@ -25,6 +31,7 @@ public final class GRPCServerService: Service, Sendable {
     private let interceptors: [any ServerInterceptor]
     private let health: HealthService?
     private let gracePeriod: Duration
+    private let maxConnectionAge: Duration?
     private let logger: Logger
     private let waitUntilReady: @Sendable () async throws -> Void
     private let bound = BoundAddress()
@@ -33,11 +40,15 @@ public final class GRPCServerService: Service, Sendable {
     ///   - tls: nil serves plaintext.
     ///   - services: the RPC services to serve; `health` is added to them when given.
     ///   - health: also told to shut down when graceful shutdown begins.
+    ///   - maxConnectionAge: `--grpc-server-max-connection-age`; nil, zero or negative means no
+    ///     limit (grpc-go reads 0 as infinity). In-flight RPCs of an old connection are not cut off:
+    ///     like Thanos, which sets no MaxConnectionAgeGrace, there is no deadline for them.
     ///   - waitUntilReady: the server listens only after this returns; if it throws, `run()` throws.
     public init(
         address: GRPCListenAddress, tls: GRPCServerTLS? = nil, services: [any RegistrableRPCService],
         interceptors: [any ServerInterceptor] = [], health: HealthService? = nil,
-        gracePeriod: Duration = GRPCServerService.defaultGracePeriod, logger: Logger,
+        gracePeriod: Duration = GRPCServerService.defaultGracePeriod,
+        maxConnectionAge: Duration? = GRPCServerService.defaultMaxConnectionAge, logger: Logger,
         waitUntilReady: @escaping @Sendable () async throws -> Void = {}
     ) {
         self.address = address
@@ -46,6 +57,7 @@ public final class GRPCServerService: Service, Sendable {
         self.interceptors = interceptors
         self.health = health
         self.gracePeriod = gracePeriod
+        self.maxConnectionAge = maxConnectionAge.flatMap { $0 > .zero ? $0 : nil }
         self.logger = logger
         self.waitUntilReady = waitUntilReady
     }
@@ -87,26 +99,25 @@ public final class GRPCServerService: Service, Sendable {
         logger.info("gRPC server stopped")
     }
 
-    private func makeTransport(_ socketAddress: SocketAddress) -> HTTP2ServerTransport.Posix {
-        var config = HTTP2ServerTransport.Posix.Config.defaults
+    private func makeTransport(_ socketAddress: NIOCore.SocketAddress) -> Transport {
+        var config = Transport.Config.defaults
         config.rpc.maxRequestPayloadSize = Int(Int32.max)
-        if tls != nil {
-            config.channelDebuggingCallbacks.onAcceptTCPConnection = { [logger] channel in
-                MinimumTLSVersionHandler.install(on: channel, logger: logger)
-            }
-        }
-        return HTTP2ServerTransport.Posix(
-            address: socketAddress, transportSecurity: tls?.transportSecurity ?? .plaintext, config: config)
+        config.connection.maxAge = maxConnectionAge
+        return Transport(listenerFactory: GRPCListener(address: socketAddress, tls: tls), config: config)
     }
 
     /// Publishes the bound address, then waits for graceful shutdown and runs it.
-    private func superviseServer(_ server: GRPCServer<HTTP2ServerTransport.Posix>) async throws {
+    private func superviseServer(_ server: GRPCServer<Transport>) async throws {
         // A failure to bind is reported by serve(), with a better message than this would give.
-        if let socketAddress = try? await server.transport.listeningAddress {
+        if let socketAddress = await server.transport.listeningAddress {
             let listening = GRPCListenAddress(socketAddress) ?? address
             bound.set(listening)
             logger.info(
-                "listening for gRPC", metadata: ["address": "\(listening)", "tls": "\(tlsMode)"])
+                "listening for gRPC",
+                metadata: [
+                    "address": "\(listening)", "tls": "\(tlsMode)",
+                    "max_connection_age": "\(maxConnectionAge.map { "\($0)" } ?? "none")",
+                ])
         }
 
         try await gracefulShutdown()
@@ -119,13 +130,16 @@ public final class GRPCServerService: Service, Sendable {
 
     private var tlsMode: String {
         guard let tls else { return "off" }
-        return tls.clientCAPath == nil ? "on" : "mutual"
+        return "\(tls.clientCAPath == nil ? "on" : "mutual"), min \(tls.minimumVersion.rawValue)"
     }
+
+    /// The Posix transport cannot be told the TLS settings; see `GRPCListener`.
+    private typealias Transport = HTTP2ServerTransport.Custom<GRPCListener>
 }
 
 extension GRPCListenAddress {
     /// The transport's view of a bound IP address; nil for Unix and vsock addresses.
-    init?(_ address: SocketAddress) {
+    init?(_ address: GRPCNIOTransportHTTP2.SocketAddress) {
         if let ipv4 = address.ipv4 {
             self.init(host: ipv4.host, port: ipv4.port)
         } else if let ipv6 = address.ipv6 {

@@ -45,6 +45,8 @@ public struct SidecarConfiguration: Sendable {
     public var web: WebConfig?
     /// `--request.logging-config`: which gRPC calls and HTTP requests are logged; nil: none.
     public var requestLog: RequestLogConfig?
+    /// `--grpc-server-max-connection-age`: gRPC connections are closed (GOAWAY) after it; nil: never.
+    public var grpcMaxConnectionAge: Duration? = GRPCServerService.defaultMaxConnectionAge
 
     public init(
         tsdbPath: String, ledgerPath: String, httpAddress: String, httpGracePeriod: Duration,
@@ -120,7 +122,7 @@ public struct SidecarRunner: Sendable {
         let grpc = StoreAPIServer.make(
             address: config.grpcAddress, tls: config.grpcTLS, gracePeriod: config.grpcGracePeriod, client: client,
             state: state, minTimeFlagMillis: config.minTimeMillis, limits: config.seriesLimits,
-            requestLog: config.requestLog?.grpc, logger: logger)
+            requestLog: config.requestLog?.grpc, maxConnectionAge: config.grpcMaxConnectionAge, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: http), .init(service: heartbeat), .init(service: grpc),
             .init(service: GRPCReadyGate(server: grpc, probe: probe)),

@@ -12,7 +12,8 @@ import StoreLogic
 enum StoreAPIServer {
     static func make(
         address: GRPCListenAddress, tls: GRPCServerTLS?, gracePeriod: Duration, client: PrometheusClient,
-        state: SidecarState, minTimeFlagMillis: Int64, limits: SeriesLimits, requestLog: RequestLogPolicy?, logger: Logger
+        state: SidecarState, minTimeFlagMillis: Int64, limits: SeriesLimits, requestLog: RequestLogPolicy?,
+        maxConnectionAge: Duration?, logger: Logger
     ) -> GRPCServerService {
         let storeState = StoreState(
             externalLabels: { state.labels },
@@ -28,7 +29,7 @@ enum StoreAPIServer {
                 InfoService(state: storeState),
             ],
             interceptors: [GRPCServerMetrics()] + (requestLog.map { [GRPCRequestLogger(policy: $0, logger: logger)] } ?? []),
-            health: health, gracePeriod: gracePeriod, logger: logger,
+            health: health, gracePeriod: gracePeriod, maxConnectionAge: maxConnectionAge, logger: logger,
             waitUntilReady: {
                 if state.labels == nil {
                     logger.info("gRPC server waits for Prometheus' external labels before listening")

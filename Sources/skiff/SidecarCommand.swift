@@ -76,10 +76,6 @@ struct SidecarRun {
     private func refuseUnbuilt() throws(SkiffError) {
         let unbuilt: [(flag: String, set: Bool)] = [
             ("tracing.config(-file)", flags.isSet("tracing.config") || flags.isSet("tracing.config-file")),
-            ("grpc-server-tls-min-version", flags.string("grpc-server-tls-min-version") != "1.3"),
-            ("grpc-server-tls-ciphers", flags.isSet("grpc-server-tls-ciphers")),
-            ("grpc-server-tls-curves", flags.isSet("grpc-server-tls-curves")),
-            ("grpc-server-max-connection-age", flags.isSet("grpc-server-max-connection-age")),
             ("reloader.config-file", !flags.string("reloader.config-file").isEmpty),
             ("reloader.rule-dir", flags.isSet("reloader.rule-dir")),
             ("shipper.upload-concurrency", flags.string("shipper.upload-concurrency") != "0"),
@@ -105,7 +101,8 @@ struct SidecarRun {
         do {
             grpcTLS = try GRPCServerTLS.fromFlags(
                 certificate: flags.string("grpc-server-tls-cert"), key: flags.string("grpc-server-tls-key"),
-                clientCA: flags.string("grpc-server-tls-client-ca"))
+                clientCA: flags.string("grpc-server-tls-client-ca"), minVersion: flags.string("grpc-server-tls-min-version"),
+                ciphers: flags.strings("grpc-server-tls-ciphers"), curves: flags.strings("grpc-server-tls-curves"))
         } catch { throw SkiffError(.invalidArgument, "\(error)") }
         let tsdbPath = flags.string("tsdb.path")
         var configuration = SidecarConfiguration(
@@ -125,6 +122,9 @@ struct SidecarRun {
             minTimeMillis: try MinTime.millis(flags.string("min-time")))
         configuration.shipperMetaFileName = try FlagValues.fileName(
             flags.string("shipper.meta-file-name"), flag: "--shipper.meta-file-name")
+        // 0 means no limit, as grpc-go reads it.
+        let age = try duration("grpc-server-max-connection-age", allowZero: true)
+        configuration.grpcMaxConnectionAge = age == .zero ? nil : age
         configuration.web = try WebConfig.load(path: flags.string("http.config"))
         if let text = try PathOrContent.read(flags, "request.logging-config", substituteEnvironment: true) {
             let file = flags.string("request.logging-config-file")

@@ -36,7 +36,8 @@ import Testing
     /// Runs the list until ready (and, with `shipping`, until every block is in the bucket and
     /// listed in the uploaded-blocks file `shipperFile`, which is rewritten after each commit).
     static func runUntilReady(
-        _ world: World, _ arguments: [String], shipping: Bool, shipperFile: String = "thanos.shipper.json"
+        _ world: World, _ arguments: [String], shipping: Bool, shipperFile: String = "thanos.shipper.json",
+        whileRunning check: () async throws -> Void = {}
     ) async throws -> String {
         let (stderr, result) = try await SidecarTests.withSidecar(arguments) { running in
             let ready = try await HTTPProbe.waitFor(port: world.httpPort, path: "/-/ready", within: .seconds(60)) {
@@ -54,6 +55,7 @@ import Testing
                 #expect(world.shipped() == world.localBlocks, "\(running.stderrSoFar)")
                 #expect(uploadedList(world, shipperFile) == all, "\(running.stderrSoFar)")
             }
+            try await check()
             return running.stderrSoFar
         }
         #expect(result.status == 0, "\(result)")
@@ -91,7 +93,22 @@ import Testing
                 "--grpc-server-tls-min-version=1.3",
                 "--prometheus.http-client-file=\(try Self.httpClientFile(world))",
             ]
-        let stderr = try await Self.runUntilReady(world, arguments, shipping: false)
+        let stderr = try await Self.runUntilReady(world, arguments, shipping: false) { () async throws in
+            // The floor is enforced in the handshake: TLS 1.3 with a client certificate gets in, 1.2 does not.
+            func handshake(_ version: String) async throws -> Bool {
+                // s_client prints a verify code even when the handshake failed: a cipher says it did not.
+                let out = try await ExternalProgram.openssl.run(
+                    [
+                        "s_client", "-connect", "127.0.0.1:\(world.grpcPort)", version, "-CAfile", pki.caCertificate,
+                        "-cert", pki.clientCertificate, "-key", pki.clientKey, "-alpn", "h2", "-verify_return_error",
+                    ], stdin: "/dev/null"
+                ).stdout
+                return out.contains("Verify return code: 0 (ok)") && !out.contains("Cipher is (NONE)")
+            }
+            let modern = try await handshake("-tls1_3")
+            let old = try await handshake("-tls1_2")
+            #expect(modern && !old)
+        }
         #expect(stderr.contains("uploads are disabled"), "\(stderr)")
         #expect(world.shipped().isEmpty)
         await world.finish()

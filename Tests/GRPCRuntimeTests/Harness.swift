@@ -38,11 +38,13 @@ struct RunningGRPCServer: Sendable {
     /// Starts the server, runs `body` once it listens, then shuts it down gracefully and waits.
     static func with<T: Sendable>(
         tls: GRPCServerTLS? = nil, services: [any RegistrableRPCService] = [], health: HealthService? = HealthService(),
-        gracePeriod: Duration = .seconds(5), _ body: (RunningGRPCServer) async throws -> T
+        gracePeriod: Duration = .seconds(5),
+        maxConnectionAge: Duration? = GRPCServerService.defaultMaxConnectionAge,
+        _ body: (RunningGRPCServer) async throws -> T
     ) async throws -> T {
         let service = GRPCServerService(
             address: GRPCListenAddress(host: "127.0.0.1", port: 0), tls: tls, services: services, health: health,
-            gracePeriod: gracePeriod, logger: quietLogger)
+            gracePeriod: gracePeriod, maxConnectionAge: maxConnectionAge, logger: quietLogger)
         let group = ServiceGroup(configuration: .init(services: [service], logger: quietLogger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
