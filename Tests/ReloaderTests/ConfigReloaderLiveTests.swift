@@ -85,6 +85,57 @@ import Testing
         }
     }
 
+    /// Thanos' TestReloader_ConfigRollback: after a refused config, going back to the content
+    /// last reloaded must reload again (Prometheus may hold neither), though its hash is the
+    /// last successful one.
+    @Test func rollbackAfterARefusedConfigReloads() async throws {
+        try await ReloaderHarness.with { h in
+            try h.writeTemplate(h.config(replica: "before"))
+            try await h.running(h.configuration(watchInterval: .seconds(1))) {
+                try await h.eventually("the first config") { try await h.replica() == "before" }
+                try h.writeTemplate(h.config(replica: "broken", scrapeInterval: "banana"))
+                try await h.eventually("a failed attempt") { h.gauge("last_reload_successful") == 0 }
+                let reloads = h.counter("reloads_total")
+                try h.writeTemplate(h.config(replica: "before"))
+                try await h.eventually("a reload of the rolled-back config") { h.gauge("last_reload_successful") == 1 }
+                #expect(h.counter("reloads_total") > reloads)
+            }
+        }
+    }
+
+    /// `--reloader.watch-interval=0`: the output is written once, Prometheus is never told, and
+    /// the reloader stays up until shutdown (Thanos' would end the sidecar here).
+    @Test func zeroWatchIntervalWritesOnceAndNeverReloads() async throws {
+        try await ReloaderHarness.with { h in
+            try h.writeTemplate(h.config(replica: "$(RELOADER_TEST_ZERO)"))
+            let configuration = h.configuration(watchInterval: .zero, environment: ["RELOADER_TEST_ZERO": "written"])
+            try await h.running(configuration) {
+                try await h.eventually("the output written") {
+                    (try? String(contentsOfFile: h.server.configPath, encoding: .utf8))?.contains("\"written\"") == true
+                }
+                try h.writeTemplate(h.config(replica: "changed"))
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(h.counter("reloads_total") == 0)
+                #expect(try await h.replica() == "initial")
+                #expect(try String(contentsOfFile: h.server.configPath, encoding: .utf8).contains("\"written\""))
+            }
+        }
+    }
+
+    /// The signal method with no process of that name: each attempt fails and is counted.
+    @Test func signalToAMissingProcessFailsAndRetries() async throws {
+        try await ReloaderHarness.with { h in
+            try h.writeTemplate(h.config(replica: "unsent"))
+            let configuration = h.configuration(
+                watchInterval: .seconds(30), method: .signal(processName: "skiff-no-such-\(UInt16.random(in: 0...9999))"))
+            try await h.running(configuration) {
+                try await h.eventually("two failed attempts") { h.counter("reloads_failed_total") >= 2 }
+                #expect(h.gauge("last_reload_successful") == 0)
+                #expect(try await h.replica() == "initial")
+            }
+        }
+    }
+
     /// (e) A gzip-compressed config (prometheus-operator's prometheus.yaml.gz) is gunzipped.
     @Test func gzippedConfigIsGunzipped() async throws {
         try await ReloaderHarness.with { h in
