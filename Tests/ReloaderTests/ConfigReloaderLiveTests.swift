@@ -25,6 +25,12 @@ import Testing
                 #expect(h.gauge("watches") == 3)  // as Thanos counts: the config file, its dir, the rule dir
                 #expect(h.gauge("config_environment_variable_expansion_errors") == 0)
                 #expect(try h.metrics.expectGauge("thanos_sidecar_reloader_info", [("method", "http")]).lastValue == 1)
+                let info = h.logs.messages(at: .info)
+                #expect(info.prefix(2) == ["reloading via HTTP", "Reload triggered"])
+                #expect(info.contains("started watching config file and directories for changes"))
+                let triggered = try #require(h.logs.all.first { $0.message == "Reload triggered" })
+                #expect(triggered.metadata["component"] == "reloader")
+                #expect(triggered.metadata["cfg_in"] == h.template && triggered.metadata["cfg_out"] == h.server.configPath)
             }
         }
     }
@@ -77,6 +83,10 @@ import Testing
                 try await h.eventually("several failed attempts") { h.counter("reloads_failed_total") >= 3 }
                 #expect(h.gauge("last_reload_successful") == 0)
                 #expect(try await h.replica() == "good")  // Prometheus kept its running config
+                let retry = try #require(h.logs.all.first { $0.message == "reload failed; retrying" })
+                #expect(retry.level == .warning)
+                #expect(retry.metadata["err"]?.contains("received non-200 response: 500") == true, "\(retry.metadata)")
+                #expect(retry.metadata["err"]?.contains("banana") == true, "\(retry.metadata)")
                 try h.writeTemplate(h.config(replica: "fixed"))
                 try await h.eventually("the fixed config") { try await h.replica() == "fixed" }
                 #expect(h.gauge("last_reload_successful") == 1)

@@ -16,6 +16,7 @@ struct ReloaderHarness: Sendable {
     let client: PrometheusClient
     let dir: TempDir
     let metrics = TestMetrics()
+    let logs = RecordedLogs()
     let timeout = Duration.seconds(5)
 
     var template: String { dir.sub("prometheus.yml.tmpl") }
@@ -95,7 +96,7 @@ struct ReloaderHarness: Sendable {
     /// Runs the reloader in a ServiceGroup while `body` runs, then shuts it down gracefully.
     func running(_ configuration: ReloaderConfiguration, _ body: @Sendable () async throws -> Void) async throws {
         let reloader = ConfigReloader(
-            configuration: configuration, client: client, logger: quietLogger, metrics: ReloaderMetrics(factory: metrics))
+            configuration: configuration, client: client, logger: logs.logger, metrics: ReloaderMetrics(factory: metrics))
         let group = ServiceGroup(configuration: .init(services: [reloader], logger: quietLogger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
