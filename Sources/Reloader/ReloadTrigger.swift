@@ -39,6 +39,9 @@ struct ReloadTrigger: Sendable {
         do throws(SkiffError) { before = try await client.runtimeInfo(timeout: remaining(until: deadline)) } catch {
             throw SkiffError(.prometheus, "pre-reload check failed: failed to get config status before reload: \(error.message)")
         }
+        logger.debug(
+            "Pre-reload check",
+            metadata: ["success": "\(before.reloadConfigSuccess)", "last_config_reload": "\(before.lastConfigTime)"])
         // lastConfigTime has whole seconds: a reload within the second of the previous one would
         // look like no reload at all, and the post-check would wait out the whole deadline. So
         // the signal goes out in a later second than the time Prometheus reports.
@@ -64,7 +67,10 @@ struct ReloadTrigger: Sendable {
                 throw SkiffError(
                     .prometheus, "post-reload check failed: failed to get config status after reload: \(error.message)")
             }
-            if after.reloadConfigSuccess && after.lastConfigTime > before.lastConfigTime { return }
+            if after.reloadConfigSuccess && after.lastConfigTime > before.lastConfigTime {
+                logger.debug("Post-reload hook successful", metadata: ["pid": "\(pid)"])
+                return
+            }
             // The previous config was good and the new one is not: no need to poll on.
             if before.reloadConfigSuccess && !after.reloadConfigSuccess {
                 throw SkiffError(.prometheus, "post-reload check failed: configuration reload has failed")
