@@ -208,6 +208,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings),
+        // Thanos' config reloader: renders --reloader.config-file ($(VAR), gzip), watches it and the
+        // rule dirs (inotify plus a periodic re-check), reloads Prometheus over HTTP or by SIGHUP.
+        .target(
+            name: "Reloader",
+            dependencies: [
+                "SkiffCore", "FileIO", "ConfigYAML", "BlockingWork", "PrometheusClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings),
         // The sidecar as a library: Prometheus heartbeat and state, readiness, the StoreAPI server
         // wiring, the periodic reconcile, ledger gauges, and the ServiceGroup that runs them.
         .target(
@@ -327,6 +339,15 @@ let package = Package(
                 "Sidecar", "SkiffCore", "Ledger", "ObjectStorage", "PrometheusClient", "GRPCRuntime", "Shipper", "TestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
+        .testTarget(
+            name: "ReloaderTests",
+            dependencies: [
+                "Reloader", "PrometheusClient", "SkiffCore", "TestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings),
         .testTarget(

@@ -15,17 +15,23 @@ public final class PrometheusServer: Sendable {
     /// Holds the config and the log (and the data dir unless one was given).
     private let workDir: String
     private let arguments: [String]
+    /// The program started: Debian's prometheus, or a link to it whose name a test chose.
+    private let executable: String?
     private let routePrefix: String
     /// The running child's pid; 0 when stopped.
     private let pid = Mutex<pid_t>(0)
 
-    var configPath: String { workDir + "/prometheus.yml" }
+    /// The config file Prometheus reads (`--config.file`); a test may rewrite it and reload.
+    public var configPath: String { workDir + "/prometheus.yml" }
     var logPath: String { workDir + "/prometheus.log" }
 
     private init(
-        port: Int, workDir: String, dataDir: String?, routePrefix: String?, blockDurations: (String, String), extraFlags: [String]
+        port: Int, workDir: String, dataDir: String?, routePrefix: String?, blockDurations: (String, String),
+        extraFlags: [String],
+        executable: String?
     ) {
         self.port = port
+        self.executable = executable
         self.workDir = workDir
         self.dataDir = dataDir ?? workDir + "/data"
         var prefix = routePrefix ?? ""
@@ -42,17 +48,18 @@ public final class PrometheusServer: Sendable {
     }
 
     /// Starts Prometheus and waits (bounded) until `/-/ready` answers 200. A port taken between
-    /// probing and binding is retried on a fresh port.
+    /// probing and binding is retried on a fresh port. `executable` replaces the program (a
+    /// symlink to prometheus under a name of the test's, for tests that find it by name).
     public static func start(
         externalLabels: [String: String], dataDir: String? = nil, minBlockDuration: String = "2h",
-        maxBlockDuration: String = "2h", routePrefix: String? = nil, extraFlags: [String] = []
+        maxBlockDuration: String = "2h", routePrefix: String? = nil, extraFlags: [String] = [], executable: String? = nil
     ) async throws -> PrometheusServer {
         var lastError: (any Error)?
         for _ in 0..<3 {
             let workDir = try TempDir().path
             let server = PrometheusServer(
                 port: try HTTPProbe.freePort(), workDir: workDir, dataDir: dataDir, routePrefix: routePrefix,
-                blockDurations: (minBlockDuration, maxBlockDuration), extraFlags: extraFlags)
+                blockDurations: (minBlockDuration, maxBlockDuration), extraFlags: extraFlags, executable: executable)
             try server.writeConfig(externalLabels: externalLabels)
             do {
                 try await server.launch()
@@ -133,7 +140,7 @@ public final class PrometheusServer: Sendable {
     }
 
     private func launch() async throws {
-        let child = try Self.spawn(ExternalProgram.prometheus.path(), arguments, logPath: logPath)
+        let child = try Self.spawn(executable ?? ExternalProgram.prometheus.path(), arguments, logPath: logPath)
         pid.withLock { $0 = child }
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
