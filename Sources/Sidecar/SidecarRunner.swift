@@ -5,6 +5,7 @@ import Logging
 import ObjectStorage
 import Prometheus
 import PrometheusClient
+import Reloader
 import RequestLogging
 import ServiceLifecycle
 import Shipper
@@ -47,6 +48,8 @@ public struct SidecarConfiguration: Sendable {
     public var requestLog: RequestLogConfig?
     /// `--grpc-server-max-connection-age`: gRPC connections are closed (GOAWAY) after it; nil: never.
     public var grpcMaxConnectionAge: Duration? = GRPCServerService.defaultMaxConnectionAge
+    /// `--reloader.*`: the config and rule dirs to watch; empty: no reloader.
+    public var reloader = ReloaderConfiguration()
 
     public init(
         tsdbPath: String, ledgerPath: String, httpAddress: String, httpGracePeriod: Duration,
@@ -127,6 +130,9 @@ public struct SidecarRunner: Sendable {
             .init(service: http), .init(service: heartbeat), .init(service: grpc),
             .init(service: GRPCReadyGate(server: grpc, probe: probe)),
         ]
+        if !config.reloader.isEmpty {
+            services.append(.init(service: ConfigReloader(configuration: config.reloader, client: client, logger: logger)))
+        }
         if let bucket { services.append(.init(service: try await makeShipperService(bucket: bucket))) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

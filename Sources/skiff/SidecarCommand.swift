@@ -10,6 +10,7 @@ import ObjectStorage
 import ObjstoreConfig
 import Prometheus
 import PrometheusClient
+import Reloader
 import RequestLogging
 import Sidecar
 import SkiffCore
@@ -76,8 +77,6 @@ struct SidecarRun {
     private func refuseUnbuilt() throws(SkiffError) {
         let unbuilt: [(flag: String, set: Bool)] = [
             ("tracing.config(-file)", flags.isSet("tracing.config") || flags.isSet("tracing.config-file")),
-            ("reloader.config-file", !flags.string("reloader.config-file").isEmpty),
-            ("reloader.rule-dir", flags.isSet("reloader.rule-dir")),
             ("shipper.upload-concurrency", flags.string("shipper.upload-concurrency") != "0"),
             ("shipper.allow-out-of-order-uploads", flags.bool("shipper.allow-out-of-order-uploads")),
         ]
@@ -125,6 +124,12 @@ struct SidecarRun {
         // 0 means no limit, as grpc-go reads it.
         let age = try duration("grpc-server-max-connection-age", allowZero: true)
         configuration.grpcMaxConnectionAge = age == .zero ? nil : age
+        configuration.reloader = ReloaderConfiguration(
+            configFile: flags.string("reloader.config-file"),
+            configEnvsubstFile: flags.string("reloader.config-envsubst-file"), ruleDirs: flags.strings("reloader.rule-dir"),
+            watchInterval: try duration("reloader.watch-interval", allowZero: true),
+            retryInterval: try duration("reloader.retry-interval", minimumMillis: 1),
+            method: try .init(flag: flags.string("reloader.method"), processName: flags.string("reloader.process-name")))
         configuration.web = try WebConfig.load(path: flags.string("http.config"))
         if let text = try PathOrContent.read(flags, "request.logging-config", substituteEnvironment: true) {
             let file = flags.string("request.logging-config-file")
