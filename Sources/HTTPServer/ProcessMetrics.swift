@@ -38,7 +38,7 @@ enum ProcessMetrics {
     /// The metrics of this process, now; empty where procfs is absent (macOS).
     static func collect() -> [Family] {
         #if os(Linux)
-        return collect(procSelf: "/proc/self", procStat: "/proc/stat")
+        return collect(procSelf: "/proc/self")
         #else
         return []
         #endif
@@ -61,7 +61,8 @@ enum ProcessMetrics {
     }
 
     #if os(Linux)
-    static func collect(procSelf: String, procStat: String) -> [Family] {
+    /// The metrics of the process whose /proc directory is `procSelf` (tests read a child's).
+    static func collect(procSelf: String) -> [Family] {
         var families: [Family] = []
         func add(_ name: String, _ type: String, _ value: Double, _ help: String) {
             families.append(Family(name: name, help: help, type: type, value: value))
@@ -71,7 +72,7 @@ enum ProcessMetrics {
             add("process_cpu_seconds_total", "counter", Double(stat.utime + stat.stime) / ticks, Help.cpu)
             add("process_virtual_memory_bytes", "gauge", Double(stat.vsize), Help.vsize)
             add("process_resident_memory_bytes", "gauge", Double(stat.rss) * Double(sysconf(Int32(_SC_PAGESIZE))), Help.rss)
-            if let boot = bootTime(procStat) {
+            if let boot = bootTime {
                 add("process_start_time_seconds", "gauge", boot + Double(stat.starttime) / ticks, Help.start)
             }
         }
@@ -91,11 +92,7 @@ enum ProcessMetrics {
 
     /// The boot time in Unix seconds. It never changes, so /proc/stat (long on many-CPU machines)
     /// is read once.
-    private static let cachedBootTime = ProcFile.read("/proc/stat").flatMap(parseBootTime)
-
-    private static func bootTime(_ procStat: String) -> Double? {
-        procStat == "/proc/stat" ? cachedBootTime : ProcFile.read(procStat).flatMap(parseBootTime)
-    }
+    private static let bootTime = ProcFile.read("/proc/stat").flatMap(parseBootTime)
     #endif
 
     /// The `btime` line of /proc/stat.

@@ -93,7 +93,7 @@ struct ProcessMetricsTests {
             child.terminate()
             child.waitUntilExit()
         }
-        let families = ProcessMetrics.collect(procSelf: "/proc/\(child.processIdentifier)", procStat: "/proc/stat")
+        let families = ProcessMetrics.collect(procSelf: "/proc/\(child.processIdentifier)")
         let values = Dictionary(uniqueKeysWithValues: families.map { ($0.name, $0.value) })
         let start = try #require(values["process_start_time_seconds"])
         #expect(abs(start - launched) < 1, "start \(start), launched \(launched)")
