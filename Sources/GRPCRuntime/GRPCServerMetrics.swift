@@ -10,6 +10,14 @@ import GRPCCore
 public struct GRPCServerMetrics: ServerInterceptor {
     public init() {}
 
+    public static let handlingMetric = "grpc_server_handling_seconds"
+    /// Thanos' buckets for `grpc_server_handling_seconds` (pkg/server/grpc); register them with
+    /// the metrics backend, as swift-metrics carries none.
+    public static let handlingBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(10), .milliseconds(100), .milliseconds(300), .milliseconds(600), .seconds(1),
+        .seconds(3), .seconds(6), .seconds(9), .seconds(20), .seconds(30), .seconds(60), .seconds(90), .seconds(120),
+    ]
+
     public func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingServerRequest<Input>, context: ServerContext,
         next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
@@ -19,7 +27,7 @@ public struct GRPCServerMetrics: ServerInterceptor {
         let started = DispatchTime.now().uptimeNanoseconds
         let finish: @Sendable (RPCError.Code?) -> Void = { code in
             Counter(label: "grpc_server_handled_total", dimensions: dimensions + [("grpc_code", Self.name(code))]).increment()
-            Timer(label: "grpc_server_handling_seconds", dimensions: dimensions)
+            Timer(label: Self.handlingMetric, dimensions: dimensions)
                 .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
         }
         return try await observingCompletion(request: request, context: context, next: next, finish: finish)

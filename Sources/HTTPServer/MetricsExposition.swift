@@ -1,6 +1,8 @@
 import Prometheus
 
-/// Prometheus text exposition (format 0.0.4) of a registry, with metric families sorted by name.
+/// Prometheus text exposition (format 0.0.4) of a registry, plus what Thanos' registry always has
+/// (`thanos_build_info` and client_golang's `process_*`, rendered at each scrape, so no caller has to
+/// register them), with metric families sorted by name.
 ///
 /// `PrometheusCollectorRegistry.emit` walks a `Dictionary`, so its family order changes from one
 /// process to the next; sorting makes `/metrics` diffable and tests stable. Only whole families are
@@ -11,7 +13,18 @@ enum MetricsExposition {
     static func render(_ registry: PrometheusCollectorRegistry) -> [UInt8] {
         var raw: [UInt8] = []
         registry.emit(into: &raw)
+        emitBuildInfo(into: &raw)
+        ProcessMetrics.emit(into: &raw)
         return sortedByFamily(raw)
+    }
+
+    /// `thanos_build_info`, as client_golang's `collectors/version` writes it: a constant 1. The label
+    /// values are constants without quotes or backslashes, so nothing needs escaping.
+    static func emitBuildInfo(into buffer: inout [UInt8]) {
+        let labels = BuildInfo.labels.map { name, value in "\(name)=\"\(value)\"" }
+        buffer.append(contentsOf: "# HELP thanos_build_info \(BuildInfo.help)\n".utf8)
+        buffer.append(contentsOf: "# TYPE thanos_build_info gauge\n".utf8)
+        buffer.append(contentsOf: "thanos_build_info{\(labels.joined(separator: ","))} 1\n".utf8)
     }
 
     /// Splits the exposition at `# HELP` and `# TYPE` lines (the registry writes one of them first for

@@ -31,8 +31,11 @@ public struct ShipperService: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let summary = try await cancelWhenGracefulShutdown { try await shipper().syncOnce() }
-                metrics.record(summary)
+                let (summary, uploadCompacted) = try await cancelWhenGracefulShutdown {
+                    let shipper = try await shipper()
+                    return (try await shipper.syncOnce(), shipper.config.uploadCompacted)
+                }
+                metrics.record(summary, uploadCompacted: uploadCompacted)
                 if let (ulid, error) = summary.blockedBy {
                     logger.warning("sync pass stopped at a failing block", metadata: ["block": "\(ulid)", "err": "\(error)"])
                 } else {
@@ -65,6 +68,7 @@ public struct ShipperMetrics: Sendable {
     let uploads: Counter
     let uploadFailures: Counter
     let corruptedBlocks: Counter
+    let uploadCompactedDone: Gauge
     let bytesUploaded: Counter
 
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -73,19 +77,29 @@ public struct ShipperMetrics: Sendable {
         uploads = Counter(label: "thanos_shipper_uploads_total", factory: factory)
         uploadFailures = Counter(label: "thanos_shipper_upload_failures_total", factory: factory)
         corruptedBlocks = Counter(label: "thanos_shipper_corrupted_blocks_total", factory: factory)
+        // Registered at 0 whatever the flag, as Thanos does since v0.27 (v0.26 registered it only with the flag).
+        uploadCompactedDone = Gauge(label: "thanos_shipper_upload_compacted_done", factory: factory)
+        uploadCompactedDone.record(0)
         bytesUploaded = Counter(label: "skiff_shipper_uploaded_bytes_total", factory: factory)
     }
 
     /// A finished pass: blocks committed by upload (adopted ones were not uploaded), failed
     /// attempts, newly quarantined (unreadable) blocks; a pass stopped by a failing block counts
     /// as a failed sync.
-    public func record(_ summary: SyncSummary) {
+    ///
+    /// `thanos_shipper_upload_compacted_done` follows Thanos' `Sync`: a clean pass (no failing,
+    /// failed or unreadable block) sets it to 1 with `--shipper.upload-compacted` (every compacted
+    /// block then is in the bucket) and to 0 without; any other pass leaves it as it was.
+    public func record(_ summary: SyncSummary, uploadCompacted: Bool = false) {
         dirSyncs.increment()
         if summary.blockedBy != nil { dirSyncFailures.increment() }
         uploads.increment(by: Int64(summary.committed.count))
         uploadFailures.increment(by: Int64(summary.failures))
         corruptedBlocks.increment(by: Int64(summary.quarantined.count))
         bytesUploaded.increment(by: summary.uploadedBytes)
+        if summary.blockedBy == nil && summary.failures == 0 && summary.quarantined.isEmpty {
+            uploadCompactedDone.record(uploadCompacted ? 1 : 0)
+        }
     }
 
     /// A pass that failed as a whole (the bucket or the data dir could not be read).

@@ -55,6 +55,10 @@ struct SidecarRun {
         let registry = PrometheusCollectorRegistry()
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
         metricsFactory.valueHistogramBuckets[RemoteReader.framesMetric] = RemoteReader.framesBuckets
+        metricsFactory.durationHistogramBuckets[InstrumentedBucket.durationMetric] = InstrumentedBucket.durationBuckets
+        metricsFactory.durationHistogramBuckets[GRPCServerMetrics.handlingMetric] = GRPCServerMetrics.handlingBuckets
+        metricsFactory.valueHistogramBuckets[InstrumentedBucket.transferredBytesMetric] =
+            InstrumentedBucket.transferredBytesBuckets
         MetricsSystem.bootstrap(metricsFactory)
         let client = try PrometheusClient(url: flags.string("prometheus.url"), config: clientConfig)
         let bucket = try bucketConfig?.makeBucket()

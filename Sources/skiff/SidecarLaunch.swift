@@ -1,6 +1,7 @@
 import FileIO
 import FlagParsing
 import Foundation
+import HTTPServer
 import SkiffCore
 
 /// How a `skiff sidecar` command line starts: parsed as kingpin parses `thanos sidecar` (so an
@@ -42,7 +43,7 @@ enum SidecarLaunch {
             print(helpText, terminator: "")
             return 0
         case .version:
-            print("skiff, version \(SkiffVersion.version) (drop-in for thanos sidecar v0.42)")
+            print("skiff, version \(BuildInfo.version) (drop-in for thanos sidecar v0.42)")
             return 0
         case .flags(let flags):
             if flags.positionals == ["help", "sidecar"] {
@@ -90,9 +91,4 @@ enum SidecarLaunch {
     private static func printError(_ message: String) {
         FileHandle.standardError.write(Data("skiff: \(message)\n".utf8))
     }
-}
-
-/// Where the version lives, for `--version` and `thanos_build_info`.
-enum SkiffVersion {
-    static let version = "0.1.0"
 }

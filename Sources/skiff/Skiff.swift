@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPServer
 
 /// `skiff`: a Thanos-compatible Prometheus sidecar that ships TSDB blocks crash-safely.
 @main
@@ -7,7 +8,7 @@ struct Skiff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skiff",
         abstract: "Ship Prometheus TSDB blocks to object storage, crash-safely, with an audit ledger.",
-        version: SkiffVersion.version,
+        version: BuildInfo.version,
         subcommands: [
             Ship.self, SidecarCommand.self, Blocks.self, History.self, Report.self, SQL.self, Verify.self, ReconcileCommand.self,
             LedgerCommand.self,

@@ -41,9 +41,68 @@ import Testing
         #expect(try count("thanos_objstore_bucket_operation_failures_total", "get") == 0)
         #expect(try count("thanos_objstore_bucket_operations_total", "iter") == 1)
         #expect(try count("thanos_objstore_bucket_operations_total", "attributes") == 1)
-        let timer = try metrics.expectTimer("thanos_objstore_bucket_operation_duration_seconds", dimensions("upload"))
-        #expect(timer.values.count == 2)
+        // Durations of successful operations only, but a read that fails before its first byte is
+        // timed, as objstore times a failed Get open.
+        let uploadTimer = try metrics.expectTimer("thanos_objstore_bucket_operation_duration_seconds", dimensions("upload"))
+        #expect(uploadTimer.values.count == 1)
+        let getTimer = try metrics.expectTimer("thanos_objstore_bucket_operation_duration_seconds", dimensions("get"))
+        #expect(getTimer.values.count == 2)
         let lastUpload = try metrics.expectGauge("thanos_objstore_bucket_last_successful_upload_time", [("bucket", dir.sub("b"))])
         #expect(try #require(lastUpload.lastValue) > 1_700_000_000)
+    }
+
+    @Test func countsTheBytesMovedThroughARealBucket() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let metrics = TestMetrics()
+        let bucket = InstrumentedBucket(base: try FilesystemBucket(directory: dir.sub("b")), factory: metrics)
+        let dimensions = { (op: String) in [("bucket", dir.sub("b")), ("operation", op)] }
+        func fetched(_ op: String) throws -> Int64 {
+            try metrics.expectCounter("thanos_objstore_bucket_operation_fetched_bytes_total", dimensions(op)).totalValue
+        }
+        func transferred(_ op: String) throws -> [Double] {
+            try metrics.expectRecorder("thanos_objstore_bucket_operation_transferred_bytes", dimensions(op)).values
+        }
+        // objstore pre-creates the byte series of get, get_range and upload only.
+        for op in ["get", "get_range", "upload"] { #expect(try fetched(op) == 0) }
+        #expect(throws: (any Error).self) {
+            try metrics.expectCounter("thanos_objstore_bucket_operation_fetched_bytes_total", dimensions("iter"))
+        }
+
+        // Larger than a read piece, so the count is summed over several.
+        let size = 3 * 1024 * 1024 + 17
+        let source = dir.sub("chunk")
+        try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 * 31) }).write(to: URL(fileURLWithPath: source))
+        try await bucket.upload(key: "blk/chunks/000001", fileAt: source, size: Int64(size), sha256: nil)
+        try await bucket.upload(key: "blk/meta.json", bytes: Array(repeating: 0x20, count: 300))
+        #expect(try transferred("upload") == [Double(size), 300])
+        #expect(try fetched("upload") == 0)  // objstore never adds to upload's fetched bytes
+
+        let whole = try await bucket.readAll(key: "blk/chunks/000001")
+        #expect(whole.count == size)
+        #expect(try fetched("get") == Int64(size))
+        #expect(try transferred("get") == [Double(size)])
+
+        var ranged = 0
+        try await bucket.read(key: "blk/chunks/000001", range: 1000..<1_201_000) {
+            (piece: ArraySlice<UInt8>) throws(SkiffError) in
+            ranged += piece.count
+        }
+        #expect(ranged == 1_200_000)
+        #expect(try fetched("get_range") == 1_200_000)
+        #expect(try transferred("get_range") == [1_200_000])
+
+        // The bytes a consumer received count even when it stops the read; no transfer is observed.
+        let stop = SkiffError(.invalidArgument, "enough")
+        var seen = 0
+        await #expect(throws: SkiffError.self) {
+            try await bucket.read(key: "blk/chunks/000001", range: nil) { (piece: ArraySlice<UInt8>) throws(SkiffError) in
+                seen += piece.count
+                throw stop
+            }
+        }
+        #expect(seen > 0 && seen < size)
+        #expect(try fetched("get") == Int64(size + seen))
+        #expect(try transferred("get") == [Double(size)])
     }
 }
