@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", exact: "2.5.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", exact: "1.5.0"),
+        .package(url: "https://github.com/swift-otel/swift-otel.git", exact: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
@@ -117,6 +119,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
@@ -126,6 +129,16 @@ let package = Package(
             dependencies: [
                 "SkiffCore", "ConfigYAML", .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
+        // `--tracing.config`: Thanos' tracing YAML (type OTLP) exported through swift-otel.
+        .target(
+            name: "TracingSetup",
+            dependencies: [
+                "SkiffCore", "ConfigYAML", .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: settings),
         // `--http.config`: exporter-toolkit's web config (TLS, client CAs, basic auth with bcrypt).
@@ -186,6 +199,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -242,7 +256,7 @@ let package = Package(
                 "SkiffCore", "BlockingWork", "FileIO", "Ledger", "TSDB", "ObjectStorage", "ObjstoreConfig", "Shipper",
                 "Reconcile",
                 "Sidecar", "PrometheusClient", "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "FlagParsing",
-                "ConfigYAML", "WebConfig", "RequestLogging", "Reloader",
+                "ConfigYAML", "WebConfig", "RequestLogging", "Reloader", "TracingSetup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -263,6 +277,7 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(name: "SkiffCoreTests", dependencies: ["SkiffCore"], swiftSettings: settings),
         .testTarget(name: "FlagParsingTests", dependencies: ["FlagParsing"], swiftSettings: settings),
+        .testTarget(name: "TracingSetupTests", dependencies: ["TracingSetup", "SkiffCore"], swiftSettings: settings),
         .testTarget(
             name: "RequestLoggingTests",
             dependencies: ["RequestLogging", "SkiffCore", .product(name: "Logging", package: "swift-log")],

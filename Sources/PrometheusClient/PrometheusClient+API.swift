@@ -85,12 +85,15 @@ extension PrometheusClient {
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
+        let span = Self.startCallSpan("POST", target)
+        defer { span.end() }
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: TimeAmount(headTimeout), logger: logger)
         } catch {
-            throw Self.classify(error, target: target, timeout: headTimeout)
+            throw Self.failed(span, Self.classify(error, target: target, timeout: headTimeout))
         }
+        span.attributes["http.response.status_code"] = Int(response.status.code)
         return try await handle(
             StreamedAnswer(
                 status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type") ?? "",

@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import SkiffCore
+import Tracing
 
 /// The sidecar's calls to one Prometheus server (Thanos pkg/promclient, the parts the sidecar
 /// uses): readiness, external labels, flags, version and the lowest timestamp. Every call carries
@@ -120,6 +121,8 @@ public final class PrometheusClient: Sendable {
         let http = self.http
         let logger = self.logger
         let prepared = request(target, accept: accept)
+        let span = Self.startCallSpan("GET", target)
+        defer { span.end() }
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
@@ -135,12 +138,28 @@ public final class PrometheusClient: Sendable {
                 return value
             }
         } catch let error as SkiffError {
-            throw SkiffError(error.code, "Prometheus at \(target): \(error.message)", transient: error.transient)
+            throw Self.failed(
+                span, SkiffError(error.code, "Prometheus at \(target): \(error.message)", transient: error.transient))
         } catch is CallTimedOut {
-            throw Self.unreachable(target, "no complete answer within \(timeout)")
+            throw Self.failed(span, Self.unreachable(target, "no complete answer within \(timeout)"))
         } catch {
-            throw Self.classify(error, target: target, timeout: timeout)
+            throw Self.failed(span, Self.classify(error, target: target, timeout: timeout))
         }
+    }
+
+    /// A client span for one call to Prometheus (a child of the caller's span, if any), for
+    /// `--tracing.config`; a no-op when no tracer is bootstrapped.
+    static func startCallSpan(_ method: String, _ target: String) -> any Span {
+        let span = startSpan("prometheus \(method)", ofKind: .client)
+        span.attributes["http.request.method"] = method
+        span.attributes["url.full"] = target
+        return span
+    }
+
+    static func failed(_ span: any Span, _ error: SkiffError) -> SkiffError {
+        span.recordError(error)
+        span.setStatus(SpanStatus(code: .error))
+        return error
     }
 
     private struct CallTimedOut: Error {}

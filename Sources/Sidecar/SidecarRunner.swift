@@ -85,12 +85,15 @@ public struct SidecarRunner: Sendable {
     public let bucket: (any Bucket)?
     public let registry: PrometheusCollectorRegistry
     public let state = SidecarState()
+    /// Run beside the sidecar's own (the tracing exporter, which flushes its spans on shutdown).
+    let companions: [any Service]
     let logger: Logger
 
     public init(
         configuration: SidecarConfiguration, client: PrometheusClient, bucket: (any Bucket)?,
-        registry: PrometheusCollectorRegistry, logger: Logger
+        registry: PrometheusCollectorRegistry, companions: [any Service] = [], logger: Logger
     ) {
+        self.companions = companions
         self.configuration = configuration
         self.client = client
         self.bucket = bucket
@@ -130,6 +133,7 @@ public struct SidecarRunner: Sendable {
             .init(service: http), .init(service: heartbeat), .init(service: grpc),
             .init(service: GRPCReadyGate(server: grpc, probe: probe)),
         ]
+        services += companions.map { .init(service: $0) }
         if !config.reloader.isEmpty {
             services.append(.init(service: ConfigReloader(configuration: config.reloader, client: client, logger: logger)))
         }

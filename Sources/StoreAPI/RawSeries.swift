@@ -4,6 +4,7 @@ import GRPCRuntime
 import SkiffCore
 import StoreLogic
 import StoreProto
+import Tracing
 
 /// A `thanos.SeriesResponse` whose chunks are already encoded (by `SeriesTranscoder`); the
 /// serializer writes it straight into the transport's buffer.
@@ -52,8 +53,12 @@ extension PrometheusStore {
             handler: { request, context in
                 let single = try await ServerRequest(stream: request)
                 return StreamingServerResponse<RawSeriesResponse>(metadata: [:]) { writer in
-                    try await RPCCancellation.cancellingWork(when: context) {
-                        try await self.streamSeries(single.message) { try await writer.write(contentsOf: $0) }
+                    // A server span for `--tracing.config`; the remote read to Prometheus is its child.
+                    try await withSpan("thanos.Store/Series", ofKind: .server) { span in
+                        span.attributes["rpc.system"] = "grpc"
+                        try await RPCCancellation.cancellingWork(when: context) {
+                            try await self.streamSeries(single.message) { try await writer.write(contentsOf: $0) }
+                        }
                     }
                     return [:]
                 }

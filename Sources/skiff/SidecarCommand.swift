@@ -15,6 +15,7 @@ import RequestLogging
 import Sidecar
 import SkiffCore
 import StoreAPI
+import TracingSetup
 import WebConfig
 
 /// `skiff sidecar` in ArgumentParser's command list, so `skiff --help` shows it. `Skiff.main`
@@ -51,6 +52,7 @@ struct SidecarRun {
         let configuration = try makeConfiguration()
         let clientConfig = try loadHTTPClientConfig()
         let bucketConfig = try loadBucketConfig()
+        let tracingConfig = try loadTracingConfig()
 
         let registry = PrometheusCollectorRegistry()
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
@@ -61,9 +63,11 @@ struct SidecarRun {
             InstrumentedBucket.transferredBytesBuckets
         MetricsSystem.bootstrap(metricsFactory)
         let client = try PrometheusClient(url: flags.string("prometheus.url"), config: clientConfig)
+        let tracing = try tracingConfig?.bootstrap()
         let bucket = try bucketConfig?.makeBucket()
         let sidecar = SidecarRunner(
-            configuration: configuration, client: client, bucket: bucket, registry: registry, logger: logger)
+            configuration: configuration, client: client, bucket: bucket, registry: registry,
+            companions: tracing.map { [$0] } ?? [], logger: logger)
         do {
             try await sidecar.run()
         } catch {
@@ -80,7 +84,6 @@ struct SidecarRun {
     /// accepted and ignored.
     private func refuseUnbuilt() throws(SkiffError) {
         let unbuilt: [(flag: String, set: Bool)] = [
-            ("tracing.config(-file)", flags.isSet("tracing.config") || flags.isSet("tracing.config-file")),
             ("shipper.upload-concurrency", flags.string("shipper.upload-concurrency") != "0"),
             ("shipper.allow-out-of-order-uploads", flags.bool("shipper.allow-out-of-order-uploads")),
         ]
@@ -150,6 +153,13 @@ struct SidecarRun {
         _ name: String, minimumMillis: Int64 = 0, allowZero: Bool = false
     ) throws(SkiffError) -> Duration {
         try FlagValues.duration(flags.string(name), flag: "--\(name)", minimumMillis: minimumMillis, allowZero: allowZero)
+    }
+
+    /// `--tracing.config(-file)`, with `$(VAR)` replaced as Thanos does; nil: no tracing.
+    private func loadTracingConfig() throws(SkiffError) -> TracingConfig? {
+        guard let text = try PathOrContent.read(flags, "tracing.config", substituteEnvironment: true) else { return nil }
+        let file = flags.string("tracing.config-file")
+        return try TracingConfig.parse(text, source: file.isEmpty ? "--tracing.config" : "--tracing.config-file \(file)")
     }
 
     /// `--prometheus.http-client(-file)`: no `$(VAR)` substitution on this pair, as in Thanos.
