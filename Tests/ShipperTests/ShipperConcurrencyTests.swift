@@ -102,7 +102,7 @@ extension ShipperTests.Fixture {
     @Test(arguments: [1, 2, 4]) func neverMoreThanTheLimitInFlight(_ limit: Int) async throws {
         let f = try await fixture()
         defer { f.dir.remove() }
-        let counting = CountingBucket(f.bucket, hold: .milliseconds(40))
+        let counting = CountingBucket(f.bucket, hold: .milliseconds(100))
         let ulid = f.blocks[0]
         // One block: its chunk segments are the uploads that may overlap.
         try f.shipOnly(ulid)
