@@ -46,6 +46,11 @@ struct Ship: AsyncParsableCommand {
         help: "Failed attempts per block before a pass gives up.")
     var attemptsPerPass: Int = 5
 
+    @Option(
+        name: .customLong("shipper.upload-concurrency"), parsing: .unconditional,
+        help: "Files of one block uploaded at once (0 means 1).")
+    var uploadConcurrency: Int = 0
+
     func run() async throws {
         try await runReportingErrors {
             let logger = logOptions.makeLogger("skiff.ship")
@@ -60,12 +65,13 @@ struct Ship: AsyncParsableCommand {
             // Every flag is checked before the bucket or the data dir is touched.
             let interval = try FlagValues.durationMillis(
                 syncInterval, flag: "--sync-interval", minimumMillis: FlagValues.minimumSyncMillis)
-            let config = ShipperConfig(
+            var config = ShipperConfig(
                 tsdbPath: ledgerOptions.tsdbPath, labels: labelSet, uploadCompacted: uploadCompacted,
                 backoff: try FlagValues.backoff(
                     first: retryBackoff, max: retryBackoffMax, firstFlag: "--shipper.retry-backoff",
                     maxFlag: "--shipper.retry-backoff-max"),
                 attemptsPerPass: try FlagValues.positive(attemptsPerPass, flag: "--shipper.attempts-per-pass"))
+            config.uploadConcurrency = uploadConcurrency
             let bucket = try bucketConfig.makeBucket()
             // The bucket's connections are closed on every way out, errors included.
             do {
