@@ -15,7 +15,8 @@ import TSDB
 /// 3. Nothing Prometheus owns is modified or deleted: uploads read a hard-linked staging copy
 ///    under `<tsdb>/thanos/upload/`, and the new meta.json is written there by rename.
 /// 4. Blocks commit oldest first: a failing block holds back newer ones (the Compactor relies on
-///    order), except an unreadable block, which is quarantined and skipped.
+///    order), except an unreadable block, which is quarantined and skipped, and any failing block
+///    under `--shipper.allow-out-of-order-uploads`, which waits for the next pass.
 /// 5. A file recorded as uploaded is never uploaded again; a block whose meta.json is in the
 ///    bucket is adopted, never re-uploaded, and never cleaned.
 public struct Shipper: Sendable {
@@ -62,12 +63,14 @@ public struct Shipper: Sendable {
         try await recordNewBlocks(local, &summary)
         try await removeStaleStaging()
 
-        for record in try await ledger.blocks() where !record.state.isFinal {
+        blocks: for record in try await ledger.blocks() where !record.state.isFinal {
             if Task.isCancelled { break }
-            let outcome = try await drive(record, local: local, summary: &summary)
-            if case .blocked(let error) = outcome {
+            switch try await drive(record, local: local, summary: &summary) {
+            case .finished, .skipped: continue
+            case .skippedAfterFailure(let error): summary.skippedAfterFailure.append((record.ulid, error))
+            case .blocked(let error):
                 summary.blockedBy = (record.ulid, error)
-                break
+                break blocks
             }
         }
         try await writeShipperFile(local)
@@ -119,6 +122,9 @@ public struct Shipper: Sendable {
         case finished
         /// Quarantined and not due, or shutting down: newer blocks may go ahead.
         case skipped
+        /// Failed in this pass and left for the next while newer blocks go ahead (the policy does
+        /// not hold them back).
+        case skippedAfterFailure(SkiffError)
         /// Failed and out of attempts for this pass: newer blocks must wait.
         case blocked(SkiffError)
     }
@@ -143,10 +149,18 @@ public struct Shipper: Sendable {
             case .done:
                 return .finished
             case .skip:
-                if case .failed(let failure) = machine.phase, failure.quarantined, machine.failuresThisPass == 0 {
+                guard case .failed(let failure) = machine.phase else { return .skipped }
+                if failure.quarantined, machine.failuresThisPass == 0 {
                     log(
                         .info, "quarantined block skipped until its next attempt, or until its files change", ulid,
                         ["next_attempt": "\(RFC3339.format(millis: failure.nextAttemptAt))"])
+                } else if !failure.quarantined, machine.failuresThisPass > 0 {
+                    log(
+                        .warning,
+                        "block upload failed; newer blocks go on without it (--shipper.allow-out-of-order-uploads) "
+                            + "and it is retried at the next pass", ulid,
+                        ["next_attempt": "\(RFC3339.format(millis: failure.nextAttemptAt))", "err": "\(lastError)"])
+                    return .skippedAfterFailure(lastError)
                 }
                 return .skipped
             case .stopPass:

@@ -11,20 +11,36 @@ public struct ShipperConfig: Sendable {
     public var uploadCompacted: Bool
     /// The uploaded-blocks file in `tsdbPath` (`--shipper.meta-file-name`).
     public var metaFileName = ShipperMetaFile.fileName
-    /// How failed blocks are retried (backoffs, attempts per pass); the state machine applies it.
+    /// How failed blocks are retried (backoffs, attempts per pass, whether a failure holds back
+    /// newer blocks); the state machine applies it.
     public var retryPolicy: ShipStateMachine.RetryPolicy
+    /// Files of one block uploaded at once (`--shipper.upload-concurrency`); below 1 is taken
+    /// as 1, as Thanos takes its default 0. Each upload streams from its staged file, so memory
+    /// grows with this, not with file sizes.
+    public var uploadConcurrency: Int
+
+    /// `--shipper.allow-out-of-order-uploads`: a block whose upload fails is left for the next
+    /// pass while newer blocks go on, instead of holding them back (the machine's
+    /// `RetryPolicy.holdsBackNewer`, the one place this is decided).
+    public var allowOutOfOrderUploads: Bool {
+        get { !retryPolicy.holdsBackNewer }
+        set { retryPolicy.holdsBackNewer = !newValue }
+    }
 
     public init(
         tsdbPath: String, labels: LabelSet, uploadCompacted: Bool = false,
         backoff: Backoff = ShipStateMachine.RetryPolicy().backoff,
         quarantineBackoff: Backoff = ShipStateMachine.RetryPolicy().quarantineBackoff,
-        attemptsPerPass: Int = ShipStateMachine.RetryPolicy().attemptsPerPass
+        attemptsPerPass: Int = ShipStateMachine.RetryPolicy().attemptsPerPass,
+        uploadConcurrency: Int = 1, allowOutOfOrderUploads: Bool = false
     ) {
         self.tsdbPath = tsdbPath
         self.labels = labels
         self.uploadCompacted = uploadCompacted
         self.retryPolicy = ShipStateMachine.RetryPolicy(
-            backoff: backoff, quarantineBackoff: quarantineBackoff, attemptsPerPass: attemptsPerPass)
+            backoff: backoff, quarantineBackoff: quarantineBackoff, attemptsPerPass: attemptsPerPass,
+            holdsBackNewer: !allowOutOfOrderUploads)
+        self.uploadConcurrency = uploadConcurrency
     }
 
     /// Why a block is not shipped, or nil when it is eligible.
@@ -50,6 +66,10 @@ public struct SyncSummary: Sendable, Equatable {
     public var uploadedBytes: Int64 = 0
     /// The block that stopped the pass (newer blocks wait behind it), with its error.
     public var blockedBy: (ulid: ULID, error: SkiffError)?
+    /// Blocks that failed in this pass and were left for the next one while newer blocks went
+    /// on (`--shipper.allow-out-of-order-uploads`), each with its last error. Thanos counts such
+    /// a pass as a failed sync.
+    public var skippedAfterFailure: [(ulid: ULID, error: SkiffError)] = []
 
     public init() {}
 
@@ -69,6 +89,6 @@ public struct SyncSummary: Sendable, Equatable {
     public static func == (a: SyncSummary, b: SyncSummary) -> Bool {
         a.committed == b.committed && a.adopted == b.adopted && a.cleaned == b.cleaned
             && a.quarantined == b.quarantined && a.newlyIgnored == b.newlyIgnored && a.uploadedBytes == b.uploadedBytes
-            && a.blockedBy?.ulid == b.blockedBy?.ulid
+            && a.blockedBy?.ulid == b.blockedBy?.ulid && a.skippedAfterFailure.map(\.ulid) == b.skippedAfterFailure.map(\.ulid)
     }
 }

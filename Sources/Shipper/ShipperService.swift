@@ -92,12 +92,15 @@ public struct ShipperMetrics: Sendable {
     /// block then is in the bucket) and to 0 without; any other pass leaves it as it was.
     public func record(_ summary: SyncSummary, uploadCompacted: Bool = false) {
         dirSyncs.increment()
-        if summary.blockedBy != nil { dirSyncFailures.increment() }
+        // Thanos counts a pass that left a block behind as a failed sync, skipped or not.
+        if summary.blockedBy != nil || !summary.skippedAfterFailure.isEmpty { dirSyncFailures.increment() }
         uploads.increment(by: Int64(summary.committed.count))
         uploadFailures.increment(by: Int64(summary.failures))
         corruptedBlocks.increment(by: Int64(summary.quarantined.count))
         bytesUploaded.increment(by: summary.uploadedBytes)
-        if summary.blockedBy == nil && summary.failures == 0 && summary.quarantined.isEmpty {
+        if summary.blockedBy == nil && summary.skippedAfterFailure.isEmpty && summary.failures == 0
+            && summary.quarantined.isEmpty
+        {
             uploadCompactedDone.record(uploadCompacted ? 1 : 0)
         }
     }

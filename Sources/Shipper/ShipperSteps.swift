@@ -27,19 +27,75 @@ extension Shipper {
         return StepResult(.hashed, hashed: (files, meta))
     }
 
-    /// Uploads the files matching `which` that the ledger does not yet record as uploaded.
+    /// Uploads the files matching `which` that the ledger does not yet record as uploaded, up to
+    /// `uploadConcurrency` at a time, and records each in its own transaction as it lands.
     /// Returns the bytes sent.
     func uploadPending(_ ulid: ULID, local: LocalView, which: (String) -> Bool) async throws(SkiffError) -> Int64 {
         let pending = try await ledger.files(ulid).filter { !$0.uploaded && which($0.relPath) }
         guard !pending.isEmpty else { return 0 }
         let staged = try await stagedFiles(ulid, local: local)
-        var sent: Int64 = 0
-        for file in pending {
-            sent += try await upload(file, of: ulid, staged: staged)
+        return try await uploadAll(pending, of: ulid, staged: staged) { file throws(SkiffError) in
             try await ledger.recordFileUploaded(ulid, relPath: file.relPath, at: now())
             try await failpoints.hit("after:record:\(file.relPath)")
         }
-        return sent
+    }
+
+    /// Uploads `files` (in order of their names) with at most `uploadConcurrency` in flight, each
+    /// in a child task that only streams its own staged file (its own journal, no shared mutable
+    /// state). `landed` runs here, in the parent, one file at a time as each lands, so ledger
+    /// writes stay serialized. After a failure no new upload starts; those in flight finish and,
+    /// when they land, are still recorded (a retry then skips them), and the first error is
+    /// thrown. A failure of `landed` itself (the ledger) cancels the rest. Returns the bytes sent.
+    private func uploadAll(
+        _ files: [FileRecord], of ulid: ULID, staged: [String: StagedFile],
+        landed: (FileRecord) async throws(SkiffError) -> Void
+    ) async throws(SkiffError) -> Int64 {
+        let limit = max(config.uploadConcurrency, 1)
+        let outcome = await withTaskGroup(
+            of: (FileRecord, Result<Int64, SkiffError>).self, returning: Result<Int64, SkiffError>.self
+        ) { group in
+            var started = 0
+            var sent: Int64 = 0
+            var firstError: SkiffError?
+            var recording = true
+            while started < min(limit, files.count) {
+                startUpload(files[started], of: ulid, staged: staged, in: &group)
+                started += 1
+            }
+            while let (file, result) = await group.next() {
+                switch result {
+                case .success(let bytes):
+                    sent += bytes
+                    guard recording else { break }
+                    do throws(SkiffError) { try await landed(file) } catch {
+                        firstError = firstError ?? error
+                        recording = false
+                        group.cancelAll()
+                    }
+                case .failure(let error):
+                    firstError = firstError ?? error
+                }
+                if firstError == nil, started < files.count {
+                    startUpload(files[started], of: ulid, staged: staged, in: &group)
+                    started += 1
+                }
+            }
+            return firstError.map { .failure($0) } ?? .success(sent)
+        }
+        return try outcome.get()
+    }
+
+    private func startUpload(
+        _ file: FileRecord, of ulid: ULID, staged: [String: StagedFile],
+        in group: inout TaskGroup<(FileRecord, Result<Int64, SkiffError>)>
+    ) {
+        group.addTask {
+            do throws(SkiffError) {
+                return (file, .success(try await upload(file, of: ulid, staged: staged)))
+            } catch {
+                return (file, .failure(error))
+            }
+        }
     }
 
     /// Confirms every file is in the bucket with its recorded size (re-sending any that is not),
@@ -48,16 +104,19 @@ extension Shipper {
         guard let record = try await ledger.block(ulid), let meta = record.metaJSON else {
             throw SkiffError(.ledger, "block \(ulid) has no recorded meta.json", transient: false)
         }
-        var sent: Int64 = 0
-        var staged: [String: StagedFile]?
+        var missing: [FileRecord] = []
         for file in try await ledger.files(ulid) {
             let attributes = try await bucket.attributes(key: "\(ulid)/\(file.relPath)")
             guard attributes?.size != file.sizeBytes else { continue }
             log(
                 .warning, "file missing or short in bucket; uploading it again", ulid,
                 ["file": "\(file.relPath)", "found_bytes": "\(attributes?.size ?? -1)"])
-            if staged == nil { staged = try await stagedFiles(ulid, local: local) }
-            sent += try await upload(file, of: ulid, staged: staged!)
+            missing.append(file)
+        }
+        var sent: Int64 = 0
+        if !missing.isEmpty {
+            // Already recorded as uploaded: nothing to record as they land.
+            sent = try await uploadAll(missing, of: ulid, staged: try await stagedFiles(ulid, local: local)) { _ in }
         }
         // Every file is in place, so any unfinished upload under the block is an orphan (a crash
         // between creating a multipart upload and recording it): abort it before committing.

@@ -48,6 +48,10 @@ public struct SidecarConfiguration: Sendable {
     public var requestLog: RequestLogConfig?
     /// `--grpc-server-max-connection-age`: gRPC connections are closed (GOAWAY) after it; nil: never.
     public var grpcMaxConnectionAge: Duration? = GRPCServerService.defaultMaxConnectionAge
+    /// `--shipper.upload-concurrency` (0 and 1: one file at a time).
+    public var uploadConcurrency = 1
+    /// `--shipper.allow-out-of-order-uploads`.
+    public var allowOutOfOrderUploads = false
     /// `--reloader.*`: the config and rule dirs to watch; empty: no reloader.
     public var reloader = ReloaderConfiguration()
 
@@ -170,6 +174,8 @@ public struct SidecarRunner: Sendable {
             let labels = try await Self.labels(of: state, waitingUpTo: config.readyTimeout, logger: logger)
             var shipperConfig = ShipperConfig(tsdbPath: config.tsdbPath, labels: labels, uploadCompacted: config.uploadCompacted)
             shipperConfig.metaFileName = config.shipperMetaFileName
+            shipperConfig.uploadConcurrency = config.uploadConcurrency
+            shipperConfig.allowOutOfOrderUploads = config.allowOutOfOrderUploads
             return try workspace.makeShipper(config: shipperConfig, bucket: bucket, logger: logger)
         }
     }

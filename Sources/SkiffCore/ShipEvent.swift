@@ -15,8 +15,9 @@ public enum ShipAction: Equatable, Sendable {
     /// The backoff is not over: sleep until this time (Unix ms), then ask again. Newer blocks
     /// wait behind this one meanwhile.
     case wait(until: Int64)
-    /// A quarantined block that is not due, or already tried in this pass: leave it; newer
-    /// blocks go ahead.
+    /// A quarantined block that is not due, or already tried in this pass (or, when the policy
+    /// does not hold back newer blocks, any failed block not due or out of attempts): leave it;
+    /// newer blocks go ahead.
     case skip
     /// The pass has spent its attempts on this block: stop the pass; newer blocks wait for the next.
     case stopPass

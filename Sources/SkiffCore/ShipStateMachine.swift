@@ -129,15 +129,22 @@ public struct ShipStateMachine: Equatable, Sendable {
         public var quarantineBackoff: Backoff
         /// Failed attempts one sync pass makes on a block before it gives up until the next pass.
         public var attemptsPerPass: Int
+        /// Whether a failed (not quarantined) block holds back newer ones, so commits stay oldest
+        /// first as the Compactor expects. False is `--shipper.allow-out-of-order-uploads`: such a
+        /// block never waits out its backoff within a pass (that would hold newer blocks back
+        /// too); it is retried when due, up to `attemptsPerPass`, and otherwise skipped until the
+        /// next pass while newer blocks go on.
+        public var holdsBackNewer: Bool
 
         public init(
             backoff: Backoff = Backoff(baseMillis: 1_000, capMillis: 300_000),
             quarantineBackoff: Backoff = Backoff(baseMillis: 60_000, capMillis: 3_600_000),
-            attemptsPerPass: Int = 5
+            attemptsPerPass: Int = 5, holdsBackNewer: Bool = true
         ) {
             self.backoff = backoff
             self.quarantineBackoff = quarantineBackoff
             self.attemptsPerPass = attemptsPerPass
+            self.holdsBackNewer = holdsBackNewer
         }
     }
 
@@ -186,10 +193,15 @@ public struct ShipStateMachine: Equatable, Sendable {
             // Unreadable: one attempt per pass once due, and never in the way of newer blocks.
             return failuresThisPass == 0 && (now >= failure.nextAttemptAt || changedSinceFailure) ? .retry : .skip
         }
+        let due = now >= failure.nextAttemptAt
+        guard policy.holdsBackNewer else {
+            // Out of order: newer blocks go ahead of this one rather than wait with it.
+            return failuresThisPass < policy.attemptsPerPass && due ? .retry : .skip
+        }
         // Any other failure holds back newer blocks (commits stay oldest first) until the pass
         // has spent its attempts.
         if failuresThisPass >= policy.attemptsPerPass { return .stopPass }
-        return now >= failure.nextAttemptAt ? .retry : .wait(until: failure.nextAttemptAt)
+        return due ? .retry : .wait(until: failure.nextAttemptAt)
     }
 
     /// Applies an event; returns the transition to commit to the ledger. Every (phase, event)

@@ -34,6 +34,12 @@ enum FlagValues {
     /// How often a data dir is scanned for new blocks: below a second, the scan loop only burns CPU.
     static let minimumSyncMillis: Int64 = 1_000
 
+    /// A count that must be 0 or more.
+    static func nonNegative(_ value: Int, flag: String) throws(SkiffError) -> Int {
+        guard value >= 0 else { throw SkiffError(.invalidArgument, "\(flag) \(value) must be 0 or more") }
+        return value
+    }
+
     /// A count that must be 1 or more.
     static func positive(_ value: Int, flag: String) throws(SkiffError) -> Int {
         guard value >= 1 else { throw SkiffError(.invalidArgument, "\(flag) \(value) must be 1 or more") }

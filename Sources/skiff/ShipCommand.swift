@@ -46,6 +46,21 @@ struct Ship: AsyncParsableCommand {
         help: "Failed attempts per block before a pass gives up.")
     var attemptsPerPass: Int = 5
 
+    @Option(
+        name: .customLong("shipper.upload-concurrency"), parsing: .unconditional,
+        help: "Files of one block uploaded at once (0 means 1).")
+    var uploadConcurrency: Int = 0
+
+    @Flag(
+        name: .customLong("shipper.allow-out-of-order-uploads"),
+        help: "A block that fails to upload does not hold back newer ones.")
+    var allowOutOfOrderUploads = false
+
+    @Option(
+        name: .customLong("shipper.meta-file-name"),
+        help: "Name of the file in --tsdb.path listing uploaded blocks (Prometheus' delay-compact-file).")
+    var metaFileName = "thanos.shipper.json"
+
     func run() async throws {
         try await runReportingErrors {
             let logger = logOptions.makeLogger("skiff.ship")
@@ -60,12 +75,15 @@ struct Ship: AsyncParsableCommand {
             // Every flag is checked before the bucket or the data dir is touched.
             let interval = try FlagValues.durationMillis(
                 syncInterval, flag: "--sync-interval", minimumMillis: FlagValues.minimumSyncMillis)
-            let config = ShipperConfig(
+            var config = ShipperConfig(
                 tsdbPath: ledgerOptions.tsdbPath, labels: labelSet, uploadCompacted: uploadCompacted,
                 backoff: try FlagValues.backoff(
                     first: retryBackoff, max: retryBackoffMax, firstFlag: "--shipper.retry-backoff",
                     maxFlag: "--shipper.retry-backoff-max"),
                 attemptsPerPass: try FlagValues.positive(attemptsPerPass, flag: "--shipper.attempts-per-pass"))
+            config.uploadConcurrency = try FlagValues.nonNegative(uploadConcurrency, flag: "--shipper.upload-concurrency")
+            config.allowOutOfOrderUploads = allowOutOfOrderUploads
+            config.metaFileName = try FlagValues.fileName(metaFileName, flag: "--shipper.meta-file-name")
             let bucket = try bucketConfig.makeBucket()
             // The bucket's connections are closed on every way out, errors included.
             do {
@@ -100,7 +118,7 @@ struct Ship: AsyncParsableCommand {
         } else {
             let summary = try await shipper.syncOnce()
             let quarantined = try await printSummary(summary, ledger: ledger, bucket: bucket)
-            if summary.blockedBy != nil || quarantined > 0 { throw ExitCode(1) }
+            if summary.blockedBy != nil || !summary.skippedAfterFailure.isEmpty || quarantined > 0 { throw ExitCode(1) }
         }
     }
 
@@ -139,6 +157,9 @@ struct Ship: AsyncParsableCommand {
         if let (ulid, error) = s.blockedBy {
             lines.append("block \(ulid) is failing and holds back newer blocks: \(error.message)")
             lines.append("run `skiff history \(ulid)` for its attempts; the next run resumes where this one stopped")
+        }
+        for (ulid, error) in s.skippedAfterFailure {
+            lines.append("block \(ulid) failed and was skipped (--shipper.allow-out-of-order-uploads): \(error.message)")
         }
         print(lines.joined(separator: "\n"))
         return quarantined.count

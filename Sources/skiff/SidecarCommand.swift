@@ -48,7 +48,6 @@ struct SidecarRun {
             level: flags.string("log.level"), format: flags.string("log.format"), debugName: flags.string("debug.name"))
         let logger = Logger(label: "skiff.sidecar")
         try GoRuntimeFlags.check(flags, logger: logger)
-        try refuseUnbuilt()
         let configuration = try makeConfiguration()
         let clientConfig = try loadHTTPClientConfig()
         let bucketConfig = try loadBucketConfig()
@@ -78,19 +77,6 @@ struct SidecarRun {
         }
         await bucket?.shutdown()
         await client.shutdown()
-    }
-
-    /// Flags whose feature is not in this build: refused at start with what to do, never
-    /// accepted and ignored.
-    private func refuseUnbuilt() throws(SkiffError) {
-        let unbuilt: [(flag: String, set: Bool)] = [
-            ("shipper.upload-concurrency", flags.string("shipper.upload-concurrency") != "0"),
-            ("shipper.allow-out-of-order-uploads", flags.bool("shipper.allow-out-of-order-uploads")),
-        ]
-        for (flag, set) in unbuilt where set {
-            throw SkiffError(
-                .invalidArgument, "--\(flag) is not supported by this Skiff build yet: remove the flag to run without it")
-        }
     }
 
     /// Every flag checked and converted; the first problem is the error.
@@ -143,6 +129,9 @@ struct SidecarRun {
             configuration.requestLog = try RequestLogConfig.parse(
                 text, source: file.isEmpty ? "--request.logging-config" : "--request.logging-config-file \(file)")
         }
+        configuration.uploadConcurrency = Int(
+            clamping: try FlagValues.count(flags.string("shipper.upload-concurrency"), flag: "--shipper.upload-concurrency"))
+        configuration.allowOutOfOrderUploads = flags.bool("shipper.allow-out-of-order-uploads")
         configuration.seriesLimits = SeriesLimits(
             series: try FlagValues.count(flags.string("store.limits.request-series"), flag: "--store.limits.request-series"),
             samples: try FlagValues.count(flags.string("store.limits.request-samples"), flag: "--store.limits.request-samples"))

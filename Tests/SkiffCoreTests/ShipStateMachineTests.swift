@@ -7,6 +7,12 @@ import Testing
     static let policy = Machine.RetryPolicy(
         backoff: Backoff(baseMillis: 1_000, capMillis: 8_000), quarantineBackoff: Backoff(baseMillis: 60_000, capMillis: 60_000),
         attemptsPerPass: 3)
+    /// The same policy under `--shipper.allow-out-of-order-uploads`.
+    static let outOfOrder = {
+        var p = policy
+        p.holdsBackNewer = false
+        return p
+    }()
 
     static func failure(quarantine: Bool = false, at now: Int64 = 10_000) -> ShipEvent {
         .failed(quarantine: quarantine, at: now, jitter: 0)
@@ -71,6 +77,59 @@ import Testing
         _ = try next.handle(.retry)
         #expect(next.phase == .progress(.discovered))
         #expect(!next.persisted.quarantined)
+    }
+
+    @Test func outOfOrderAFailedBlockNeverWaitsNorStopsThePass() throws {
+        var m = Machine(.progress(.hashed), policy: Self.outOfOrder)
+        _ = try m.handle(Self.failure(at: 10_000))
+        // Not due: newer blocks go on rather than wait behind it.
+        #expect(m.nextAction(now: 10_000) == .skip)
+        #expect(m.nextAction(now: 10_500) == .retry)
+        for attempt in 2...Self.policy.attemptsPerPass {
+            _ = try m.handle(.retry)
+            _ = try m.handle(Self.failure(at: Int64(attempt) * 100_000))
+        }
+        // Out of attempts: skipped until the next pass, which does not stop.
+        #expect(m.nextAction(now: .max) == .skip)
+        let next = try #require(Machine(m.persisted, policy: Self.outOfOrder))
+        #expect(next.nextAction(now: .max) == .retry)
+        #expect(next.nextAction(now: 0) == .skip)
+    }
+
+    /// Out of order asks for exactly what holding back asks for, except that every wait and every
+    /// stopped pass becomes a skip: from every phase, at every count of this pass's failures, due
+    /// or not.
+    @Test func outOfOrderTurnsOnlyWaitsAndStoppedPassesIntoSkips() throws {
+        var starts = Self.machines
+        for step in Machine.Step.allCases {
+            for quarantine in [false, true] {
+                var m = Machine(.progress(step), policy: Self.policy)
+                for failures in 1...Self.policy.attemptsPerPass + 1 {
+                    _ = try m.handle(Self.failure(quarantine: quarantine, at: Int64(failures) * 100_000))
+                    starts.append(m)
+                    _ = try m.handle(.retry)
+                }
+            }
+        }
+        var seen = Set<String>()
+        for start in starts {
+            for now: Int64 in [0, 7, 100_000, .max] {
+                var holding = start
+                holding.policy = Self.policy
+                var outOfOrder = start
+                outOfOrder.policy = Self.outOfOrder
+                let held = holding.nextAction(now: now)
+                let expected: ShipAction
+                switch held {
+                case .wait, .stopPass: expected = .skip
+                case .stageAndHash, .uploadChunks, .uploadIndex, .verifyAndCommit, .cleanPartialUpload, .retry, .skip, .done:
+                    expected = held
+                }
+                #expect(outOfOrder.nextAction(now: now) == expected, "\(start.phase) at \(now)")
+                seen.insert(String("\(held)".prefix { $0 != "(" }))
+            }
+        }
+        #expect(seen.isSuperset(of: ["wait", "stopPass", "retry", "skip"]), "\(seen)")
     }
 
     @Test func errorCodesAreClassifiedByTheMachine() {
@@ -194,21 +253,24 @@ import Testing
     @Test func everyPairIsDecidedAsTheTableSays() throws {
         #expect(Set(Self.machines.map { Self.name($0.phase) }).count == ShipState.allCases.count + 1)
         var seen = Set<String>()
-        for machine in Self.machines {
-            for event in Self.allEvents {
-                let pair = "\(Self.name(machine.phase))/\(event.kind.rawValue)"
-                seen.insert(pair)
-                var m = machine
-                switch Result(catching: { () throws(InvalidTransition) in try m.handle(event) }) {
-                case .success(let t):
-                    #expect(Self.valid.contains(pair), "\(pair) was accepted")
-                    #expect(t == ShipTransition(from: machine.state, to: m.state), "\(pair)")
-                    let loaded = try #require(Machine(m.persisted), "\(pair)")
-                    #expect(loaded.phase == m.phase && loaded.attempts == m.attempts, "\(pair)")
-                case .failure(let error):
-                    #expect(!Self.valid.contains(pair), "\(pair) was refused")
-                    #expect(error == InvalidTransition(phase: machine.phase, event: event))
-                    #expect(m == machine, "\(pair) changed the machine")
+        for policy in [Self.policy, Self.outOfOrder] {
+            for var machine in Self.machines {
+                machine.policy = policy
+                for event in Self.allEvents {
+                    let pair = "\(Self.name(machine.phase))/\(event.kind.rawValue)"
+                    seen.insert(pair)
+                    var m = machine
+                    switch Result(catching: { () throws(InvalidTransition) in try m.handle(event) }) {
+                    case .success(let t):
+                        #expect(Self.valid.contains(pair), "\(pair) was accepted")
+                        #expect(t == ShipTransition(from: machine.state, to: m.state), "\(pair)")
+                        let loaded = try #require(Machine(m.persisted), "\(pair)")
+                        #expect(loaded.phase == m.phase && loaded.attempts == m.attempts, "\(pair)")
+                    case .failure(let error):
+                        #expect(!Self.valid.contains(pair), "\(pair) was refused")
+                        #expect(error == InvalidTransition(phase: machine.phase, event: event))
+                        #expect(m == machine, "\(pair) changed the machine")
+                    }
                 }
             }
         }
@@ -229,21 +291,24 @@ import Testing
 
     /// Whatever the machine asks for, the events its action can end in are accepted.
     @Test func everyActionIsAnsweredByAnEventTheMachineAccepts() throws {
-        for machine in Self.machines {
-            let action = machine.nextAction(now: .max)
-            let outcomes: [ShipEvent]
-            switch action {
-            case .stageAndHash: outcomes = [.hashed, .adopted, Self.failure(), .vanished]
-            case .uploadChunks: outcomes = [.chunksUploaded, .adopted, Self.failure(), .vanished]
-            case .uploadIndex: outcomes = [.indexUploaded, .adopted, Self.failure(), .vanished]
-            case .verifyAndCommit: outcomes = [.committed, .adopted, Self.failure(), .vanished]
-            case .cleanPartialUpload: outcomes = [.cleaned, .adopted]
-            case .retry: outcomes = [.retry]
-            case .wait, .skip, .stopPass, .done: outcomes = []
-            }
-            for event in outcomes {
-                var m = machine
-                #expect(throws: Never.self, "\(machine.phase): \(action) -> \(event.kind)") { try m.handle(event) }
+        for policy in [Self.policy, Self.outOfOrder] {
+            for var machine in Self.machines {
+                machine.policy = policy
+                let action = machine.nextAction(now: .max)
+                let outcomes: [ShipEvent]
+                switch action {
+                case .stageAndHash: outcomes = [.hashed, .adopted, Self.failure(), .vanished]
+                case .uploadChunks: outcomes = [.chunksUploaded, .adopted, Self.failure(), .vanished]
+                case .uploadIndex: outcomes = [.indexUploaded, .adopted, Self.failure(), .vanished]
+                case .verifyAndCommit: outcomes = [.committed, .adopted, Self.failure(), .vanished]
+                case .cleanPartialUpload: outcomes = [.cleaned, .adopted]
+                case .retry: outcomes = [.retry]
+                case .wait, .skip, .stopPass, .done: outcomes = []
+                }
+                for event in outcomes {
+                    var m = machine
+                    #expect(throws: Never.self, "\(machine.phase): \(action) -> \(event.kind)") { try m.handle(event) }
+                }
             }
         }
     }
