@@ -209,6 +209,7 @@ let package = Package(
             name: "Shipper",
             dependencies: [
                 "SkiffCore", "Ledger", "TSDB", "ObjectStorage", "BlockingWork",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -4,6 +4,7 @@ import Logging
 import ObjectStorage
 import SkiffCore
 import TSDB
+import Tracing
 
 /// Ships Prometheus blocks to a bucket, crash-safely, driving each block's `ShipStateMachine`.
 ///
@@ -65,7 +66,18 @@ public struct Shipper: Sendable {
 
         blocks: for record in try await ledger.blocks() where !record.state.isFinal {
             if Task.isCancelled { break }
-            switch try await drive(record, local: local, summary: &summary) {
+            // One span per block driven, for `--tracing.config` (a no-op without a tracer).
+            let span = startSpan("shipper.upload_block")
+            span.attributes["thanos.block.id"] = record.ulid.string
+            span.attributes["thanos.block.state"] = record.state.rawValue
+            let outcome: Outcome
+            do { outcome = try await drive(record, local: local, summary: &summary) } catch {
+                span.recordError(error)
+                span.end()
+                throw error
+            }
+            span.end()
+            switch outcome {
             case .finished, .skipped: continue
             case .skippedAfterFailure(let error): summary.skippedAfterFailure.append((record.ulid, error))
             case .blocked(let error):

@@ -530,27 +530,9 @@ import Testing
     @Test(.needs(.python3)) func seriesSpansReachAnOTLPReceiver() async throws {
         let root = try TempDir()
         defer { root.remove() }
-        let port = try HTTPProbe.freePort()
-        let received = root.sub("spans.bin")
-        let receiver = Process()
-        receiver.executableURL = URL(fileURLWithPath: try ExternalProgram.python3.path())
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Companions/otlp_receiver.py").path
-        receiver.arguments = [script, "\(port)", received]
-        try receiver.run()
-        defer {
-            kill(receiver.processIdentifier, SIGKILL)
-            receiver.waitUntilExit()
-        }
-        let config = """
-            type: OTLP
-            config:
-              client_type: http
-              insecure: true
-              endpoint: 127.0.0.1:\(port)
-              service_name: skiff-e2e
-              sampler_type: alwayssample
-            """
+        let receiver = try OTLPReceiver(directory: root)
+        defer { receiver.stop() }
+        let config = receiver.tracingConfig(serviceName: "skiff-e2e")
         let world = try await World.start(sidecarFlags: ["--tracing.config", config])
         do {
             _ = try await Self.waitForInfo(port: world.grpcPort)
@@ -562,10 +544,9 @@ import Testing
         }
         // Stopping flushes the exporter's batch.
         await world.stop()
-        let bytes = FileManager.default.contents(atPath: received) ?? Data()
-        let text = String(decoding: bytes, as: UTF8.self)
-        #expect(text.contains("thanos.Store/Series"), "\(bytes.count) bytes received")
-        #expect(text.contains("prometheus POST"), "\(bytes.count) bytes received")
-        #expect(text.contains("skiff-e2e"), "\(bytes.count) bytes received")
+        let text = receiver.received
+        #expect(text.contains("thanos.Store/Series"), "\(text.utf8.count) bytes received")
+        #expect(text.contains("prometheus POST"), "\(text.utf8.count) bytes received")
+        #expect(text.contains("skiff-e2e"), "\(text.utf8.count) bytes received")
     }
 }
