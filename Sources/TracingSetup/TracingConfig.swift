@@ -58,7 +58,8 @@ public struct TracingConfig: Sendable {
         case "gzip": exporter.compression = .gzip
         default: exporter.compression = .none  // Thanos ignores any other value too
         }
-        if let nanos = try config.duration("timeout"), nanos > 0 { exporter.timeout = .nanoseconds(nanos) }
+        // StrictMapping reads a duration (Go's integer nanoseconds or a string) in milliseconds.
+        if let millis = try config.duration("timeout"), millis > 0 { exporter.timeout = .milliseconds(millis) }
         exporter.headers = try config.stringMap("headers").sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let tls = try config.mapping(
             "tls_config", allowed: ["ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"])

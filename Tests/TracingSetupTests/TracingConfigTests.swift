@@ -24,6 +24,12 @@ import TracingSetup
         #expect(grpc.otel.serviceName == "thanos-sidecar")
         #expect(grpc.otel.logs.enabled == false && grpc.otel.metrics.enabled == false)
         #expect(try TracingConfig.parse("  \n", source: "x") == nil)
+        let timed = try #require(
+            try TracingConfig.parse("type: OTLP\nconfig:\n  client_type: http\n  timeout: 2s\n", source: "x"))
+        #expect(timed.otel.traces.otlpExporter.timeout == .seconds(2))
+        let nanos = try #require(
+            try TracingConfig.parse("type: OTLP\nconfig:\n  client_type: http\n  timeout: 1500000000\n", source: "x"))
+        #expect(nanos.otel.traces.otlpExporter.timeout == .milliseconds(1500))
     }
 
     @Test func refusals() {
