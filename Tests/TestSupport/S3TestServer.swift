@@ -179,9 +179,12 @@ public final class S3TestServer: Sendable {
     /// Polls the readiness URL until it answers 200; fails at once, with the log, if the server exits.
     private func waitUntilReady() async throws {
         let deadline = ContinuousClock.now + .seconds(30)
+        // Each probe may take 5 s: moto is one Python process, and while the other tests load both
+        // cores it answered a probe only every 8 to 20 s (it logged the 200s), so probes that gave
+        // up after 1 s never saw an answer and a running server was declared dead after 30 s.
         while kind == .motoTLS
             ? await !HTTPProbe.accepts(port: port)
-            : await HTTPProbe.get(port: port, path: kind.readinessPath, timeout: .seconds(1))?.status != 200
+            : await HTTPProbe.get(port: port, path: kind.readinessPath, timeout: .seconds(5))?.status != 200
         {
             guard companion.isRunning else {
                 let status = companion.terminationStatus
