@@ -160,13 +160,16 @@ struct SidecarRun {
     }
 
     /// `--objstore.config(-file)`; nil (uploads off, as in Thanos) when neither is set or the
-    /// content is blank. BucketConfig replaces `$(VAR)`.
+    /// content is blank. An empty value counts as unset, as for every `PathOrContent` pair; the
+    /// file is read by BucketConfig (its messages, relative directories), which replaces `$(VAR)`.
     private func loadBucketConfig() throws(SkiffError) -> BucketConfig? {
-        switch (flags.ifSet("objstore.config-file"), flags.ifSet("objstore.config")) {
-        case (.some, .some): throw PathOrContent.bothSet("objstore.config")
-        case (.some(let path), nil): return path.isEmpty ? nil : try BucketConfig.load(path: path)
-        case (nil, .some(let yaml)): return yaml.allSatisfy(\.isWhitespace) ? nil : try BucketConfig.parse(yaml: yaml)
-        case (nil, nil): return nil
+        let path = flags.string("objstore.config-file")
+        let yaml = flags.string("objstore.config")
+        switch (path.isEmpty, yaml.isEmpty) {
+        case (false, false): throw PathOrContent.bothSet("objstore.config")
+        case (false, true): return try BucketConfig.load(path: path)
+        case (true, false): return yaml.allSatisfy(\.isWhitespace) ? nil : try BucketConfig.parse(yaml: yaml)
+        case (true, true): return nil
         }
     }
 }

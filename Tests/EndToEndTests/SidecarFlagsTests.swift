@@ -93,6 +93,8 @@ import Testing
             ["--objstore.config-file=/a.yml", "--objstore.config=type: S3"],
             "both objstore.config-file and objstore.config flags set"
         ),
+        // An empty value is unset, as for every *-file/content pair: the content is read.
+        (["--objstore.config-file=", "--objstore.config=type: NOPE"], "NOPE"),
         (
             ["--prometheus.http-client-file=/a.yml", "--prometheus.http-client={}"],
             "both prometheus.http-client-file and prometheus.http-client flags set"
