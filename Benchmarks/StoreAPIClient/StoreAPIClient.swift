@@ -9,7 +9,9 @@
 //         series' label bytes with the previous one's, as a minimal client would: on a 2-core
 //         machine a heavy client competes with skiff for the CPU, which is not skiff's cost.
 //
-//   bench-storeapi-client remote-read|grpc HOST:PORT METRIC MINT MAXT RUNS [full|walk]
+// BATCH (grpc only) asks for `response_batch_size` series a response (0: one a response).
+//
+//   bench-storeapi-client remote-read|grpc HOST:PORT METRIC MINT MAXT RUNS [full|walk] [BATCH]
 import AsyncHTTPClient
 import Foundation
 import GRPCCore
@@ -24,15 +26,16 @@ import SwiftProtobuf
 struct StoreAPIClient {
     static func main() async throws {
         let args = CommandLine.arguments
-        guard args.count == 7 || args.count == 8, let mint = Int64(args[4]), let maxt = Int64(args[5]),
+        guard (7...9).contains(args.count), let mint = Int64(args[4]), let maxt = Int64(args[5]),
             let runs = Int(args[6]), let colon = args[2].lastIndex(of: ":"),
             let port = Int(args[2][args[2].index(after: colon)...]),
-            args.count == 7 || ["full", "walk"].contains(args[7])
+            args.count == 7 || ["full", "walk"].contains(args[7]), args.count < 9 || Int64(args[8]) != nil
         else {
             FileHandle.standardError.write(
-                Data("usage: bench-storeapi-client remote-read|grpc HOST:PORT METRIC MINT MAXT RUNS [full|walk]\n".utf8))
+                Data("usage: bench-storeapi-client remote-read|grpc HOST:PORT METRIC MINT MAXT RUNS [full|walk] [BATCH]\n".utf8))
             exit(2)
         }
+        let batch = args.count == 9 ? Int64(args[8]) ?? 0 : 0
         let host = String(args[2][..<colon])
         let metric = args[3]
         let walk = args.count == 8 && args[7] == "walk"
@@ -40,7 +43,7 @@ struct StoreAPIClient {
             let started = ContinuousClock.now
             let (series, chunks) =
                 args[1] == "grpc"
-                ? try await grpc(host: host, port: port, metric: metric, mint: mint, maxt: maxt, walk: walk)
+                ? try await grpc(host: host, port: port, metric: metric, mint: mint, maxt: maxt, walk: walk, batch: batch)
                 : try await remoteRead(host: host, port: port, metric: metric, mint: mint, maxt: maxt, walk: walk)
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -91,7 +94,9 @@ struct StoreAPIClient {
         return walk ? (counter.series, counter.chunks) : (series, chunks)
     }
 
-    static func grpc(host: String, port: Int, metric: String, mint: Int64, maxt: Int64, walk: Bool) async throws -> (Int, Int) {
+    static func grpc(
+        host: String, port: Int, metric: String, mint: Int64, maxt: Int64, walk: Bool, batch: Int64
+    ) async throws -> (Int, Int) {
         let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
         return try await withGRPCClient(transport: transport) { client in
             var request = Thanos_SeriesRequest()
@@ -101,6 +106,7 @@ struct StoreAPIClient {
             matcher.name = "__name__"
             matcher.value = metric
             request.matchers = [matcher]
+            request.responseBatchSize = batch
             var options = CallOptions.defaults
             options.maxResponseMessageBytes = Int(Int32.max)
             if walk {
@@ -118,9 +124,14 @@ struct StoreAPIClient {
                 var series = 0
                 var chunks = 0
                 for try await message in response.messages {
-                    if case .series(let s) = message.result {
+                    switch message.result {
+                    case .series(let s):
                         series += 1
                         chunks += s.chunks.count
+                    case .batch(let b):
+                        series += b.series.count
+                        chunks += b.series.reduce(0) { $0 + $1.chunks.count }
+                    default: break
                     }
                 }
                 return (series, chunks)
@@ -156,17 +167,26 @@ struct SeriesCounter {
 
 /// The series of a Prometheus `ChunkedReadResponse` or a Thanos `SeriesResponse`, which share a
 /// shape: field 1 holds a series, whose field 1 entries are labels and field 2 entries chunks.
-/// Only the label bytes are copied out; chunks are counted.
+/// A Thanos `batch` (field 4) holds series as its field 1 entries. Only the label bytes are
+/// copied out; chunks are counted.
 struct WalkedMessage: Sendable {
     struct Malformed: Error {}
 
     var series: [(labels: [UInt8], chunks: Int)] = []
 
     init(_ message: UnsafeRawBufferPointer) throws {
-        var position = 0
-        while position < message.count {
+        try walk(message, range: 0..<message.count, batchField: 4)
+    }
+
+    private mutating func walk(_ message: UnsafeRawBufferPointer, range: Range<Int>, batchField: Int?) throws {
+        var position = range.lowerBound
+        while position < range.upperBound {
             let (field, wireType) = try Self.tag(message, &position)
             let value = try Self.skip(message, &position, wireType: wireType)
+            if let batchField, field == batchField, wireType == 2 {
+                try walk(message, range: value, batchField: nil)
+                continue
+            }
             guard field == 1, wireType == 2 else { continue }
             var labels: [UInt8] = []
             var chunks = 0

@@ -36,6 +36,13 @@ public struct PrometheusStore: RegistrableRPCService {
         self.apiTimeout = apiTimeout
     }
 
+    /// What `thanos.info.Info` advertises in `StoreInfo.supports_sharding`: Series honours
+    /// `shard_info` (Thanos' hash, `ShardMatcher`), so a querier need not shard this store itself.
+    public static let supportsSharding = true
+    /// What `thanos.info.Info` advertises in `StoreInfo.supports_without_replica_labels`: Series
+    /// removes those labels and still answers sorted, so a querier need not re-sort it.
+    public static let supportsWithoutReplicaLabels = true
+
     /// The deprecated Store/Info, still called by queriers older than v0.37.
     public func info(request: Thanos_InfoRequest, context: ServerContext) async throws -> Thanos_InfoResponse {
         guard let external = state.externalLabels() else { throw RPCErrors.notReady }
@@ -70,37 +77,44 @@ public struct PrometheusStore: RegistrableRPCService {
         guard !kept.isEmpty else {
             throw RPCFailure.badRequest("no matchers specified (excluding external labels)").rpcError
         }
+        var framer = try SeriesFramer(request, write: write)
         let applied = Self.applied(external, without: request.withoutReplicaLabels)
         let start = max(request.minTime, state.minTimeMillis())
         if request.skipChunks {
-            try await seriesLabels(kept, start: start, end: request.maxTime, limit: request.limit, applied: applied, write)
+            try await seriesLabels(kept, start: start, end: request.maxTime, limit: request.limit, applied: applied, &framer)
             return
         }
-        var sink = SeriesSink(external: external, applied: applied, write: write)
+        let replicaNames = request.withoutReplicaLabels
+        var sink = SeriesSink(external: external, applied: applied, replicaNames: replicaNames, framer: framer)
         // An internal label with an external label's name and value is invisible in what
         // Prometheus sends, yet it can reorder the stream beyond what the streaming re-sort
-        // allows. Prometheus' label-names API, asked for the same selection while the read runs,
-        // tells; until it answers, series are held as they arrive (past `clashCheckHoldBytes` the
-        // read waits for it).
+        // allows; so can removing an internal label named in without_replica_labels. Prometheus'
+        // label-names API, asked for the same selection while the read runs, tells; until it
+        // answers, series are held as they arrive (past `clashCheckHoldBytes` the read waits).
         let probe = ClashProbe()
+        let watched = LabelSet(external.labels + replicaNames.map { Label(name: $0, value: "") })
         var waitedForCheck = false
         let stats = try await withThrowingTaskGroup(of: Void.self) { group in
-            if external.isEmpty {
+            if watched.isEmpty {
                 probe.answer(.clashing([]))
             } else {
                 group.addTask {
-                    probe.answer(await self.clashingNames(kept, start: start, end: request.maxTime, external: external))
+                    probe.answer(await self.clashingNames(kept, start: start, end: request.maxTime, watched: watched))
                 }
             }
             let stats = try await reader.read(start: start, end: request.maxTime, matchers: kept, forceSamples: forceSamples) {
                 batch in
-                guard !sink.isDecided else { return try await sink.push(batch) }
+                guard !sink.isDecided else {
+                    try await sink.push(batch)
+                    return sink.wantsMore
+                }
                 sink.hold(batch)
                 if sink.heldBytes >= Self.clashCheckHoldBytes, probe.current == nil {
                     waitedForCheck = true
                     try await Self.wait(for: probe, in: &group)
                 }
                 if let answer = probe.current { try await sink.decide(answer, logger: logger) }
+                return sink.wantsMore
             }
             if !sink.isDecided {
                 try await Self.wait(for: probe, in: &group)
@@ -119,18 +133,18 @@ public struct PrometheusStore: RegistrableRPCService {
             metadata: [
                 "frames": "\(stats.frames)", "series": "\(stats.series)", "chunks": "\(stats.chunks)",
                 "max_held": "\(resorter.maxBuffered)", "samples_response": "\(stats.samplesResponse)",
-                "waited_for_label_check": "\(waitedForCheck)",
+                "waited_for_label_check": "\(waitedForCheck)", "limit_reached": "\(!sink.wantsMore)",
             ])
     }
 
-    /// The external label names Prometheus also has as internal label names for the selection
-    /// (`ClashCheck`), from `/api/v1/labels`.
-    private func clashingNames(_ matchers: [Matcher], start: Int64, end: Int64, external: LabelSet) async -> ClashProbe.Answer {
+    /// The internal label names among `watched` (the external labels and the replica names,
+    /// values unused) for the selection (`ClashCheck`), from `/api/v1/labels`.
+    private func clashingNames(_ matchers: [Matcher], start: Int64, end: Int64, watched: LabelSet) async -> ClashProbe.Answer {
         do {
             var query = timeRange(start, end, limit: 0)
             query.insert(("match[]", MatchSelector.format(matchers)), at: 0)
             let names = try await api("/api/v1/labels", query, as: [String].self) ?? []
-            return .clashing(ClashCheck.clashingNames(internalNames: names, external: external))
+            return .clashing(ClashCheck.clashingNames(internalNames: names, external: watched))
         } catch {
             return .failed("\(error)")
         }
@@ -141,9 +155,10 @@ public struct PrometheusStore: RegistrableRPCService {
     }
 
     /// `skip_chunks`: label sets only, from `/api/v1/series` (an answer Prometheus builds whole).
+    /// As in Thanos, `limit` is passed on (Prometheus 2.42 ignores it, so the framer applies it)
+    /// and only the external labels lose the replica names: internal labels are kept as they are.
     private func seriesLabels(
-        _ matchers: [Matcher], start: Int64, end: Int64, limit: Int64, applied: LabelSet,
-        _ write: ([RawSeriesResponse]) async throws -> Void
+        _ matchers: [Matcher], start: Int64, end: Int64, limit: Int64, applied: LabelSet, _ framer: inout SeriesFramer
     ) async throws {
         var query = [
             ("match[]", MatchSelector.format(matchers)), ("start", ProtoConversions.seconds(start)),
@@ -151,10 +166,10 @@ public struct PrometheusStore: RegistrableRPCService {
         ]
         if limit > 0 { query.append(("limit", "\(limit)")) }
         let found = try await api("/api/v1/series", query, as: [[String: String]].self) ?? []
-        try await write(
-            found.map { LabelSet($0).withExternal(applied) }.sorted().map {
-                RawSeriesResponse(labels: $0, chunks: EncodedChunks())
-            })
+        for labels in found.map({ LabelSet($0).withExternal(applied) }).sorted() {
+            guard framer.add(labels: labels, chunks: EncodedChunks()) else { break }
+        }
+        try await framer.finish()
     }
 
     public func labelNames(request: Thanos_LabelNamesRequest, context: ServerContext) async throws -> Thanos_LabelNamesResponse {

@@ -6,22 +6,66 @@ import StoreLogic
 import StoreProto
 import Tracing
 
-/// A `thanos.SeriesResponse` whose chunks are already encoded (by `SeriesTranscoder`); the
-/// serializer writes it straight into the transport's buffer.
-struct RawSeriesResponse: Sendable {
+/// A series whose chunks are already encoded (by `SeriesTranscoder`), with the size of its
+/// `Series` message body, counted once.
+struct BatchedSeries: Sendable {
     let labels: LabelSet
     let chunks: EncodedChunks
-    /// Encoded size in bytes.
     let size: Int
 
     init(labels: LabelSet, chunks: EncodedChunks) {
         self.labels = labels
         self.chunks = chunks
-        size = SeriesTranscoder.responseSize(labels: labels, chunks: chunks)
+        size = SeriesTranscoder.seriesSize(labels: labels, chunks: chunks)
     }
 
     init(_ series: ResortedSeries<EncodedChunks>) {
         self.init(labels: series.labels, chunks: series.payload)
+    }
+}
+
+/// One `thanos.SeriesResponse` of already encoded series: `series` (field 1) when the client
+/// asked for no batches, else `batch` (field 4, a `SeriesBatch` of up to `response_batch_size`
+/// series). The serializer writes it straight into the transport's buffer.
+struct RawSeriesResponse: Sendable {
+    enum Content: Sendable {
+        case series(BatchedSeries)
+        case batch([BatchedSeries], bodySize: Int)
+    }
+
+    let content: Content
+    /// Encoded size in bytes.
+    let size: Int
+
+    init(labels: LabelSet, chunks: EncodedChunks) {
+        self.init(single: BatchedSeries(labels: labels, chunks: chunks))
+    }
+
+    init(single: BatchedSeries) {
+        content = .series(single)
+        size = SeriesTranscoder.lengthDelimitedSize(single.size)
+    }
+
+    init(batch: [BatchedSeries]) {
+        let body = batch.reduce(0) { $0 + SeriesTranscoder.lengthDelimitedSize($1.size) }
+        content = .batch(batch, bodySize: body)
+        size = SeriesTranscoder.lengthDelimitedSize(body)
+    }
+
+    /// Series in this response (what `--store.limits.request-series` counts, per response as Thanos).
+    var seriesCount: Int {
+        switch content {
+        case .series: 1
+        case .batch(let series, _): series.count
+        }
+    }
+
+    /// Chunks in this response (`--store.limits.request-samples` counts 120 samples each).
+    var chunkCount: Int {
+        switch content {
+        case .series(let s): s.chunks.count
+        case .batch(let series, _): series.reduce(0) { $0 + $1.chunks.count }
+        }
     }
 }
 
@@ -30,7 +74,14 @@ struct RawSeriesSerializer: MessageSerializer {
     func serialize<Bytes: GRPCContiguousBytes>(_ message: RawSeriesResponse) throws -> Bytes {
         // Zero-filling first is the only way into `Bytes` without an intermediate copy.
         var bytes = Bytes(repeating: 0, count: message.size)
-        bytes.withUnsafeMutableBytes { SeriesTranscoder.writeResponse(labels: message.labels, chunks: message.chunks, into: $0) }
+        bytes.withUnsafeMutableBytes { out in
+            switch message.content {
+            case .series(let s):
+                SeriesTranscoder.writeResponse(s, into: out)
+            case .batch(let series, let bodySize):
+                SeriesTranscoder.writeBatchResponse(series, bodySize: bodySize, into: out)
+            }
+        }
         return bytes
     }
 }

@@ -43,10 +43,12 @@ public struct RemoteReader: Sendable {
 
     /// Reads [start, end] for `matchers` and hands the whole series, in Prometheus' order, to
     /// `onSeries` in batches: those completed by one piece of the HTTP body (so a few frames' worth
-    /// at most), which saves an await per series on the way to the gRPC stream.
+    /// at most), which saves an await per series on the way to the gRPC stream. `onSeries`
+    /// returns false to stop reading (the request's limit is reached): the body is abandoned,
+    /// which closes the connection to Prometheus.
     func read(
         start: Int64, end: Int64, matchers: [Matcher], forceSamples: Bool = false,
-        onSeries: ([Series]) async throws -> Void
+        onSeries: ([Series]) async throws -> Bool
     ) async throws -> Stats {
         var query = Prometheus_Query()
         query.startTimestampMs = start
@@ -81,7 +83,7 @@ public struct RemoteReader: Sendable {
     }
 
     private func readStreamed(
-        _ body: HTTPClientResponse.Body, onSeries: ([Series]) async throws -> Void
+        _ body: HTTPClientResponse.Body, onSeries: ([Series]) async throws -> Bool
     ) async throws -> Stats {
         var reader = ChunkedFrameReader(maxFrameLength: maxFrameBytes)
         var stats = Stats()
@@ -108,14 +110,14 @@ public struct RemoteReader: Sendable {
             }
             if !done.isEmpty {
                 stats.series += done.count
-                try await onSeries(done)
+                guard try await onSeries(done) else { return stats }
                 done.removeAll(keepingCapacity: true)
             }
         }
         do throws(PromWireError) { try reader.finish() } catch { throw RPCFailure.remoteRead(error.message).rpcError }
         if let complete = pending {
             stats.series += 1
-            try await onSeries([complete])
+            _ = try await onSeries([complete])
         }
         return stats
     }
@@ -133,7 +135,7 @@ public struct RemoteReader: Sendable {
     }
 
     private func readSamples(
-        _ body: HTTPClientResponse.Body, onSeries: ([Series]) async throws -> Void
+        _ body: HTTPClientResponse.Body, onSeries: ([Series]) async throws -> Bool
     ) async throws -> Stats {
         let compressed = Array(buffer: try await body.collect(upTo: maxSamplesResponseBytes))
         let bytes: [UInt8]
@@ -152,11 +154,11 @@ public struct RemoteReader: Sendable {
             stats.chunks += chunks.count
             batch.append((ProtoConversions.labelSet(series.labels), chunks))
             if batch.count == 256 {
-                try await onSeries(batch)
+                guard try await onSeries(batch) else { return stats }
                 batch.removeAll(keepingCapacity: true)
             }
         }
-        if !batch.isEmpty { try await onSeries(batch) }
+        if !batch.isEmpty { _ = try await onSeries(batch) }
         return stats
     }
 }

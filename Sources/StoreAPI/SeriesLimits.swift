@@ -16,8 +16,10 @@ public struct SeriesLimits: Sendable, Equatable {
     static let samplesPerChunk: UInt64 = 120
 }
 
-/// One Series call's running totals against its limits. As in Thanos, the responses before the
-/// one that crosses a limit are sent, then the call fails with "limit N violated (got M)" and
+/// One Series call's running totals against its limits, counted per response as Thanos'
+/// `limitedServer` counts them: a batch reserves all its series, then all its samples, and is not
+/// sent when that crosses a limit. So the responses before the one that crosses a limit are sent,
+/// then the call fails with "limit N violated (got M)" (M counts the whole refused response) and
 /// `thanos_store_selects_dropped_total{reason}` counts it.
 struct SeriesLimiter {
     let limits: SeriesLimits
@@ -30,11 +32,11 @@ struct SeriesLimiter {
     mutating func admit(_ batch: [RawSeriesResponse]) -> (admitted: ArraySlice<RawSeriesResponse>, violation: RPCError?) {
         guard limits.series > 0 || limits.samples > 0 else { return (batch[...], nil) }
         for (index, response) in batch.enumerated() {
-            series += 1
-            samples += UInt64(response.chunks.count) * SeriesLimits.samplesPerChunk
+            series += UInt64(response.seriesCount)
             if limits.series > 0 && series > limits.series {
                 return (batch[..<index], Self.violation("series", limit: limits.series, got: series))
             }
+            samples += UInt64(response.chunkCount) * SeriesLimits.samplesPerChunk
             if limits.samples > 0 && samples > limits.samples {
                 return (batch[..<index], Self.violation("samples", limit: limits.samples, got: samples))
             }

@@ -22,28 +22,35 @@ final class ClashProbe: Sendable {
 }
 
 /// Where one Series call's series go, in Prometheus' order: held until the clash check answers,
-/// then re-sorted (`StreamingResorter`, or whole when names clash) and written to the gRPC stream
-/// in groups of about `PrometheusStore.writeBatchBytes`.
+/// then re-sorted (`StreamingResorter`, or whole when names clash) and handed to the
+/// `SeriesFramer` (sharding, limit, batches, writes).
 struct SeriesSink {
     private var resorter: StreamingResorter<EncodedChunks>
     private let external: LabelSet
+    /// The names taken off what Prometheus sent before the re-sort: its external labels (applied
+    /// again, so the external value wins) and the request's `without_replica_labels`, which
+    /// Thanos removes from the complete label set, internal labels included.
+    private let strip: LabelSet
     /// Prometheus merged its own external labels in: with nothing removed from them, what it
     /// sent is already the output label set.
     private let receivedIsFinal: Bool
-    private let write: ([RawSeriesResponse]) async throws -> Void
-    private var outgoing: [RawSeriesResponse] = []
-    private var outgoingBytes = 0
+    private var framer: SeriesFramer
     private var held: [RemoteReader.Series] = []
 
     private(set) var isDecided = false
     private(set) var heldBytes = 0
 
-    init(external: LabelSet, applied: LabelSet, write: @escaping ([RawSeriesResponse]) async throws -> Void) {
+    /// `applied`: the external labels without the replica names.
+    init(external: LabelSet, applied: LabelSet, replicaNames: [String], framer: SeriesFramer) {
         resorter = StreamingResorter(external: applied)
         self.external = external
-        receivedIsFinal = applied == external
-        self.write = write
+        strip = LabelSet(external.labels + replicaNames.map { Label(name: $0, value: "") })
+        receivedIsFinal = replicaNames.isEmpty
+        self.framer = framer
     }
+
+    /// False once the request's limit is reached: stop reading.
+    var wantsMore: Bool { framer.wantsMore }
 
     /// Keeps series until `decide`.
     mutating func hold(_ batch: [RemoteReader.Series]) {
@@ -60,9 +67,19 @@ struct SeriesSink {
             break
         case .clashing(let names):
             resorter.holdEverything()
-            logger.warning(
-                "internal labels named like external labels: the response is sorted whole before it is sent",
-                metadata: ["labels": "\(names.joined(separator: ","))"])
+            let clashing = names.filter { external[$0] != nil }
+            if !clashing.isEmpty {
+                logger.warning(
+                    "internal labels named like external labels: the response is sorted whole before it is sent",
+                    metadata: ["labels": "\(clashing.joined(separator: ","))"])
+            }
+            let replicas = names.filter { external[$0] == nil }
+            if !replicas.isEmpty {
+                // Removing an internal label can move a series anywhere in the answer.
+                logger.warning(
+                    "internal labels named in without_replica_labels: the response is sorted whole before it is sent",
+                    metadata: ["labels": "\(replicas.joined(separator: ","))"])
+            }
         case .failed(let why):
             resorter.holdEverything()
             logger.warning(
@@ -75,35 +92,31 @@ struct SeriesSink {
         try await push(series)
     }
 
-    /// Re-sorts a batch and writes what is ready once a group is full.
+    /// Re-sorts a batch and passes on what is ready.
     mutating func push(_ batch: [RemoteReader.Series]) async throws {
         do throws(ResortError) {
-            for (received, chunks) in batch {
+            for (received, chunks) in batch where framer.wantsMore {
                 let ready =
                     receivedIsFinal
                     ? try resorter.push(received: received, payload: chunks)
-                    : try resorter.push(internalLabels: received.removingNames(of: external), payload: chunks)
+                    : try resorter.push(internalLabels: received.removingNames(of: strip), payload: chunks)
                 for series in ready {
-                    let raw = RawSeriesResponse(series)
-                    outgoingBytes += raw.size
-                    outgoing.append(raw)
+                    guard framer.add(labels: series.labels, chunks: series.payload) else { break }
                 }
             }
         } catch {
             throw RPCFailure.invariant("Prometheus' series came out of order: \(error)").rpcError
         }
-        if outgoingBytes >= PrometheusStore.writeBatchBytes {
-            try await write(outgoing)
-            outgoing.removeAll(keepingCapacity: true)
-            outgoingBytes = 0
-        }
+        try await framer.flushIfFull()
     }
 
     /// Writes everything left; returns the re-sorter for its counters.
     mutating func finish() async throws -> StreamingResorter<EncodedChunks> {
         precondition(isDecided, "finish before the clash check was applied")
-        try await write(outgoing + resorter.finish().map(RawSeriesResponse.init))
-        outgoing = []
+        for series in resorter.finish() {
+            guard framer.add(labels: series.labels, chunks: series.payload) else { break }
+        }
+        try await framer.finish()
         return resorter
     }
 }

@@ -108,16 +108,41 @@ enum SeriesTranscoder {
 
     /// The size of the `SeriesResponse` carrying `labels` and `chunks`.
     static func responseSize(labels: LabelSet, chunks: EncodedChunks) -> Int {
-        let series = seriesSize(labels: labels, chunks: chunks)
-        return 1 + UVarint.length(of: UInt64(series)) + series
+        lengthDelimitedSize(seriesSize(labels: labels, chunks: chunks))
     }
+
+    /// A length-delimited field's size (tag, length, body) around a body of `size` bytes.
+    static func lengthDelimitedSize(_ size: Int) -> Int { 1 + UVarint.length(of: UInt64(size)) + size }
 
     /// Writes the `SeriesResponse` carrying `labels` and `chunks` into `out`, which must be
     /// exactly `responseSize` bytes (the chunk bytes, the bulk of it, are copied exactly once).
     static func writeResponse(labels: LabelSet, chunks: EncodedChunks, into out: UnsafeMutableRawBufferPointer) {
+        writeResponse(BatchedSeries(labels: labels, chunks: chunks), into: out)
+    }
+
+    /// `writeResponse` for a series whose size is counted already.
+    static func writeResponse(_ series: BatchedSeries, into out: UnsafeMutableRawBufferPointer) {
         var writer = ProtoWire.Writer(out)
+        writeSeries(labels: series.labels, chunks: series.chunks, size: series.size, to: &writer)
+        precondition(writer.isFull, "SeriesResponse size miscounted")
+    }
+
+    /// Writes a `SeriesResponse` whose `batch` (field 4, a `SeriesBatch`) holds `series`, each
+    /// with its `seriesSize` given, into `out`, exactly `lengthDelimitedSize(bodySize)` bytes.
+    static func writeBatchResponse(
+        _ series: [BatchedSeries], bodySize: Int, into out: UnsafeMutableRawBufferPointer
+    ) {
+        var writer = ProtoWire.Writer(out)
+        writer.append(4 << 3 | 2)
+        writer.appendVarint(UInt64(bodySize))
+        for s in series { writeSeries(labels: s.labels, chunks: s.chunks, size: s.size, to: &writer) }
+        precondition(writer.isFull, "SeriesResponse batch size miscounted")
+    }
+
+    /// One `Series` as field 1 (of `SeriesResponse` or of `SeriesBatch`: both number it 1).
+    private static func writeSeries(labels: LabelSet, chunks: EncodedChunks, size: Int, to writer: inout ProtoWire.Writer) {
         writer.append(1 << 3 | 2)
-        writer.appendVarint(UInt64(seriesSize(labels: labels, chunks: chunks)))
+        writer.appendVarint(UInt64(size))
         for label in labels {
             var name = label.name
             var value = label.value
@@ -127,10 +152,10 @@ enum SeriesTranscoder {
             value.withUTF8 { writer.appendNonEmptyBytesField(2, UnsafeRawBufferPointer($0)) }
         }
         chunks.bytes.withUnsafeBytes { writer.append(contentsOf: $0) }
-        precondition(writer.isFull, "SeriesResponse size miscounted")
     }
 
-    private static func seriesSize(labels: LabelSet, chunks: EncodedChunks) -> Int {
+    /// The size of a `Series` message's body.
+    static func seriesSize(labels: LabelSet, chunks: EncodedChunks) -> Int {
         var size = chunks.bytes.count
         for label in labels {
             let entry = stringFieldSize(label.name) + stringFieldSize(label.value)

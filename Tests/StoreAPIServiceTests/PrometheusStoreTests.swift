@@ -156,4 +156,54 @@ import Testing
         #expect(samples.series == 0)
         #expect(samples.error?.message.hasPrefix("failed to send samples: limit 1 violated (got ") == true)
     }
+
+    /// The limits count whole responses when the client asks for batches (Thanos' limitedServer
+    /// reserves a batch at once), and hold together with the request's own `limit`.
+    @Test func seriesAndSampleLimitsCountWholeBatches() async throws {
+        func run(
+            _ limits: SeriesLimits, _ configure: @escaping @Sendable (inout Thanos_SeriesRequest) -> Void
+        ) async throws
+            -> (series: Int, responses: Int, error: RPCError?)
+        {
+            let outcome = Mutex<(series: Int, responses: Int, error: RPCError?)>((0, 0, nil))
+            try await Self.withStore(limits: limits) { store, _ in
+                var request = Self.request([("__name__", .eq, "up")])
+                configure(&request)
+                do {
+                    try await store.series(request) { response in
+                        for try await message in response.messages {
+                            guard case .batch(let batch) = message.result else { continue }
+                            outcome.withLock {
+                                $0.series += batch.series.count
+                                $0.responses += 1
+                            }
+                        }
+                    }
+                } catch let error as RPCError { outcome.withLock { $0.error = error } }
+            }
+            return outcome.withLock { $0 }
+        }
+        let crossing = try await run(SeriesLimits(series: 2)) { $0.responseBatchSize = 2 }
+        #expect(crossing.series == 2 && crossing.responses == 1)
+        #expect(crossing.error?.message == "failed to send series: limit 2 violated (got 3)")
+        let first = try await run(SeriesLimits(series: 1)) { $0.responseBatchSize = 2 }
+        #expect(first.series == 0)
+        #expect(first.error?.message == "failed to send series: limit 1 violated (got 2)")
+        let samples = try await run(SeriesLimits(samples: 480)) { $0.responseBatchSize = 64 }
+        #expect(samples.series == 0)
+        #expect(samples.error?.message.hasPrefix("failed to send samples: limit 480 violated (got ") == true)
+        // The request's limit keeps the answer under the store's. The bare {up} and the one whose
+        // internal region lost to the external value have one label set: the querier merges them
+        // into one series, so they count once, as the limit's second series.
+        let limited = try await run(SeriesLimits(series: 3)) {
+            $0.responseBatchSize = 64
+            $0.limit = 2
+        }
+        #expect(limited.series == 3 && limited.responses == 1 && limited.error == nil, "\(limited)")
+        let one = try await run(SeriesLimits(series: 1)) {
+            $0.responseBatchSize = 64
+            $0.limit = 1
+        }
+        #expect(one.series == 1 && one.responses == 1 && one.error == nil, "\(one)")
+    }
 }

@@ -30,6 +30,10 @@ public struct ExternalProgram: Sendable, CustomStringConvertible {
     /// python3 that can `import boto3`: the S3 test servers' out-of-band client.
     public static let boto3 = ExternalProgram(
         name: "python3", source: "pip install boto3", overrideVariable: "SKIFF_TEST_PYTHON", pythonModule: "boto3")
+    /// python3 with grpcio and grpcio-tools: the StoreAPI's Python gRPC check.
+    public static let grpcio = ExternalProgram(
+        name: "python3", source: "pip install grpcio grpcio-tools", overrideVariable: "SKIFF_TEST_PYTHON",
+        pythonModule: "grpc_tools")
     public static let openssl = ExternalProgram(
         name: "openssl", source: "the Debian package openssl", overrideVariable: "SKIFF_TEST_OPENSSL")
     public static let curl = ExternalProgram(name: "curl", source: "the Debian package curl")
