@@ -224,6 +224,24 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings),
+        // Prometheus relabel configs (keep, drop, hashmod, replace, label*), pure: the bucket
+        // commands' `--selector.relabel-config`.
+        .target(
+            name: "Relabel",
+            dependencies: [
+                "SkiffCore", "ConfigYAML", "StoreLogic", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: settings),
+        // `skiff bucket`: any producer's blocks in a bucket streamed (ls, inspect), verified against
+        // their meta.json, and downloaded with the hash-skipping contract.
+        .target(
+            name: "BucketTools",
+            dependencies: [
+                "SkiffCore", "FileIO", "TSDB", "ObjectStorage", "Shipper", "BlockingWork",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: settings),
         // Thanos' config reloader: renders --reloader.config-file ($(VAR), gzip), watches it and the
         // rule dirs (inotify plus a periodic re-check), reloads Prometheus over HTTP or by SIGHUP.
         .target(
@@ -257,7 +275,7 @@ let package = Package(
                 "SkiffCore", "BlockingWork", "FileIO", "Ledger", "TSDB", "ObjectStorage", "ObjstoreConfig", "Shipper",
                 "Reconcile",
                 "Sidecar", "PrometheusClient", "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "FlagParsing",
-                "ConfigYAML", "WebConfig", "RequestLogging", "Reloader", "TracingSetup",
+                "ConfigYAML", "WebConfig", "RequestLogging", "Reloader", "TracingSetup", "Relabel", "BucketTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -306,6 +324,7 @@ let package = Package(
             ],
             swiftSettings: settings),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], swiftSettings: settings),
+        .testTarget(name: "RelabelTests", dependencies: ["Relabel", "SkiffCore"], swiftSettings: settings),
         .testTarget(
             name: "LedgerTests",
             dependencies: ["Ledger", "SkiffCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],

@@ -101,6 +101,9 @@ public final class S3Bucket: Bucket {
         var delivered: Int64 = 0
         var consumerError: SkiffError?
         var finished = false
+        // Bodies cut after some bytes arrived: each resumes with a new ranged GET from `delivered`
+        // (the client's own retry would repeat the request as it was, from the first byte).
+        var interruptions = 0
         while !finished {
             var request = S3Client.Request(method: .GET, key: key)
             let start = (range?.lowerBound ?? 0) + delivered
@@ -109,9 +112,11 @@ public final class S3Bucket: Bucket {
             } else if delivered > 0 {
                 request.headers = [("range", "bytes=\(start)-")]
             }
+            var interrupted: (any Error)?
             do throws(SkiffError) {
                 try await client.withRetries(request, operation: range == nil ? "get" : "get_range", journal: nil) {
                     response in
+                    interrupted = nil
                     let status = Int(response.status.code)
                     if status == 416 { return }  // the range starts at or past the end: no bytes
                     guard status == 200 || status == 206 else {
@@ -119,14 +124,29 @@ public final class S3Bucket: Bucket {
                         throw S3ServiceError(
                             status: status, body: Array(buffer: body), headers: response.headers.first(name: "x-amz-request-id"))
                     }
-                    for try await buffer in response.body {
-                        let bytes = Array(buffer: buffer)
-                        do throws(SkiffError) { try await consumer(bytes[...]) } catch {
-                            consumerError = error
-                            throw CancellationError()
+                    let before = delivered
+                    do {
+                        for try await buffer in response.body {
+                            let bytes = Array(buffer: buffer)
+                            do throws(SkiffError) { try await consumer(bytes[...]) } catch {
+                                consumerError = error
+                                throw CancellationError()
+                            }
+                            delivered += Int64(bytes.count)
                         }
-                        delivered += Int64(bytes.count)
+                    } catch  where consumerError == nil && delivered > before {
+                        interrupted = error
                     }
+                }
+                if let interrupted {
+                    interruptions += 1
+                    guard interruptions <= config.maxRetries else {
+                        throw SkiffError(
+                            .bucket,
+                            "read \(client.location(key)): the connection dropped \(interruptions) times mid-object: \(interrupted)"
+                        )
+                    }
+                    continue
                 }
                 finished = true
             } catch {
