@@ -204,6 +204,16 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: settings),
+        // The Querier-facing APIs other than Store, over Prometheus' HTTP API: Rules, Targets,
+        // Metadata, Exemplars and Status, with Thanos' external-label rules.
+        .target(
+            name: "PrometheusAPIs",
+            dependencies: [
+                "SkiffCore", "StoreProto", "StoreLogic", "StoreAPI", "PrometheusClient", "GRPCRuntime",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: settings),
         // Drives the state machine: scan, stage, hash, upload, commit, retry, clean.
         .target(
             name: "Shipper",
@@ -263,6 +273,7 @@ let package = Package(
             dependencies: [
                 "SkiffCore", "Ledger", "TSDB", "ObjectStorage", "Shipper", "Reconcile", "PrometheusClient",
                 "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "WebConfig", "RequestLogging", "Reloader",
+                "PrometheusAPIs",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -394,6 +405,15 @@ let package = Package(
                 "StoreAPI", "StoreLogic", "StoreProto", "PromWire", "PrometheusClient", "SkiffCore", "TestSupport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+            ],
+            swiftSettings: settings),
+        .testTarget(
+            name: "PrometheusAPIsTests",
+            dependencies: [
+                "PrometheusAPIs", "StoreAPI", "StoreProto", "PrometheusClient", "SkiffCore", "TestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: settings),
         .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCRuntime
 import Logging
+import PrometheusAPIs
 import PrometheusClient
 import RequestLogging
 import StoreAPI
@@ -21,12 +22,15 @@ enum StoreAPIServer {
             minTimeMillis: { max(minTimeFlagMillis, state.lowestTimestampMillis ?? minTimeFlagMillis) })
         let forceSamples = ProcessInfo.processInfo.environment["SKIFF_REMOTE_READ_RESPONSE"] == "samples"
         let health = HealthService()
+        let upstream = PrometheusUpstream(client: client, state: storeState)
         return GRPCServerService(
             address: address, tls: tls,
             services: [
                 PrometheusStore(
                     client: client, state: storeState, logger: logger, forceSamples: forceSamples, limits: limits),
                 InfoService(state: storeState),
+                RulesService(upstream: upstream), TargetsService(upstream: upstream), MetadataService(upstream: upstream),
+                ExemplarsService(upstream: upstream), StatusService(upstream: upstream),
             ],
             interceptors: [GRPCServerMetrics()] + (requestLog.map { [GRPCRequestLogger(policy: $0, logger: logger)] } ?? []),
             health: health, gracePeriod: gracePeriod, maxConnectionAge: maxConnectionAge, logger: logger,

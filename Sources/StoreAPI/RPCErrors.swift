@@ -3,8 +3,8 @@ import GRPCRuntime
 import PrometheusClient
 
 /// Prometheus API failures and the sidecar's own states, through `RPCFailure`'s one table.
-enum RPCErrors {
-    static func from(_ error: PrometheusAPIError) -> RPCError {
+public enum RPCErrors {
+    public static func from(_ error: PrometheusAPIError) -> RPCError {
         let status: Int? =
             switch error.kind {
             case .status(let code), .failed(let code): code

@@ -123,10 +123,12 @@ import Testing
         }
     }
 
-    @Test func infoIsUnavailableUntilTheLabelsAreKnown() async throws {
+    /// Thanos HEAD fails Info with a plain error, "Not ready" (gRPC Unknown), until then.
+    @Test func infoFailsNotReadyUntilTheLabelsAreKnown() async throws {
         try await Self.withStore(labelsKnown: false) { _, info in
             let error = await #expect(throws: RPCError.self) { try await info.info(Thanos_Info_InfoRequest()) }
-            #expect(error?.code == .unavailable)
+            #expect(error?.code == .unknown)
+            #expect(error?.message == "Not ready")
         }
     }
 

@@ -18,6 +18,9 @@ public final class PrometheusServer: Sendable {
     /// The program started: Debian's prometheus, or a link to it whose name a test chose.
     private let executable: String?
     private let routePrefix: String
+    /// YAML appended to the config after `global` (rule files, scrape configs), given the port
+    /// (for a self-scrape), for one test.
+    private let extraConfig: @Sendable (_ port: Int) -> String
     /// The running child's pid; 0 when stopped.
     private let pid = Mutex<pid_t>(0)
 
@@ -28,8 +31,9 @@ public final class PrometheusServer: Sendable {
     private init(
         port: Int, workDir: String, dataDir: String?, routePrefix: String?, blockDurations: (String, String),
         extraFlags: [String],
-        executable: String?
+        executable: String?, extraConfig: @escaping @Sendable (_ port: Int) -> String = { _ in "" }
     ) {
+        self.extraConfig = extraConfig
         self.port = port
         self.executable = executable
         self.workDir = workDir
@@ -52,14 +56,16 @@ public final class PrometheusServer: Sendable {
     /// symlink to prometheus under a name of the test's, for tests that find it by name).
     public static func start(
         externalLabels: [String: String], dataDir: String? = nil, minBlockDuration: String = "2h",
-        maxBlockDuration: String = "2h", routePrefix: String? = nil, extraFlags: [String] = [], executable: String? = nil
+        maxBlockDuration: String = "2h", routePrefix: String? = nil, extraFlags: [String] = [], executable: String? = nil,
+        extraConfig: @escaping @Sendable (_ port: Int) -> String = { _ in "" }
     ) async throws -> PrometheusServer {
         var lastError: (any Error)?
         for _ in 0..<3 {
             let workDir = try TempDir().path
             let server = PrometheusServer(
                 port: try HTTPProbe.freePort(), workDir: workDir, dataDir: dataDir, routePrefix: routePrefix,
-                blockDurations: (minBlockDuration, maxBlockDuration), extraFlags: extraFlags, executable: executable)
+                blockDurations: (minBlockDuration, maxBlockDuration), extraFlags: extraFlags, executable: executable,
+                extraConfig: extraConfig)
             try server.writeConfig(externalLabels: externalLabels)
             do {
                 try await server.launch()
@@ -136,6 +142,7 @@ public final class PrometheusServer: Sendable {
                 yaml += "    \(name): \(quoted)\n"
             }
         }
+        yaml += extraConfig(port)
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 

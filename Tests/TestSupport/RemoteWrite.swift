@@ -12,10 +12,27 @@ public enum RemoteWrite {
     public struct Series: Sendable {
         public var labels: [(name: String, value: String)]
         public var samples: [(timestampMillis: Int64, value: Double)]
+        /// Exemplars of the series (Prometheus keeps them with `--enable-feature=exemplar-storage`).
+        public var exemplars: [Exemplar]
 
-        public init(labels: [String: String], samples: [(timestampMillis: Int64, value: Double)]) {
+        public init(
+            labels: [String: String], samples: [(timestampMillis: Int64, value: Double)], exemplars: [Exemplar] = []
+        ) {
             self.labels = labels.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
             self.samples = samples
+            self.exemplars = exemplars
+        }
+    }
+
+    public struct Exemplar: Sendable {
+        public var labels: [(name: String, value: String)]
+        public var value: Double
+        public var timestampMillis: Int64
+
+        public init(labels: [String: String], value: Double, timestampMillis: Int64) {
+            self.labels = labels.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+            self.value = value
+            self.timestampMillis = timestampMillis
         }
     }
 
@@ -43,16 +60,12 @@ public enum RemoteWrite {
         init(_ description: String) { self.description = description }
     }
 
-    // MARK: - Protobuf (TimeSeries = 1: labels, 2: samples; Label = 1: name, 2: value; Sample = 1: value (double), 2: timestamp (int64))
+    // MARK: - Protobuf (TimeSeries = 1: labels, 2: samples, 3: exemplars; Label = 1: name, 2: value; Sample = 1: value
+    // (double), 2: timestamp (int64); Exemplar = 1: labels, 2: value, 3: timestamp)
 
     static func encode(_ series: Series) -> [UInt8] {
         var out = [UInt8]()
-        for label in series.labels {
-            var encoded = [UInt8]()
-            field(1, bytes: Array(label.name.utf8), into: &encoded)
-            field(2, bytes: Array(label.value.utf8), into: &encoded)
-            field(1, message: encoded, into: &out)
-        }
+        labels(series.labels, into: &out)
         for sample in series.samples {
             var encoded = [UInt8]()
             encoded.append(0x09)  // field 1, wire type 1 (64-bit)
@@ -61,7 +74,26 @@ public enum RemoteWrite {
             varint(UInt64(bitPattern: sample.timestampMillis), into: &encoded)
             field(2, message: encoded, into: &out)
         }
+        for exemplar in series.exemplars {
+            var encoded = [UInt8]()
+            labels(exemplar.labels, into: &encoded)
+            encoded.append(0x11)  // field 2, wire type 1 (64-bit)
+            withUnsafeBytes(of: exemplar.value.bitPattern.littleEndian) { encoded += $0 }
+            encoded.append(0x18)  // field 3, wire type 0 (varint)
+            varint(UInt64(bitPattern: exemplar.timestampMillis), into: &encoded)
+            field(3, message: encoded, into: &out)
+        }
         return out
+    }
+
+    /// Labels as field 1 of the enclosing message (TimeSeries and Exemplar alike).
+    static func labels(_ labels: [(name: String, value: String)], into out: inout [UInt8]) {
+        for label in labels {
+            var encoded = [UInt8]()
+            field(1, bytes: Array(label.name.utf8), into: &encoded)
+            field(2, bytes: Array(label.value.utf8), into: &encoded)
+            field(1, message: encoded, into: &out)
+        }
     }
 
     static func field(_ number: UInt64, message: [UInt8], into out: inout [UInt8]) {
