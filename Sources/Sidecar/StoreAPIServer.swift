@@ -2,6 +2,7 @@ import Foundation
 import GRPCRuntime
 import Logging
 import PrometheusClient
+import QueryAPI
 import RequestLogging
 import StoreAPI
 import StoreLogic
@@ -27,6 +28,7 @@ enum StoreAPIServer {
                 PrometheusStore(
                     client: client, state: storeState, logger: logger, forceSamples: forceSamples, limits: limits),
                 InfoService(state: storeState),
+                QueryGRPCService(service: queryService(client: client, state: state, grpcAddress: address)),
             ],
             interceptors: [GRPCServerMetrics()] + (requestLog.map { [GRPCRequestLogger(policy: $0, logger: logger)] } ?? []),
             health: health, gracePeriod: gracePeriod, maxConnectionAge: maxConnectionAge, logger: logger,
@@ -37,5 +39,13 @@ enum StoreAPIServer {
                 _ = try await state.labelsKnown()
                 health.setServing(true)
             })
+    }
+
+    /// The query API's core over this Prometheus, for the gRPC `thanos.Query` service and the
+    /// HTTP `/api/v1/query(_range)` routes; `storeMatch[]`'s `__address__` is the gRPC address.
+    static func queryService(client: PrometheusClient, state: SidecarState, grpcAddress: GRPCListenAddress) -> QueryService {
+        QueryService(
+            client: client, externalLabels: { state.labels },
+            configuration: QueryAPIConfiguration(storeAddress: grpcAddress.description))
     }
 }
