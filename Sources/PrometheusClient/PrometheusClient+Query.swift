@@ -31,14 +31,30 @@ extension PrometheusClient {
         defer { span.end() }
         let http = self.http
         let logger = self.logger
-        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        let prepared = request
         do {
-            let response = try await http.execute(request, deadline: deadline, logger: logger)
-            let body = try await Self.collect(response.body, limit: Self.queryBodyLimit, what: path)
-            span.attributes["http.response.status_code"] = Int(response.status.code)
-            return QueryAnswer(status: Int(response.status.code), body: body)
+            // AsyncHTTPClient's deadline covers the response head only; the racing timer bounds the body too.
+            let answer = try await withThrowingTaskGroup(of: QueryAnswer?.self) { group in
+                group.addTask {
+                    let response = try await http.execute(prepared, timeout: TimeAmount(timeout), logger: logger)
+                    let body = try await Self.collect(response.body, limit: Self.queryBodyLimit, what: path)
+                    return QueryAnswer(status: Int(response.status.code), body: body)
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let answer = first else {
+                    throw Self.unreachable(target, "no complete answer within \(timeout)")
+                }
+                return answer
+            }
+            span.attributes["http.response.status_code"] = answer.status
+            return answer
         } catch let error as SkiffError {
-            throw Self.failed(span, SkiffError(error.code, "Prometheus at \(target): \(error.message)", transient: true))
+            // Already names Prometheus' address (a timeout) or the answer (too large).
+            throw Self.failed(span, error)
         } catch {
             throw Self.failed(span, Self.classify(error, target: target, timeout: timeout))
         }
