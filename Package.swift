@@ -46,6 +46,8 @@ let package = Package(
         .target(name: "CRC32CInstructions"),
         // Pure StoreAPI logic: matchers, external-label rules, the streaming re-sorter (labels: SkiffCore).
         .target(name: "StoreLogic", dependencies: ["SkiffCore"], swiftSettings: settings),
+        // PromQL, pure: lexer, Pratt parser to a syntax tree, printer back to PromQL text.
+        .target(name: "PromQL", dependencies: ["SkiffCore"], swiftSettings: settings),
         // The SQLite ledger: migrations, block and file rows, the append-only transition log.
         .target(
             name: "Ledger",
@@ -266,6 +268,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: settings),
+        // The query API (Thanos' pkg/api/query): HTTP /api/v1/query(_range) and the thanos.Query
+        // gRPC service, PromQL rewritten for the external labels and evaluated by Prometheus.
+        .target(
+            name: "QueryAPI",
+            dependencies: [
+                "SkiffCore", "PromQL", "StoreLogic", "StoreProto", "PrometheusClient", "HTTPServer", "GRPCRuntime",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: settings),
         // The sidecar as a library: Prometheus heartbeat and state, readiness, the StoreAPI server
         // wiring, the periodic reconcile, ledger gauges, and the ServiceGroup that runs them.
         .target(
@@ -274,6 +287,7 @@ let package = Package(
                 "SkiffCore", "Ledger", "TSDB", "ObjectStorage", "Shipper", "Reconcile", "PrometheusClient",
                 "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "WebConfig", "RequestLogging", "Reloader",
                 "PrometheusAPIs",
+                "QueryAPI",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -326,6 +340,17 @@ let package = Package(
         // A seeded random generator for the pure test targets (no dependencies).
         .target(name: "SeededRandom", path: "Tests/SeededRandom", swiftSettings: settings),
         .testTarget(name: "StoreLogicTests", dependencies: ["StoreLogic", "SeededRandom"], swiftSettings: settings),
+        .testTarget(name: "PromQLTests", dependencies: ["PromQL"], swiftSettings: settings),
+        .testTarget(
+            name: "QueryRewriteTests", dependencies: ["QueryAPI", "PromQL", "SkiffCore"], swiftSettings: settings),
+        .testTarget(
+            name: "QueryAPITests",
+            dependencies: [
+                "QueryAPI", "PromQL", "SkiffCore", "StoreProto", "PrometheusClient", "HTTPServer", "TestSupport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+            ],
+            swiftSettings: settings),
         .testTarget(name: "PromWireTests", dependencies: ["PromWire", "SeededRandom"], swiftSettings: settings),
         .testTarget(
             name: "StoreAPIWireTests",

@@ -36,6 +36,7 @@ public struct SidecarHTTPServer: Service {
     private let onListening: @Sendable (Int) -> Void
     private let web: WebConfig?
     private let requestLog: RequestLogPolicy?
+    private let routes: [HTTPRoute]
 
     /// - Parameters:
     ///   - address: "host:port" as Thanos' `--http-address` ("0.0.0.0:10902", ":10902", "[::1]:9").
@@ -43,11 +44,13 @@ public struct SidecarHTTPServer: Service {
     ///   - onListening: called once with the bound port, after the probe is marked healthy.
     ///   - web: `--http.config` (TLS, basic auth, headers for every endpoint); nil serves plain HTTP.
     ///   - requestLog: `--request.logging-config`'s `http` rules; nil logs no requests.
+    ///   - routes: extra endpoints (the query API), behind the same auth and headers.
     public init(
         address: String, probe: StatusProbe, registry: PrometheusCollectorRegistry, gracePeriod: Duration,
-        logger: Logger, web: WebConfig? = nil, requestLog: RequestLogPolicy? = nil,
+        logger: Logger, web: WebConfig? = nil, requestLog: RequestLogPolicy? = nil, routes: [HTTPRoute] = [],
         onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
+        self.routes = routes
         self.web = web
         self.requestLog = requestLog
         self.address = address
@@ -170,18 +173,44 @@ public struct SidecarHTTPServer: Service {
             let allowed = (try? await Blocking.run { users.allows(authorization: authorization) }) ?? false
             response =
                 allowed
-                ? respond(to: request, eventLoop: eventLoop)
+                ? await routed(request, eventLoop: eventLoop)
                 : Response(
                     status: .unauthorized,
                     headers: [.wwwAuthenticate: "Basic", .contentType: "text/plain; charset=utf-8"],
                     body: ResponseBody(byteBuffer: ByteBuffer(string: "Unauthorized\n")))
         } else {
-            response = respond(to: request, eventLoop: eventLoop)
+            response = await routed(request, eventLoop: eventLoop)
         }
         for header in web?.headers ?? [] {
             if let name = HTTPFields.Element.Name(header.name) { response.headers[name] = header.value }
         }
         return response
+    }
+
+    /// An extra route's answer when one serves the path, else `respond`'s.
+    private func routed(_ request: Request, eventLoop: any EventLoop) async -> Response {
+        guard let route = routes.first(where: { $0.paths.contains(request.uri.path) }) else {
+            return respond(to: request, eventLoop: eventLoop)
+        }
+        let body: [UInt8]
+        do {
+            body = Array(buffer: try await request.body.collect(upTo: HTTPRoute.bodyLimit))
+        } catch {
+            return Response(
+                status: .contentTooLarge, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "request body too large\n")))
+        }
+        let answer = await route.handle(
+            HTTPRoute.Request(
+                method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+                contentType: request.headers[.contentType], body: body))
+        var headers = HTTPFields()
+        for (name, value) in answer.headers {
+            if let field = HTTPFields.Element.Name(name) { headers[field] = value }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: answer.status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
     /// Routes one request. Every answer is known up front; only the /metrics body is streamed.

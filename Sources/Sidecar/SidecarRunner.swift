@@ -5,6 +5,7 @@ import Logging
 import ObjectStorage
 import Prometheus
 import PrometheusClient
+import QueryAPI
 import Reloader
 import RequestLogging
 import ServiceLifecycle
@@ -120,6 +121,11 @@ public struct SidecarRunner: Sendable {
         let http = SidecarHTTPServer(
             address: config.httpAddress, probe: probe, registry: registry, gracePeriod: config.httpGracePeriod,
             logger: logger, web: config.web, requestLog: config.requestLog?.http,
+            routes: [
+                QueryHTTPHandler(
+                    service: StoreAPIServer.queryService(client: client, state: state, grpcAddress: config.grpcAddress)
+                ).route
+            ],
             onListening: { port in
                 logger.info(
                     "listening for probes and metrics", metadata: ["address": "\(config.httpAddress)", "port": "\(port)"])

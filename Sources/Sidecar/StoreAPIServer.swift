@@ -3,6 +3,7 @@ import GRPCRuntime
 import Logging
 import PrometheusAPIs
 import PrometheusClient
+import QueryAPI
 import RequestLogging
 import StoreAPI
 import StoreLogic
@@ -31,6 +32,7 @@ enum StoreAPIServer {
                 InfoService(state: storeState),
                 RulesService(upstream: upstream), TargetsService(upstream: upstream), MetadataService(upstream: upstream),
                 ExemplarsService(upstream: upstream), StatusService(upstream: upstream),
+                QueryGRPCService(service: queryService(client: client, state: state, grpcAddress: address)),
             ],
             interceptors: [GRPCServerMetrics()] + (requestLog.map { [GRPCRequestLogger(policy: $0, logger: logger)] } ?? []),
             health: health, gracePeriod: gracePeriod, maxConnectionAge: maxConnectionAge, logger: logger,
@@ -41,5 +43,13 @@ enum StoreAPIServer {
                 _ = try await state.labelsKnown()
                 health.setServing(true)
             })
+    }
+
+    /// The query API's core over this Prometheus, for the gRPC `thanos.Query` service and the
+    /// HTTP `/api/v1/query(_range)` routes; `storeMatch[]`'s `__address__` is the gRPC address.
+    static func queryService(client: PrometheusClient, state: SidecarState, grpcAddress: GRPCListenAddress) -> QueryService {
+        QueryService(
+            client: client, externalLabels: { state.labels },
+            configuration: QueryAPIConfiguration(storeAddress: grpcAddress.description))
     }
 }
