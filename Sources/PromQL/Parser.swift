@@ -307,9 +307,17 @@ public struct Parser {
 
     /// A label name: an identifier without colons (keywords are fine: `on`, `by`, `sum`).
     private mutating func labelName(_ context: String) throws(PromQLError) -> String {
-        guard case .identifier(let name) = current.kind, !name.contains(":") else { throw unexpected(context) }
-        _ = advance()
-        return name
+        switch current.kind {
+        case .identifier(let name) where !name.contains(":"):
+            _ = advance()
+            return name
+        // The lexer reads Inf and NaN as numbers; as label names they are names.
+        case .number(let text) where ["inf", "nan"].contains(text.lowercased()):
+            _ = advance()
+            return text
+        default:
+            throw unexpected(context)
+        }
     }
 
     /// `(a, b)`, possibly empty, a trailing comma allowed.

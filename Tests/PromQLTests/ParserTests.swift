@@ -14,6 +14,8 @@ import Testing
         "http_requests_total{job=~\".*server\"}", "http_requests_total{status!~\"4..\"}",
         "{__name__=~\"job:.*\"}", "{job=~\".+\"}", "{job=~\".*\",method=\"get\"}", "foo{}", "foo{a=\"b\",}",
         "job:request_latency_seconds:mean5m", ":colon:start", "on{a=\"b\"}", "foo{on=\"x\", by=\"y\", sum=\"z\"}",
+        "foo{inf=\"1\", NaN=\"2\"}", "sum by (on, offset, inf) (x)",
+        "x @ 1 offset 1m", "a offset 1m + b", "foo[1m:1m]", "0X1f", "-{__name__=\"x\"}", "1 > bool 2",
         "http_requests_total[5m]", "http_requests_total{job=\"prometheus\"}[5m]", "x[1h30m]", "x[100ms]", "x[1y2w3d]",
         "http_requests_total offset 5m", "sum(http_requests_total{method=\"GET\"} offset 5m)",
         "rate(http_requests_total[5m] offset 1w)", "rate(http_requests_total[5m] offset -1w)",

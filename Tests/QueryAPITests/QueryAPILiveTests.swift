@@ -52,9 +52,7 @@ import Testing
     }
 
     static func withWorld(_ body: (World) async throws -> Void) async throws {
-        let prometheus = try await PrometheusServer.start(externalLabels: external)
-        let client = try PrometheusClient(url: prometheus.url)
-        do {
+        try await withPrometheus(externalLabels: external) { prometheus, client in
             try await RemoteWrite.push(written, to: prometheus.url)
             let service = QueryService(
                 client: client, externalLabels: { LabelSet(external) },
@@ -68,13 +66,7 @@ import Testing
                             query: Thanos_Query.Client(wrapping: grpc)))
                 }
             }
-        } catch {
-            await client.shutdown()
-            await prometheus.stop()
-            throw error
         }
-        await client.shutdown()
-        await prometheus.stop()
     }
 
     /// A vector or matrix result as labels → values (sample values, in order).
@@ -393,6 +385,25 @@ import Testing
             if case .stats = frames.last {} else { Issue.record("no final stats frame: \(frames)") }
         }
     }
+}
+
+/// A real Prometheus and a client of it for `body`, both stopped afterwards whatever happens.
+func withPrometheus(
+    externalLabels: [String: String], _ body: (PrometheusServer, PrometheusClient) async throws -> Void
+) async throws {
+    let prometheus = try await PrometheusServer.start(externalLabels: externalLabels)
+    let client: PrometheusClient
+    do { client = try PrometheusClient(url: prometheus.url) } catch {
+        await prometheus.stop()
+        throw error
+    }
+    do { try await body(prometheus, client) } catch {
+        await client.shutdown()
+        await prometheus.stop()
+        throw error
+    }
+    await client.shutdown()
+    await prometheus.stop()
 }
 
 /// Parameter text for requests.
