@@ -138,7 +138,8 @@ public struct SidecarRunner: Sendable {
         let grpc = StoreAPIServer.make(
             address: config.grpcAddress, tls: config.grpcTLS, gracePeriod: config.grpcGracePeriod, client: client,
             state: state, minTimeFlagMillis: config.minTimeMillis, limits: config.seriesLimits,
-            requestLog: config.requestLog?.grpc, maxConnectionAge: config.grpcMaxConnectionAge, logger: logger)
+            requestLog: config.requestLog?.grpc, maxConnectionAge: config.grpcMaxConnectionAge,
+            prometheusTimeout: config.prometheusTimeout, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: http), .init(service: heartbeat), .init(service: grpc),
             .init(service: GRPCReadyGate(server: grpc, probe: probe)),

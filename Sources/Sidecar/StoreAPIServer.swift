@@ -15,7 +15,7 @@ enum StoreAPIServer {
     static func make(
         address: GRPCListenAddress, tls: GRPCServerTLS?, gracePeriod: Duration, client: PrometheusClient,
         state: SidecarState, minTimeFlagMillis: Int64, limits: SeriesLimits, requestLog: RequestLogPolicy?,
-        maxConnectionAge: Duration?, logger: Logger
+        maxConnectionAge: Duration?, prometheusTimeout: Duration, logger: Logger
     ) -> GRPCServerService {
         let storeState = StoreState(
             externalLabels: { state.labels },
@@ -31,7 +31,7 @@ enum StoreAPIServer {
                     client: client, state: storeState, logger: logger, forceSamples: forceSamples, limits: limits),
                 InfoService(state: storeState),
                 RulesService(upstream: upstream), TargetsService(upstream: upstream), MetadataService(upstream: upstream),
-                ExemplarsService(upstream: upstream), StatusService(upstream: upstream),
+                ExemplarsService(upstream: upstream), StatusService(upstream: upstream, timeout: prometheusTimeout),
                 QueryGRPCService(service: queryService(client: client, state: state, grpcAddress: address)),
             ],
             interceptors: [GRPCServerMetrics()] + (requestLog.map { [GRPCRequestLogger(policy: $0, logger: logger)] } ?? []),
