@@ -25,20 +25,27 @@ struct MaxConnectionAgeTests {
     @Test("a long-lived gRPC client keeps working across the server's connection age")
     func clientReconnects() async throws {
         try await RunningGRPCServer.with(maxConnectionAge: .milliseconds(500)) { server async throws in
-            // A call that races the GOAWAY can fail with Unavailable in grpc-swift's client ("no
-            // subchannel available", "subchannel isn't ready": seen in 2 of 3 full runs), where
-            // grpc-go retries such a call transparently. A client retrying once, as a querier's
-            // retry policy would, must get through every time.
+            // A call that races the GOAWAY can fail with Unavailable in grpc-swift's client: after the
+            // GOAWAY its channel still reports ready while the load balancer has no subchannel, and
+            // it retries the stream creation a fixed few times with no pause ("no subchannel
+            // available"), which a busy machine outlasts. grpc-go retries such a call
+            // transparently; a querier's retry policy backs off between attempts. The client here
+            // does that: a few attempts 100 ms apart, each of which must then get through.
             var options = testCallOptions
             options.waitForReady = true
             try await withHealthClient(port: server.port) { health in
                 for _ in 0..<3 {
                     let request = Grpc_Health_V1_HealthCheckRequest.with { $0.service = "" }
+                    var attempt = 1
                     let answer: Grpc_Health_V1_HealthCheckResponse
-                    do { answer = try await health.check(request, options: options) } catch let error as RPCError
-                        where error.code == .unavailable
-                    {
-                        answer = try await health.check(request, options: options)
+                    while true {
+                        do {
+                            answer = try await health.check(request, options: options)
+                            break
+                        } catch let error as RPCError where error.code == .unavailable && attempt < 5 {
+                            attempt += 1
+                            try await Task.sleep(for: .milliseconds(100))
+                        }
                     }
                     #expect(answer.status == .notServing)
                     try await Task.sleep(for: .milliseconds(700))

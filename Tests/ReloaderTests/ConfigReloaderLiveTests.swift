@@ -89,7 +89,9 @@ import Testing
                 #expect(retry.metadata["err"]?.contains("banana") == true, "\(retry.metadata)")
                 try h.writeTemplate(h.config(replica: "fixed"))
                 try await h.eventually("the fixed config") { try await h.replica() == "fixed" }
-                #expect(h.gauge("last_reload_successful") == 1)
+                // Prometheus applies the config before its answer reaches the reloader, which only
+                // then records the success: wait for the record rather than race it.
+                try await h.eventually("the success recorded") { h.gauge("last_reload_successful") == 1 }
                 #expect(h.counter("config_apply_operations_failed_total") == 0)
             }
         }
