@@ -109,7 +109,6 @@ let package = Package(
                 "SkiffCore", "FileIO", "ObjectStorage", "ConfigYAML", "HTTPClientConfig", "BlockingWork", "PromWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -332,7 +331,6 @@ let package = Package(
                 "ObjectStorage", "S3", "GCS", "ObjstoreConfig", "FileIO", "TestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: settings),
         .testTarget(

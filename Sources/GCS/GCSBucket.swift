@@ -91,7 +91,16 @@ public final class GCSBucket: Bucket {
         try ObjectKey.validate(key, op: "stat")
         let request = GCSClient.Request(method: .GET, url: client.objectURL(key), key: key)
         let (response, _) = try await client.send(request, operation: "attributes", accept: [200, 404])
-        guard response.status == 200 else { return nil }
+        if response.status == 404 {
+            // GCS answers 404 for a missing bucket too; only its message tells the two apart.
+            let error = GCSServiceError(status: 404, body: response.body, headers: response.headers)
+            guard !error.message.lowercased().contains("bucket does not exist") else {
+                throw SkiffError(
+                    .invalidArgument, "stat \(client.location(key)): no such bucket; create it or fix config.bucket",
+                    transient: false, context: SkiffError.Context(httpStatus: 404, storeCode: error.reason))
+            }
+            return nil
+        }
         guard let object = GCSObject(body: response.body) else {
             throw SkiffError(.bucket, "stat \(client.location(key)): the server's answer is not an object resource")
         }
