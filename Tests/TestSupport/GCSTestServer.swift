@@ -220,8 +220,10 @@ public final class GCSTestServer: Sendable {
         let exchange = try await raw("GET", "/storage/v1/b/\(Self.escape(name ?? bucket))/o/\(Self.escape(key))?alt=media")
         guard let split = Self.headEnd(exchange) else { throw S3TestServerError("read \(key): not an HTTP answer") }
         let head = String(decoding: exchange[..<split], as: UTF8.self)
-        if head.hasPrefix("HTTP/1.1 404") { return nil }
-        guard head.hasPrefix("HTTP/1.1 200") else { throw S3TestServerError("read \(key): \(head.prefix(80))") }
+        if head.hasPrefix("HTTP/1.0 404") || head.hasPrefix("HTTP/1.1 404") { return nil }
+        guard head.hasPrefix("HTTP/1.0 200") || head.hasPrefix("HTTP/1.1 200") else {
+            throw S3TestServerError("read \(key): \(head.prefix(80))")
+        }
         return Array(exchange[(split + 4)...])
     }
 
@@ -247,7 +249,8 @@ public final class GCSTestServer: Sendable {
     }
 
     private func raw(_ method: String, _ path: String, body: [UInt8] = [], contentType: String? = nil) async throws -> [UInt8] {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(emulatorHost)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
+        // HTTP/1.0: the answer comes whole, never in chunks, and the connection closes after it.
+        var head = "\(method) \(path) HTTP/1.0\r\nHost: \(emulatorHost)\r\nContent-Length: \(body.count)\r\n"
         if let contentType { head += "Content-Type: \(contentType)\r\n" }
         let bytes = Array((head + "\r\n").utf8) + body
         let port = self.port
