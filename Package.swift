@@ -104,11 +104,25 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: settings),
+        // The GCS backend: GCS' JSON API over async-http-client, resumable uploads, OAuth2 (RS256 JWTs).
+        .target(
+            name: "GCS",
+            dependencies: [
+                "SkiffCore", "FileIO", "ObjectStorage", "ConfigYAML", "HTTPClientConfig", "BlockingWork", "PromWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: settings),
         // Thanos' objstore YAML (`--objstore.config-file`): which backend, and making its bucket.
         .target(
             name: "ObjstoreConfig",
             dependencies: [
-                "SkiffCore", "FileIO", "ObjectStorage", "S3", "ConfigYAML",
+                "SkiffCore", "FileIO", "ObjectStorage", "S3", "GCS", "ConfigYAML", "HTTPClientConfig",
             ],
             swiftSettings: settings),
         // Prometheus' HTTP API as the sidecar uses it: readiness, external labels, flags, version.
@@ -369,8 +383,9 @@ let package = Package(
         .testTarget(
             name: "ObjectStorageTests",
             dependencies: [
-                "ObjectStorage", "S3", "ObjstoreConfig", "FileIO", "TestSupport",
+                "ObjectStorage", "S3", "GCS", "ObjstoreConfig", "FileIO", "TestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: settings),
         .testTarget(

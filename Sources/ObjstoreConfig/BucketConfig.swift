@@ -1,6 +1,7 @@
 import ConfigYAML
 import FileIO
 import Foundation
+import GCS
 import ObjectStorage
 import S3
 import SkiffCore
@@ -22,8 +23,11 @@ public struct BucketConfig: Equatable, Sendable {
     public enum Provider: Equatable, Sendable {
         /// A local directory (an absolute path) in Thanos' FILESYSTEM layout.
         case filesystem(directory: String)
-        /// Amazon S3 or any S3-compatible store.
+        /// Amazon S3 or any S3-compatible store; also Aliyun OSS and Tencent COS (`type: ALIYUNOSS`,
+        /// `type: COS`), whose sections map to their S3-compatible endpoints.
         case s3(S3Config)
+        /// Google Cloud Storage (or the emulator `STORAGE_EMULATOR_HOST` names).
+        case gcs(GCSConfig)
     }
 
     public var provider: Provider
@@ -35,12 +39,10 @@ public struct BucketConfig: Equatable, Sendable {
         self.prefix = prefix
     }
 
-    /// Types Thanos supports that Skiff does not implement yet; a type moves out of here into the
+    /// Types Thanos supports that Skiff does not implement; a type moves out of here into the
     /// switch in `parse` when it is implemented.
-    static let notYetSupported: Set<String> = [
-        "GCS", "AZURE", "SWIFT", "COS", "ALIYUNOSS", "BOS", "OCI", "OBS",
-    ]
-    static let supported = "FILESYSTEM, S3"
+    static let notYetSupported: Set<String> = ["AZURE", "SWIFT", "BOS", "OCI", "OBS"]
+    static let supported = "FILESYSTEM, S3, GCS, ALIYUNOSS, COS"
 
     /// Parses objstore YAML, after replacing `$(NAME)` with environment variable `NAME` as Thanos
     /// does. Relative directories are resolved against the current directory.
@@ -79,6 +81,7 @@ public struct BucketConfig: Equatable, Sendable {
         switch provider {
         case .filesystem(let directory): bucket = try FilesystemBucket(directory: directory)
         case .s3(let config): bucket = try S3Bucket(config: config)
+        case .gcs(let config): bucket = try GCSBucket(config: config)
         }
         // Instrumented below the prefix, so the metrics' `bucket` label is the bucket's own name
         // (the S3 bucket, the directory), the same series the S3 client counts its retries in.
@@ -121,9 +124,18 @@ public struct BucketConfig: Equatable, Sendable {
             provider = .filesystem(directory: absolute(directory))
         case "S3":
             provider = .s3(try S3Config.parse(top.mapping("config", allowed: S3Config.keys), environment: environment))
+        case "GCS":
+            provider = .gcs(try GCSConfig.parse(top.mapping("config", allowed: GCSConfig.keys), environment: environment))
+        case "ALIYUNOSS":
+            provider = .s3(try S3CompatibleVendors.oss(top.mapping("config", allowed: S3CompatibleVendors.ossKeys)))
+        case "COS":
+            provider = .s3(try S3CompatibleVendors.cos(top.mapping("config", allowed: S3CompatibleVendors.cosKeys)))
         default:
             if notYetSupported.contains(type) {
-                throw SkiffError(.invalidArgument, "bucket type \(type) is not supported yet; supported: \(supported)")
+                throw SkiffError(
+                    .invalidArgument,
+                    "\(source): bucket type \(type) is not supported by Skiff; supported: \(supported) "
+                        + "(Thanos' own sidecar serves \(type))")
             }
             throw SkiffError(.invalidArgument, "unknown bucket type \"\(rawType)\" in \(source); supported: \(supported)")
         }

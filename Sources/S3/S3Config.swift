@@ -63,6 +63,15 @@ public struct S3Config: Equatable, Sendable {
 }
 
 extension S3Config {
+    /// A config built from an S3-compatible vendor's own section (Aliyun OSS, Tencent COS) by
+    /// ObjstoreConfig, with S3's defaults for everything else.
+    package init(compatibleBucket bucket: String, endpoint: String, region: String, accessKey: String, secretKey: String) {
+        self.init(
+            bucket: bucket, endpoint: endpoint, region: region, accessKey: accessKey, secretKey: secretKey, sessionToken: nil)
+    }
+}
+
+extension S3Config {
     package static let keys = [
         "bucket", "endpoint", "region", "access_key", "secret_key", "session_token", "insecure",
         "put_user_metadata", "http_config", "list_objects_version", "bucket_lookup_type", "part_size",

@@ -62,8 +62,11 @@ import Testing
         ("type: FILESYSTEM\nconfig:\n  directory:", "bucket config has no config.directory"),
         ("config: {directory: /b}", "bucket config has no type; set type: FILESYSTEM"),
         ("type: s3\nconfig: {bucket: b}", "S3 needs config.endpoint"),
-        ("type: GCS", "bucket type GCS is not supported yet; supported: FILESYSTEM, S3"),
-        ("type: DROPBOX", #"unknown bucket type "DROPBOX" in bucket config; supported: FILESYSTEM, S3"#),
+        (
+            "type: AZURE",
+            "bucket config: bucket type AZURE is not supported by Skiff; supported: FILESYSTEM, S3, GCS, ALIYUNOSS, COS"
+        ),
+        ("type: DROPBOX", #"unknown bucket type "DROPBOX" in bucket config; supported: FILESYSTEM, S3, GCS, ALIYUNOSS, COS"#),
         ("", "bucket config is empty; set type: FILESYSTEM and config.directory"),
         ("  \n\t\n", "bucket config is empty; set type: FILESYSTEM and config.directory"),
         ("# only a comment\n", "bucket config is empty; set type: FILESYSTEM and config.directory"),
