@@ -72,6 +72,10 @@ public final class GCSTestServer: Sendable {
     public static func start(
         bucket: String = "skiff-test", environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> GCSTestServer {
+        try await ServerStartGate.shared.starting { try await startNow(bucket: bucket, environment: environment) }
+    }
+
+    private static func startNow(bucket: String, environment: [String: String]) async throws -> GCSTestServer {
         let python = try ExternalProgram.fakeGCSServer.path(in: environment)
         let directory = try S3TestServer.makeTempDir()
         do {

@@ -78,6 +78,12 @@ public final class S3TestServer: Sendable {
         _ kind: S3ServerKind, bucket: String = "skiff-test",
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> S3TestServer {
+        try await ServerStartGate.shared.starting { try await startNow(kind, bucket: bucket, environment: environment) }
+    }
+
+    private static func startNow(
+        _ kind: S3ServerKind, bucket: String, environment: [String: String]
+    ) async throws -> S3TestServer {
         let program = try kind.program.path(in: environment)
         let python = try ExternalProgram.python3.path(in: environment)
         let directory = try makeTempDir()
