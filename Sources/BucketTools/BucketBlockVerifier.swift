@@ -1,4 +1,3 @@
-import Crypto
 import ObjectStorage
 import Shipper
 import SkiffCore
@@ -63,7 +62,8 @@ public struct BucketBlockVerifier: Sendable {
                 continue
             }
             guard !file.sha256.isEmpty else { continue }
-            let (read, digest, problem) = try await hash(key: prefix + file.relPath, file.relPath)
+            let object = try await bucket.digest(key: prefix + file.relPath, naming: file.relPath)
+            let (read, digest, problem) = (object.size, object.sha256, object.problem)
             bytesRead += read
             if let problem {
                 problems.append(problem)
@@ -77,23 +77,5 @@ public struct BucketBlockVerifier: Sendable {
         let checked =
             summary.files.isEmpty ? "-" : hashed == summary.files.count ? "sha256" : hashed == 0 ? "size" : "sha256+size"
         return Finding(ulid: ulid, problems: problems, bytesRead: bytesRead, checked: checked)
-    }
-
-    /// Streams one object through SHA-256; a transient error (the bucket unreachable after the
-    /// client's retries) ends the run, any other is the block's problem.
-    private func hash(key: String, _ relPath: String) async throws(SkiffError) -> (Int64, String, String?) {
-        var hasher = SHA256()
-        var size: Int64 = 0
-        do throws(SkiffError) {
-            try await bucket.read(key: key, range: nil) { (piece: ArraySlice<UInt8>) throws(SkiffError) in
-                hasher.update(data: piece)
-                size += Int64(piece.count)
-            }
-        } catch  where error.code == .notFound {
-            return (0, "", "\(relPath) is missing from the bucket")
-        } catch  where !error.transient {
-            return (0, "", "\(relPath) cannot be read: \(error.message)")
-        }
-        return (size, Hex.lower(hasher.finalize()), nil)
     }
 }

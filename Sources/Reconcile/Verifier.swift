@@ -1,4 +1,3 @@
-import Crypto
 import Ledger
 import ObjectStorage
 import Shipper
@@ -93,7 +92,8 @@ public struct Verifier: Sendable {
             {
                 problems.append("\(file.relPath): the uploaded meta.json lists another size or hash than the ledger")
             }
-            let (size, digest, problem) = try await hash(key: "\(ulid)/\(file.relPath)", file.relPath)
+            let object = try await bucket.digest(key: "\(ulid)/\(file.relPath)", naming: file.relPath)
+            let (size, digest, problem) = (object.size, object.sha256, object.problem)
             if let problem {
                 problems.append(problem)
                 continue
@@ -107,23 +107,5 @@ public struct Verifier: Sendable {
             }
         }
         return Finding(ulid: ulid, problems: problems, bytesRead: bytesRead)
-    }
-
-    /// Streams one object through SHA-256. An object that cannot be read is a problem of its block;
-    /// a transient error (the bucket unreachable after the client's retries) ends the run.
-    private func hash(key: String, _ relPath: String) async throws(SkiffError) -> (Int64, String, String?) {
-        var hasher = SHA256()
-        var size: Int64 = 0
-        do throws(SkiffError) {
-            try await bucket.read(key: key, range: nil) { (piece: ArraySlice<UInt8>) throws(SkiffError) in
-                hasher.update(data: piece)
-                size += Int64(piece.count)
-            }
-        } catch  where error.code == .notFound {
-            return (0, "", "\(relPath) is missing from the bucket")
-        } catch  where !error.transient {
-            return (0, "", "\(relPath) cannot be read: \(error.message)")
-        }
-        return (size, Hex.lower(hasher.finalize()), nil)
     }
 }
