@@ -88,6 +88,7 @@ let package = Package(
                 "SkiffCore", "BlockingWork", "FileIO", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: settings),
         // The S3 backend: a streaming, resumable S3 client over async-http-client, signed with SigV4.

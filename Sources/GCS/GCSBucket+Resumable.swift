@@ -92,7 +92,7 @@ extension GCSBucket {
             } catch  where error.transient && failures + 1 < config.maxAttempts && !Task.isCancelled {
                 failures += 1
                 await journal?.retrying(operation: "upload", attempt: failures, error: error.message)
-                let wait = GCSClient.retryBackoff.delayMillis(attempt: failures, jitter: Double.random(in: 0..<1))
+                let wait = RequestRetries.backoff.delayMillis(attempt: failures, jitter: Double.random(in: 0..<1))
                 do { try await Task.sleep(for: .milliseconds(wait)) } catch {
                     throw SkiffError(.bucket, "upload \(client.location(key)): cancelled while waiting to retry")
                 }
@@ -205,7 +205,7 @@ extension GCSBucket {
         try await Blocking.run { () throws(SkiffError) in
             var position = from
             while position < to {
-                let piece = try readPiece(path, at: position, count: Int(min(Int64(GCSFileBody.pieceBytes), to - position)))
+                let piece = try readPiece(path, at: position, count: Int(min(Int64(FileRangeBody.pieceBytes), to - position)))
                 guard !piece.isEmpty else {
                     throw SkiffError(.blockVanished, "read \(path) at \(position): the file ended early")
                 }

@@ -38,13 +38,7 @@ public final class GCSBucket: Bucket {
     public func upload(
         key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
     ) async throws(SkiffError) {
-        try ObjectKey.validate(key, op: "upload")
-        let actual = try fileSize(path)
-        guard actual == size else {
-            throw SkiffError(
-                .bucket, "upload \(client.location(key)): \(path) is \(actual) bytes, not the recorded \(size)",
-                transient: false)
-        }
+        try FileRangeBody.checkUpload(key: key, path: path, size: size, location: client.location(key))
         if size >= config.chunkSize {
             try await resumableUpload(key: key, path: path, size: size, sha256: sha256, journal: journal)
             return
@@ -245,15 +239,5 @@ public final class GCSBucket: Bucket {
     public func abortIncompleteUploads(prefix: String) async throws(SkiffError) -> Int {
         try ObjectKey.validatePrefix(prefix, op: "abort uploads under")
         return 0
-    }
-
-    // MARK: - Helpers
-
-    func fileSize(_ path: String) throws(SkiffError) -> Int64 {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw SkiffError(.blockVanished, "read \(path): \(String(cString: strerror(errno)))")
-        }
-        return Int64(info.st_size)
     }
 }

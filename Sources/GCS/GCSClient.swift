@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import CoreMetrics
 import Foundation
 import HTTPClientConfig
 import Logging
@@ -27,7 +26,7 @@ final class GCSClient: Sendable {
     enum Body: Sendable {
         case empty
         case bytes([UInt8])
-        /// `length` bytes of the file at `offset`; see `GCSFileBody` for the checks.
+        /// `length` bytes of the file at `offset`; see `FileRangeBody` for the checks.
         case file(path: String, offset: Int64, length: Int64, expectedSHA256: String?)
     }
 
@@ -41,7 +40,7 @@ final class GCSClient: Sendable {
     /// The API's origin: Google's, or the emulator's from `STORAGE_EMULATOR_HOST`.
     let origin: String
     /// Short waits between attempts, as for S3 (the shipper's own backoff covers outages).
-    static let retryBackoff = Backoff(baseMillis: 200, capMillis: 1_000)
+    let retries: RequestRetries
     /// Largest JSON answer collected in memory (a listing page of 1,000 objects is about 1 MB).
     static let maxCollectedBytes = 16 << 20
     private let http: HTTPClient
@@ -51,6 +50,7 @@ final class GCSClient: Sendable {
     init(config: GCSConfig, logger: Logger = Logger(label: "skiff.gcs")) throws(SkiffError) {
         self.config = config
         self.logger = logger
+        retries = RequestRetries(store: "gcs", bucket: config.bucket, logger: logger)
         origin = config.emulatorOrigin ?? "https://storage.googleapis.com"
         var tls: TLSConfiguration?
         if origin.hasPrefix("https://") {
@@ -132,32 +132,11 @@ final class GCSClient: Sendable {
         _ request: Request, operation: String, journal: (any UploadJournal)?, attempts: Int? = nil,
         handle: (HTTPClientResponse, BodyTally) async throws -> Void
     ) async throws(SkiffError) {
-        let limit = attempts ?? config.maxAttempts
-        var attempt = 0
-        while true {
-            attempt += 1
-            let tally = BodyTally()
-            do {
-                let response = try await execute(request, tally: tally)
-                try await handle(response, tally)
-                return
-            } catch {
-                let failure = judge(error, tally: tally, request: request, operation: operation)
-                guard failure.retryable, attempt < limit, !Task.isCancelled else { throw failure.error(attempts: attempt) }
-                let wait = Self.retryBackoff.delayMillis(attempt: attempt, jitter: Double.random(in: 0..<1))
-                logger.warning(
-                    "gcs request failed; retrying",
-                    metadata: [
-                        "operation": "\(operation)", "attempt": "\(attempt)", "err": "\(failure.text)", "wait_ms": "\(wait)",
-                        "key": "\(request.key ?? "")",
-                    ])
-                await journal?.retrying(operation: operation, attempt: attempt, error: failure.text)
-                countFailedAttempt(operation)
-                do { try await Task.sleep(for: .milliseconds(wait)) } catch {
-                    throw SkiffError(.bucket, "\(operation) \(location(request.key)): cancelled while waiting to retry")
-                }
-            }
-        }
+        try await retries.run(
+            operation: operation, key: request.key, maxAttempts: attempts ?? config.maxAttempts, journal: journal,
+            observer: { BodyTally() },
+            attempt: { tally in try await handle(try await execute(request, tally: tally), tally) },
+            judge: { error, tally in judge(error, tally: tally, request: request, operation: operation) })
     }
 
     private func execute(_ request: Request, tally: BodyTally) async throws -> HTTPClientResponse {
@@ -169,50 +148,29 @@ final class GCSClient: Sendable {
         case .empty:
             if request.method == .PUT || request.method == .POST { outgoing.body = .bytes(ByteBuffer()) }
         case .bytes(let bytes):
-            tally.add(bytes)
+            tally.sent(bytes)
             outgoing.body = .bytes(ByteBuffer(bytes: bytes))
         case .file(let path, let offset, let length, let expectedSHA256):
-            let source = try GCSFileBody(
-                path: path, offset: offset, length: length, expectedSHA256: expectedSHA256, tally: tally)
+            let source = try FileRangeBody(
+                path: path, offset: offset, length: length, expectedSHA256: expectedSHA256, observer: tally)
             outgoing.body = .stream(source, length: .known(length))
         }
         // Generous for a whole object on a slow link; `read` bounds a silent server much sooner.
         return try await http.execute(outgoing, timeout: .hours(2), logger: nil)
     }
 
-    /// A failed attempt that is retried still counts in Thanos' operation metrics.
-    private func countFailedAttempt(_ operation: String) {
-        let dimensions = [("bucket", config.bucket), ("operation", operation)]
-        Counter(label: "thanos_objstore_bucket_operations_total", dimensions: dimensions).increment()
-        Counter(label: "thanos_objstore_bucket_operation_failures_total", dimensions: dimensions).increment()
-    }
-
     // MARK: - Judging failures
 
-    struct Failure {
-        var retryable: Bool
-        var code: SkiffError.Code
-        var text: String
-        var operation: String
-        var location: String
-        var context = SkiffError.Context()
-
-        func error(attempts: Int) -> SkiffError {
-            let tries = attempts > 1 ? " after \(attempts) attempts" : ""
-            return SkiffError(code, "\(operation) \(location)\(tries): \(text)", transient: retryable, context: context)
-        }
-    }
-
-    func judge(_ error: any Error, tally: BodyTally, request: Request, operation: String) -> Failure {
+    func judge(_ error: any Error, tally: BodyTally, request: Request, operation: String) -> RequestFailure {
         let here = location(request.key)
-        var failure: Failure
+        var failure: RequestFailure
         if let mismatch = tally.mismatch {
             // The local bytes differ from the recorded hash: no retry sends the right bytes.
-            failure = Failure(retryable: false, code: .bucket, text: mismatch, operation: operation, location: here)
+            failure = RequestFailure(retryable: false, code: .bucket, text: mismatch, operation: operation, location: here)
         } else {
             switch error {
             case let error as GCSServiceError:
-                failure = Failure(
+                failure = RequestFailure(
                     retryable: error.isRetryable,
                     code: error.status == 404
                         ? .notFound
@@ -221,16 +179,17 @@ final class GCSClient: Sendable {
                     text: error.summary, operation: operation, location: here,
                     context: SkiffError.Context(httpStatus: error.status, storeCode: error.reason, requestID: error.requestID))
             case let error as SkiffError:
-                failure = Failure(
+                failure = RequestFailure(
                     retryable: error.transient, code: error.code, text: error.message, operation: operation, location: here,
                     context: error.context)
             case is CancellationError:
-                failure = Failure(retryable: false, code: .bucket, text: "cancelled", operation: operation, location: here)
+                failure = RequestFailure(retryable: false, code: .bucket, text: "cancelled", operation: operation, location: here)
             case is NIOSSLError, is NIOSSLExtraError:
                 let text = "TLS handshake failed (\(error)); check http_config.tls_config.ca_file and server_name"
-                failure = Failure(retryable: false, code: .invalidArgument, text: text, operation: operation, location: here)
+                failure = RequestFailure(
+                    retryable: false, code: .invalidArgument, text: text, operation: operation, location: here)
             default:
-                failure = Failure(
+                failure = RequestFailure(
                     retryable: true, code: .bucket, text: Self.describeTransport(error, origin: origin), operation: operation,
                     location: here, context: SkiffError.Context(cause: "\(type(of: error)): \(error)"))
             }

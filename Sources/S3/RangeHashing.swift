@@ -2,6 +2,7 @@ import BlockingWork
 import Crypto
 import FileIO
 import Foundation
+import ObjectStorage
 import SkiffCore
 import Synchronization
 
@@ -42,7 +43,7 @@ func hashRange(
     defer { close(fd) }
     var sha = SHA256()
     var md = Insecure.MD5()
-    var buffer = [UInt8](repeating: 0, count: FileRangeSequence.pieceBytes)
+    var buffer = [UInt8](repeating: 0, count: FileRangeBody.pieceBytes)
     var position = offset
     let end = offset + length
     while position < end {

@@ -37,13 +37,7 @@ public final class S3Bucket: Bucket {
     public func upload(
         key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
     ) async throws(SkiffError) {
-        try ObjectKey.validate(key, op: "upload")
-        let actual = try fileSize(path)
-        guard actual == size else {
-            throw SkiffError(
-                .bucket, "upload \(client.location(key)): \(path) is \(actual) bytes, not the recorded \(size)",
-                transient: false)
-        }
+        try FileRangeBody.checkUpload(key: key, path: path, size: size, location: client.location(key))
         if size >= config.partSize && !config.disableMultipart {
             try await multipartUpload(key: key, path: path, size: size, sha256: sha256, journal: journal)
             return
@@ -229,14 +223,6 @@ public final class S3Bucket: Bucket {
     }
 
     // MARK: - Helpers
-
-    private func fileSize(_ path: String) throws(SkiffError) -> Int64 {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw SkiffError(.blockVanished, "read \(path): \(String(cString: strerror(errno)))")
-        }
-        return Int64(info.st_size)
-    }
 
     /// RFC 7231 dates (`Last-Modified: Wed, 21 Oct 2015 07:28:00 GMT`) in Unix milliseconds.
     static func parseHTTPDate(_ text: String) -> Int64? {

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import CoreMetrics
 import Foundation
 import HTTPClientConfig
 import Logging
@@ -44,10 +43,10 @@ final class S3Client: Sendable {
     }
 
     let config: S3Config
-    /// Waits between request retries: short, since a request retry is cheap and a failing
-    /// request holds up its block (the shipper's own backoff handles longer outages). minio-go's
-    /// (Thanos') unit and cap, so the default 10 retries give up within about 10 s.
-    static let retryBackoff = Backoff(baseMillis: 200, capMillis: 1_000)
+    /// Short waits between request retries (`RequestRetries.backoff`): a request retry is cheap
+    /// and a failing request holds up its block (the shipper's own backoff handles longer
+    /// outages), so the default 10 retries give up within about 10 s.
+    private let retries: RequestRetries
     private let http: HTTPClient
     private let signer: SigV4Signer
     /// Host header value: `bucket.endpoint` (virtual-host) or `endpoint` (path style).
@@ -62,6 +61,7 @@ final class S3Client: Sendable {
     init(config: S3Config, logger: Logger = Logger(label: "skiff.s3")) throws(SkiffError) {
         self.config = config
         self.logger = logger
+        retries = RequestRetries(store: "s3", bucket: config.bucket, logger: logger)
         let secrets = config.secrets
         self.signer = SigV4Signer(
             credentials: SigV4Credentials(
@@ -155,33 +155,11 @@ final class S3Client: Sendable {
         _ request: Request, operation: String, journal: (any UploadJournal)?,
         handle: (HTTPClientResponse) async throws -> Void
     ) async throws(SkiffError) {
-        var attempt = 0
-        while true {
-            attempt += 1
-            let digest = DigestCheck()
-            do {
-                let response = try await execute(request, digest: digest)
-                try await handle(response)
-                return
-            } catch {
-                let failure = classify(error, digest: digest, request: request, operation: operation)
-                guard failure.retryable, attempt <= config.maxRetries, !Task.isCancelled else {
-                    throw failure.error(attempts: attempt)
-                }
-                let wait = Self.retryBackoff.delayMillis(attempt: attempt, jitter: Double.random(in: 0..<1))
-                logger.warning(
-                    "s3 request failed; retrying",
-                    metadata: [
-                        "operation": "\(operation)", "attempt": "\(attempt)", "err": "\(failure.text)",
-                        "wait_ms": "\(wait)", "key": "\(request.key ?? "")",
-                    ])
-                await journal?.retrying(operation: operation, attempt: attempt, error: failure.text)
-                countFailedAttempt(operation)
-                do { try await Task.sleep(for: .milliseconds(wait)) } catch {
-                    throw SkiffError(.bucket, "\(operation) \(location(request.key)): cancelled while waiting to retry")
-                }
-            }
-        }
+        try await retries.run(
+            operation: operation, key: request.key, maxAttempts: config.maxRetries + 1, journal: journal,
+            observer: { DigestCheck() },
+            attempt: { digest in try await handle(try await execute(request, digest: digest)) },
+            judge: { error, digest in classify(error, digest: digest, request: request, operation: operation) })
     }
 
     private func execute(_ request: Request, digest: DigestCheck) async throws -> HTTPClientResponse {
@@ -207,8 +185,8 @@ final class S3Client: Sendable {
         case .bytes(let bytes):
             outgoing.body = .bytes(ByteBuffer(bytes: bytes))
         case .file(let filePath, let offset, let length, let sha256, let verify):
-            let source = try FileRangeSequence(
-                path: filePath, offset: offset, length: length, expectedSHA256: verify ? sha256 : nil, check: digest)
+            let source = try FileRangeBody(
+                path: filePath, offset: offset, length: length, expectedSHA256: verify ? sha256 : nil, observer: digest)
             outgoing.body = .stream(source, length: .known(length))
         }
         // The whole request, body included, must finish within this deadline: generous for a
@@ -216,63 +194,41 @@ final class S3Client: Sendable {
         return try await http.execute(outgoing, timeout: .hours(2), logger: nil)
     }
 
-    /// A failed attempt that is retried is one more (failed) operation in Thanos' metrics, so
-    /// flaky networks and throttling show on the dashboards even when the retry succeeds.
-    private func countFailedAttempt(_ operation: String) {
-        let dimensions = [("bucket", config.bucket), ("operation", operation)]
-        Counter(label: "thanos_objstore_bucket_operations_total", dimensions: dimensions).increment()
-        Counter(label: "thanos_objstore_bucket_operation_failures_total", dimensions: dimensions).increment()
-    }
-
     // MARK: - Judging failures
 
-    struct Failure {
-        var retryable: Bool
-        var code: SkiffError.Code
-        var text: String
-        var operation: String
-        var location: String
-        var context = SkiffError.Context()
-
-        func error(attempts: Int) -> SkiffError {
-            let tries = attempts > 1 ? " after \(attempts) attempts" : ""
-            return SkiffError(code, "\(operation) \(location)\(tries): \(text)", transient: retryable, context: context)
-        }
-    }
-
-    private func classify(_ error: any Error, digest: DigestCheck, request: Request, operation: String) -> Failure {
+    private func classify(_ error: any Error, digest: DigestCheck, request: Request, operation: String) -> RequestFailure {
         var failure = judge(error, digest: digest, request: request, operation: operation)
         failure.context.key = failure.context.key ?? request.key
         return failure
     }
 
-    private func judge(_ error: any Error, digest: DigestCheck, request: Request, operation: String) -> Failure {
+    private func judge(_ error: any Error, digest: DigestCheck, request: Request, operation: String) -> RequestFailure {
         let here = location(request.key)
         if let mismatch = digest.mismatch {
             // The local bytes differ from the recorded hash: no retry sends the right bytes.
-            return Failure(retryable: false, code: .bucket, text: mismatch, operation: operation, location: here)
+            return RequestFailure(retryable: false, code: .bucket, text: mismatch, operation: operation, location: here)
         }
         switch error {
         case let error as S3ServiceError:
             let code: SkiffError.Code =
                 error.code == "NoSuchKey" ? .notFound : error.isConfigurationError ? .invalidArgument : .bucket
-            return Failure(
+            return RequestFailure(
                 retryable: error.isRetryable, code: code, text: error.summary, operation: operation, location: here,
                 context: SkiffError.Context(httpStatus: error.status, storeCode: error.code, requestID: error.requestID))
         case let error as SkiffError:
-            return Failure(
+            return RequestFailure(
                 retryable: error.transient, code: error.code, text: error.message, operation: operation, location: here,
                 context: error.context)
         case is CancellationError:
-            return Failure(retryable: false, code: .bucket, text: "cancelled", operation: operation, location: here)
+            return RequestFailure(retryable: false, code: .bucket, text: "cancelled", operation: operation, location: here)
         case is NIOSSLError, is NIOSSLExtraError:
             // A certificate that does not verify will not verify on the next try either.
             let text =
                 "TLS handshake failed (\(error)); check http_config.tls_config.ca_file and server_name, or set insecure: true for a plain-HTTP endpoint"
-            return Failure(retryable: false, code: .invalidArgument, text: text, operation: operation, location: here)
+            return RequestFailure(retryable: false, code: .invalidArgument, text: text, operation: operation, location: here)
         default:
             // Refused, reset, timed out, closed mid-body: the network or the server hiccuped.
-            return Failure(
+            return RequestFailure(
                 retryable: true, code: .bucket, text: describeTransport(error), operation: operation, location: here,
                 context: SkiffError.Context(cause: "\(type(of: error)): \(error)"))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import ObjectStorage
 import ObjstoreConfig
 import SkiffCore
 import Testing
@@ -61,7 +62,7 @@ import Testing
 
     /// Request retries use the shipper's jittered exponential `Backoff`, scaled down.
     @Test func requestBackoffIsExponentialJitteredAndCapped() {
-        let backoff = S3Client.retryBackoff
+        let backoff = RequestRetries.backoff
         #expect(backoff.delayMillis(attempt: 1, jitter: 0.999) < 200)
         #expect(backoff.delayMillis(attempt: 3, jitter: 0.999) >= 790)
         #expect(backoff.delayMillis(attempt: 3, jitter: 0) == 400)
