@@ -26,8 +26,7 @@ public final class GCSTestServer: Sendable {
     public let bucket: String
     /// The server's temp dir (its log); `stop()` removes it.
     public let directory: String
-    let companion: Process
-    let channel: Mutex<Int32>
+    let companion: CompanionProcess
 
     /// `STORAGE_EMULATOR_HOST` as Google's clients take it (no scheme).
     public var emulatorHost: String { "127.0.0.1:\(port)" }
@@ -36,14 +35,8 @@ public final class GCSTestServer: Sendable {
     var logPath: String { directory + "/server.log" }
 
     private init(port: Int, bucket: String, directory: String, companion: Process, channel: Int32) {
-        (self.port, self.bucket, self.directory, self.companion) = (port, bucket, directory, companion)
-        self.channel = Mutex(channel)
-    }
-
-    deinit {
-        if companion.isRunning { kill(-companion.processIdentifier, SIGKILL) }
-        channel.withLock { fd in if fd >= 0 { close(fd) } }
-        try? FileManager.default.removeItem(atPath: directory)
+        (self.port, self.bucket, self.directory) = (port, bucket, directory)
+        self.companion = CompanionProcess(process: companion, channel: channel, directory: directory)
     }
 
     /// Runs the server and stops it on SIGTERM or at EOF on stdin (the test process is gone).
@@ -120,34 +113,11 @@ public final class GCSTestServer: Sendable {
         bucket: String = "skiff-test", isolation: isolated (any Actor)? = #isolation,
         _ body: (GCSTestServer) async throws -> T
     ) async throws -> T {
-        let server = try await start(bucket: bucket)
-        do {
-            let result = try await body(server)
-            await server.stop()
-            return result
-        } catch {
-            await server.stop()
-            throw error
-        }
+        try await withStopping(try await start(bucket: bucket), stop: { await $0.stop() }, body)
     }
 
-    /// Stops the server (SIGTERM to the companion, SIGKILL to its group if that is not enough)
-    /// and removes the temp dir. Safe to call more than once.
-    public func stop() async {
-        if companion.isRunning {
-            kill(companion.processIdentifier, SIGTERM)
-            try? await S3TestServer.waitForExit(companion, within: .seconds(15))
-            if companion.isRunning {
-                kill(-companion.processIdentifier, SIGKILL)
-                try? await S3TestServer.waitForExit(companion, within: .seconds(5))
-            }
-        }
-        channel.withLock { fd in
-            if fd >= 0 { close(fd) }
-            fd = -1
-        }
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    /// Stops the server (see `CompanionProcess.stop`) and removes the temp dir. Safe to call more than once.
+    public func stop() async { await companion.stop() }
 
     private func waitUntilReady() async throws {
         let deadline = ContinuousClock.now + .seconds(30)

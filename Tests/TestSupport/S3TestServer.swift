@@ -40,10 +40,8 @@ public final class S3TestServer: Sendable {
     /// The CA certificate (PEM) that verifies an HTTPS server (`motoTLS`); nil for plain HTTP.
     public var caFile: String? { kind == .motoTLS ? directory + "/cert.pem" : nil }
 
-    /// The companion; its pid is also the process group of it and the server.
-    let companion: Process
-    /// Our end of the companion's stdin/stdout socket; one request at a time.
-    let channel: Mutex<Int32>
+    /// The companion, its socket and the temp dir.
+    let companion: CompanionProcess
 
     var logPath: String { directory + "/server.log" }
 
@@ -53,20 +51,7 @@ public final class S3TestServer: Sendable {
         self.endpoint = "127.0.0.1:\(port)"
         self.bucket = bucket
         self.directory = directory
-        self.companion = companion
-        self.channel = Mutex(channel)
-    }
-
-    /// A server still running when the last reference goes away is killed at once.
-    deinit {
-        let group = companion.processIdentifier
-        if companion.isRunning { kill(-group, SIGKILL) }
-        channel.withLock { fd in if fd >= 0 { close(fd) } }
-        // SIGKILL is delivered asynchronously: until the group's processes are gone the server may
-        // still create files in its directory, and a removal racing with that leaves the directory
-        // behind. Wait (at most 0.5 s; a zombie nobody reaps would keep answering) for the group.
-        for _ in 0..<250 where kill(-group, 0) == 0 { usleep(2_000) }
-        try? FileManager.default.removeItem(atPath: directory)
+        self.companion = CompanionProcess(process: companion, channel: channel, directory: directory)
     }
 
     /// Starts a server on a free port, waits (bounded) until it is ready, and creates `bucket`.
@@ -149,38 +134,14 @@ public final class S3TestServer: Sendable {
         _ kind: S3ServerKind, bucket: String = "skiff-test", isolation: isolated (any Actor)? = #isolation,
         _ body: (S3TestServer) async throws -> T
     ) async throws -> T {
-        let server = try await start(kind, bucket: bucket)
-        do {
-            let result = try await body(server)
-            await server.stop()
-            return result
-        } catch {
-            await server.stop()
-            throw error
-        }
+        try await withStopping(try await start(kind, bucket: bucket), stop: { await $0.stop() }, body)
     }
 
     /// The last `lines` lines of the server's (and companion's) output, for failure messages.
     public func logTail(lines: Int = 40) -> String { Self.tail(of: logPath, lines: lines) }
 
-    /// Stops the server: SIGTERM to the companion, which passes it on and SIGKILLs the server if it
-    /// has not exited after 10 s; SIGKILL to the whole process group if even that takes over 15 s.
-    /// Then removes the temp dir. Safe to call more than once.
-    public func stop() async {
-        if companion.isRunning {
-            kill(companion.processIdentifier, SIGTERM)
-            try? await Self.waitForExit(companion, within: .seconds(15))
-            if companion.isRunning {
-                kill(-companion.processIdentifier, SIGKILL)
-                try? await Self.waitForExit(companion, within: .seconds(5))
-            }
-        }
-        channel.withLock { fd in
-            if fd >= 0 { close(fd) }
-            fd = -1
-        }
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    /// Stops the server (see `CompanionProcess.stop`) and removes the temp dir. Safe to call more than once.
+    public func stop() async { await companion.stop() }
 
     /// Polls the readiness URL until it answers 200; fails at once, with the log, if the server exits.
     private func waitUntilReady() async throws {
@@ -193,7 +154,7 @@ public final class S3TestServer: Sendable {
             : await HTTPProbe.get(port: port, path: kind.readinessPath, timeout: .seconds(5))?.status != 200
         {
             guard companion.isRunning else {
-                let status = companion.terminationStatus
+                let status = companion.process.terminationStatus
                 throw S3TestServerError(
                     "\(kind.program.name) exited (status \(status)) before it was ready on \(endpoint)", log: logPath)
             }

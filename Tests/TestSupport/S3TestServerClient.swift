@@ -53,7 +53,7 @@ extension S3TestServer {
     func request(_ arguments: String...) async throws -> Any? {
         let line = Array(try JSONSerialization.data(withJSONObject: arguments)) + [UInt8(ascii: "\n")]
         let reply = try await offThePool { [self] in
-            try channel.withLock { fd throws(S3TestServerError) -> [UInt8] in
+            try companion.channel.withLock { fd throws(S3TestServerError) -> [UInt8] in
                 guard fd >= 0 else { throw S3TestServerError("\(kind) on \(endpoint) is stopped") }
                 try Self.sendAll(line, to: fd)
                 return try Self.receiveLine(from: fd)
