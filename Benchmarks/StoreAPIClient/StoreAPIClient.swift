@@ -38,7 +38,7 @@ struct StoreAPIClient {
         let batch = args.count == 9 ? Int64(args[8]) ?? 0 : 0
         let host = String(args[2][..<colon])
         let metric = args[3]
-        let walk = args.count == 8 && args[7] == "walk"
+        let walk = args.count >= 8 && args[7] == "walk"
         for _ in 0..<runs {
             let started = ContinuousClock.now
             let (series, chunks) =
