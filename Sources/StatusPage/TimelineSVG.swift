@@ -39,10 +39,14 @@ public struct TimelineSVG: Sendable {
             var tip = "\(block.ulid): \(block.state.label), level \(block.level), "
             tip += "\(Self.time(block.minTime)) to \(Self.time(block.maxTime))"
             if let note = block.note { tip += "\n\(note)" }
+            // Geometry and colour are numbers and palette entries made here, never text from outside,
+            // so they go in as one unescaped attribute run: five lookups per bar rather than nine,
+            // which is most of the page's time with ten thousand blocks.
+            let geometry =
+                "x=\"\(SVGNumber.format(x(block.minTime)))\" y=\"\(SVGNumber.format(Self.top + lane * Self.laneHeight + 4))\" "
+                + "width=\"\(SVGNumber.format(barWidth))\" height=\"\(SVGNumber.format(Self.barHeight))\" fill=\"\(block.state.colour)\""
             return Fields([
-                "href": linkPrefix + block.ulid, "ulid": block.ulid, "state": block.state.rawValue,
-                "x": SVGNumber.format(x(block.minTime)), "y": SVGNumber.format(Self.top + lane * Self.laneHeight + 4),
-                "w": SVGNumber.format(barWidth), "h": SVGNumber.format(Self.barHeight), "fill": block.state.colour,
+                "href": linkPrefix + block.ulid, "ulid": block.ulid, "state": block.state.rawValue, "geometry": geometry,
                 "tip": tip,
             ])
         }
@@ -104,8 +108,7 @@ public struct TimelineSVG: Sendable {
         <text x="{{left}}" y="{{emptyY}}" fill="#555555">No blocks in the ledger yet.</text>
         {{/empty}}
         {{#bars}}
-        <a href="{{href}}"><rect data-ulid="{{ulid}}" data-state="{{state}}" x="{{x}}" y="{{y}}" \
-        width="{{w}}" height="{{h}}" fill="{{fill}}"><title>{{tip}}</title></rect></a>
+        <a href="{{href}}"><rect data-ulid="{{ulid}}" data-state="{{state}}" {{{geometry}}}><title>{{tip}}</title></rect></a>
         {{/bars}}
         {{#legend}}
         <rect class="legend" data-legend="{{state}}" x="{{x}}" y="{{legendY}}" width="12" height="12" fill="{{fill}}"/>\

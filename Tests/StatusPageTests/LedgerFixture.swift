@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Ledger
 import SkiffCore
@@ -31,6 +32,10 @@ enum LedgerFixture {
         var at: Int64
     }
 
+    /// About the size of a real block's meta.json with its Thanos section (the ledger keeps it, and
+    /// `Ledger.blocks()` reads it back with every row).
+    static let metaJSON = Data(String(repeating: "{\"ulid\":\"01HZZZZZZZ0000000000000000\",\"stats\":{}}", count: 24).utf8)
+
     static func make(
         in dir: TempDir, blocks: [FixtureBlock], filesPerBlock: Int = 2, missing: [Int] = [],
         failures: [Failure] = [], reconcileAt: Int64? = nil
@@ -44,13 +49,13 @@ enum LedgerFixture {
                     sql: """
                         INSERT INTO blocks (ulid, min_time, max_time, level, num_samples, num_series, num_chunks, state,
                             resume_state, quarantined, attempts, last_error, reason, total_bytes, uploaded_bytes,
-                            discovered_at, updated_at, committed_at)
-                        VALUES (?, ?, ?, ?, 100, 10, 5, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            discovered_at, updated_at, committed_at, meta_json)
+                        VALUES (?, ?, ?, ?, 100, 10, 5, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         b.ulid, b.minTime, b.maxTime, b.level, b.state, b.state == "failed" ? "hashed" : nil,
                         b.quarantined, b.state == "failed" ? 1 : 0, b.lastError, b.reason, b.totalBytes, b.uploadedBytes,
-                        b.maxTime, b.updatedAt, b.committedAt,
+                        b.maxTime, b.updatedAt, b.committedAt, Self.metaJSON,
                     ])
                 // discovered -> hashed -> ... -> the block's state, a second apart.
                 var at = b.maxTime

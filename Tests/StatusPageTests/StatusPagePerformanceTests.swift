@@ -50,6 +50,7 @@ import Testing
         try await time("ledger read") { reading = try await LedgerReading.read(ledger) }
         var model: StatusModel?
         await time("model") { model = StatusModel(reading: reading, prometheus: nil, bucket: "b", now: base) }
+        await time("timeline layout") { _ = TimelineSVG().layout(model!.timeline) }
         await time("timeline svg") { _ = TimelineSVG().render(model!.timeline) }
         await time("page") { _ = StatusPageView.render(model!) }
         let median = millis.sorted()[millis.count / 2]
