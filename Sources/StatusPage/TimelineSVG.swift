@@ -40,20 +40,8 @@ public struct TimelineSVG: Sendable {
             let lane = Double(laneOf[block.level] ?? 0)
             // At least a pixel wide, so a short block is still there to see and click.
             let barWidth = max(1, Double(block.maxTime - block.minTime) * scale)
-            var tip = "\(block.ulid): \(block.state.label), level \(block.level), "
-            tip += "\(Self.time(block.minTime)) to \(Self.time(block.maxTime))"
-            if let note = block.note { tip += "\n\(note)" }
-            bars.append(contentsOf: "<a href=\"".utf8)
-            HTMLEscape.append(linkPrefix + block.ulid, to: &bars)
-            bars.append(contentsOf: "\"><rect data-ulid=\"".utf8)
-            HTMLEscape.append(block.ulid, to: &bars)
-            bars.append(contentsOf: "\" data-state=\"\(block.state.rawValue)\" x=\"\(SVGNumber.format(x(block.minTime)))\" ".utf8)
-            bars.append(contentsOf: "y=\"\(SVGNumber.format(Self.top + lane * Self.laneHeight + 4))\" ".utf8)
-            bars.append(
-                contentsOf: "width=\"\(SVGNumber.format(barWidth))\" height=\"\(SVGNumber.format(Self.barHeight))\" ".utf8)
-            bars.append(contentsOf: "fill=\"\(block.state.colour)\"><title>".utf8)
-            HTMLEscape.append(tip, to: &bars)
-            bars.append(contentsOf: "</title></rect></a>\n".utf8)
+            appendBar(
+                block, x: x(block.minTime), y: Self.top + lane * Self.laneHeight + 4, width: barWidth, to: &bars)
         }
         let plotBottom = Self.top + Double(max(levels.count, 1)) * Self.laneHeight
         let lanes = levels.enumerated().map { index, level in
@@ -88,6 +76,22 @@ public struct TimelineSVG: Sendable {
             "legendY": SVGNumber.format(legendY), "legendTextY": SVGNumber.format(legendY + 11),
             "left": SVGNumber.format(Self.left), "emptyY": SVGNumber.format(Self.top + 18),
         ])
+    }
+
+    /// One bar: a link around a rect with the block's ULID and state, and a tooltip.
+    private func appendBar(_ block: TimelineBlock, x: Double, y: Double, width: Double, to bars: inout [UInt8]) {
+        var tip = "\(block.ulid): \(block.state.label), level \(block.level), "
+        tip += "\(Self.time(block.minTime)) to \(Self.time(block.maxTime))"
+        if let note = block.note { tip += "\n\(note)" }
+        bars.append(contentsOf: "<a href=\"".utf8)
+        HTMLEscape.append(linkPrefix + block.ulid, to: &bars)
+        bars.append(contentsOf: "\"><rect data-ulid=\"".utf8)
+        HTMLEscape.append(block.ulid, to: &bars)
+        bars.append(contentsOf: "\" data-state=\"\(block.state.rawValue)\" x=\"\(SVGNumber.format(x))\" ".utf8)
+        bars.append(contentsOf: "y=\"\(SVGNumber.format(y))\" width=\"\(SVGNumber.format(width))\" ".utf8)
+        bars.append(contentsOf: "height=\"\(SVGNumber.format(Self.barHeight))\" fill=\"\(block.state.colour)\"><title>".utf8)
+        HTMLEscape.append(tip, to: &bars)
+        bars.append(contentsOf: "</title></rect></a>\n".utf8)
     }
 
     /// "2026-12-03 10:00" (UTC): minutes are as fine as a block's edges need.

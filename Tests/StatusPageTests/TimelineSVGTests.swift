@@ -78,6 +78,13 @@ import FoundationXML
         #expect(XMLCheck.wellFormed(svg))
     }
 
+    @Test func escapingMatchesMustachesFiveCharactersAndKeepsUTF8() {
+        #expect(HTMLEscape.escape("a<b>c&d\"e'f") == "a&lt;b&gt;c&amp;d&quot;e&#39;f")
+        #expect(HTMLEscape.escape("café ü 日本 🚢") == "café ü 日本 🚢")
+        #expect(HTMLEscape.escape("&amp;") == "&amp;amp;")
+        #expect(HTMLEscape.escape("") == "")
+    }
+
     @Test func noBlocksSaysSo() {
         let svg = TimelineSVG().render([])
         #expect(SVGBar.all(in: svg).isEmpty)
