@@ -16,7 +16,7 @@ enum Humanize {
 
     /// "2h 5m", "41s", "3d 4h": the two largest units are enough to judge a lag.
     static func duration(millis: Int64) -> String {
-        if millis < 0 { return "-" + duration(millis: -millis) }
+        if millis < 0 { return "-" + duration(millis: millis == .min ? .max : -millis) }
         if millis < 1000 { return "\(millis)ms" }
         let seconds = millis / 1000
         let parts: [(Int64, String)] = [
@@ -26,9 +26,13 @@ enum Humanize {
         return shown.map { "\($0.0)\($0.1)" }.joined(separator: " ")
     }
 
+    /// Times as drawn and printed: year 0 to 9999. A hostile meta.json can hold any Int64, and
+    /// sums or differences of such times would overflow (a trap, not a page).
+    static func clamp(_ millis: Int64) -> Int64 { min(max(millis, -62_167_219_200_000), 253_402_300_799_999) }
+
     /// "2026-12-03 10:15:02 UTC".
     static func time(_ millis: Int64) -> String {
-        let text = RFC3339.format(millis: millis / 1000 * 1000)
+        let text = RFC3339.format(millis: clamp(millis) / 1000 * 1000)
         return text.replacingFirst("T", with: " ").dropLast() + " UTC"
     }
 }

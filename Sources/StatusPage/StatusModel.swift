@@ -61,25 +61,26 @@ public struct StatusModel: Sendable {
         var oldestUnshipped: Int64?
         var attention: [BlockRecord] = []
         for block in reading.blocks {
+            let (minTime, maxTime) = (Humanize.clamp(block.minTime), Humanize.clamp(block.maxTime))
             let state = TimelineState(block, missingFromBucket: missing.contains(block.ulid.string))
             counts[state, default: 0] += 1
             timeline.append(
                 TimelineBlock(
-                    ulid: block.ulid.string, minTime: block.minTime, maxTime: block.maxTime, level: block.level,
+                    ulid: block.ulid.string, minTime: minTime, maxTime: maxTime, level: block.level,
                     state: state, note: state == .ignored ? block.reason : block.lastError))
             if block.state == .committed {
                 shipped += block.totalBytes ?? 0
-                if let committedAt = block.committedAt { lags.append(committedAt - block.maxTime) }
+                if let committedAt = block.committedAt { lags.append(Humanize.clamp(committedAt) - maxTime) }
             }
             // A block is due once its range has ended: its age is how late its upload is.
-            if !block.state.isFinal { oldestUnshipped = min(oldestUnshipped ?? block.maxTime, block.maxTime) }
+            if !block.state.isFinal { oldestUnshipped = min(oldestUnshipped ?? maxTime, maxTime) }
             if [.failed, .quarantined, .missing].contains(state) { attention.append(block) }
         }
         self.counts = counts
         self.timeline = timeline
         bytesShipped = shipped
         lag = LagStats(lagsMillis: lags)
-        oldestUnshippedAgeMillis = oldestUnshipped.map { max(0, now - $0) }
+        oldestUnshippedAgeMillis = oldestUnshipped.map { max(0, Humanize.clamp(now) - $0) }
         uploads = reading.blocks
             .filter { [.hashed, .chunksUploaded, .indexUploaded].contains($0.state) && !$0.quarantined }
             .sorted { $0.updatedAt > $1.updatedAt }

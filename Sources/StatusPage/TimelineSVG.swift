@@ -26,11 +26,12 @@ public struct TimelineSVG: Sendable {
     func layout(_ blocks: [TimelineBlock]) -> Fields {
         let levels = Array(Set(blocks.map(\.level))).sorted()
         let laneOf = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, $0) })
-        let start = blocks.map(\.minTime).min() ?? 0
-        let end = max(blocks.map(\.maxTime).max() ?? 1, start + 1)
+        // Clamped (see Humanize.clamp) so the span and the ticks cannot overflow.
+        let start = Humanize.clamp(blocks.map(\.minTime).min() ?? 0)
+        let end = max(Humanize.clamp(blocks.map(\.maxTime).max() ?? 1), start + 1)
         let plot = width - Self.left - Self.right
         let scale = plot / Double(end - start)
-        func x(_ t: Int64) -> Double { Self.left + Double(t - start) * scale }
+        func x(_ t: Int64) -> Double { Self.left + Double(Humanize.clamp(t) - start) * scale }
 
         // The bars are the one part written without the template (see HTMLEscape): every text
         // from outside (ULID, link, tooltip) is escaped; geometry and colour are made here.
@@ -39,7 +40,7 @@ public struct TimelineSVG: Sendable {
         for block in blocks {
             let lane = Double(laneOf[block.level] ?? 0)
             // At least a pixel wide, so a short block is still there to see and click.
-            let barWidth = max(1, Double(block.maxTime - block.minTime) * scale)
+            let barWidth = max(1, Double(Humanize.clamp(block.maxTime) - Humanize.clamp(block.minTime)) * scale)
             appendBar(
                 block, x: x(block.minTime), y: Self.top + lane * Self.laneHeight + 4, width: barWidth, to: &bars)
         }
@@ -55,7 +56,7 @@ public struct TimelineSVG: Sendable {
             blocks.isEmpty
             ? []
             : (0...tickCount).map { i in
-                let t = start + (end - start) * Int64(i) / Int64(tickCount)
+                let t = start + Int64(Double(end - start) * Double(i) / Double(tickCount))
                 // The end labels are anchored inward, so neither is cut off at the picture's edge.
                 let anchor = i == 0 ? "start" : i == tickCount ? "end" : "middle"
                 return Fields(["x": SVGNumber.format(x(t)), "label": Self.time(t), "anchor": anchor])
@@ -96,7 +97,7 @@ public struct TimelineSVG: Sendable {
 
     /// "2026-12-03 10:00" (UTC): minutes are as fine as a block's edges need.
     static func time(_ millis: Int64) -> String {
-        let text = RFC3339.format(millis: millis)
+        let text = RFC3339.format(millis: Humanize.clamp(millis))
         return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(5))
     }
 

@@ -85,6 +85,21 @@ import FoundationXML
         #expect(HTMLEscape.escape("") == "")
     }
 
+    /// A hostile meta.json can hold any times: the picture is still drawn, never a trap.
+    @Test func extremeTimesAreDrawnNotTrapped() {
+        let blocks = [
+            TimelineBlock(ulid: TestULID.make(1), minTime: .min, maxTime: .max, level: 1, state: .committed),
+            TimelineBlock(ulid: TestULID.make(2), minTime: .max, maxTime: .min, level: 2, state: .failed),
+            Self.block(3, from: 0, to: 2),
+        ]
+        let svg = TimelineSVG().render(blocks)
+        #expect(SVGBar.all(in: svg).count == 3)
+        #expect(SVGBar.all(in: svg).allSatisfy { $0.x.isFinite && $0.width >= 1 })
+        #expect(XMLCheck.wellFormed(svg))
+        #expect(Humanize.duration(millis: .min).hasPrefix("-"))
+        #expect(Humanize.time(.min) == "0000-01-01 00:00:00 UTC")
+    }
+
     @Test func noBlocksSaysSo() {
         let svg = TimelineSVG().render([])
         #expect(SVGBar.all(in: svg).isEmpty)
