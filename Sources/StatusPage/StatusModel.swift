@@ -39,8 +39,8 @@ public struct StatusModel: Sendable {
     public var lag: LagStats?
     public var oldestUnshippedAgeMillis: Int64?
     public var uploads: [UploadProgress]
-    /// Failed, quarantined and missing blocks, newest first.
-    public var attention: [BlockRecord]
+    /// Failed, quarantined and missing blocks, newest first, with how the timeline shows them.
+    public var attention: [(block: BlockRecord, state: TimelineState)]
     public var timeline: [TimelineBlock]
     public var reconcile: ReconcileSummary?
     public var failures: [FailureGroup]
@@ -59,7 +59,7 @@ public struct StatusModel: Sendable {
         var lags: [Int64] = []
         var shipped: Int64 = 0
         var oldestUnshipped: Int64?
-        var attention: [BlockRecord] = []
+        var attention: [(block: BlockRecord, state: TimelineState)] = []
         for block in reading.blocks {
             let (minTime, maxTime) = (Humanize.clamp(block.minTime), Humanize.clamp(block.maxTime))
             let state = TimelineState(block, missingFromBucket: missing.contains(block.ulid.string))
@@ -74,7 +74,7 @@ public struct StatusModel: Sendable {
             }
             // A block is due once its range has ended: its age is how late its upload is.
             if !block.state.isFinal { oldestUnshipped = min(oldestUnshipped ?? maxTime, maxTime) }
-            if [.failed, .quarantined, .missing].contains(state) { attention.append(block) }
+            if [.failed, .quarantined, .missing].contains(state) { attention.append((block, state)) }
         }
         self.counts = counts
         self.timeline = timeline
@@ -88,6 +88,6 @@ public struct StatusModel: Sendable {
                 UploadProgress(
                     ulid: $0.ulid.string, state: $0.state.rawValue, uploadedBytes: $0.uploadedBytes, totalBytes: $0.totalBytes)
             }
-        self.attention = attention.sorted { $0.updatedAt > $1.updatedAt }
+        self.attention = attention.sorted { $0.block.updatedAt > $1.block.updatedAt }
     }
 }

@@ -21,7 +21,8 @@ enum StatusPageView {
                 Fields(["label": state.label, "colour": state.colour, "count": "\(model.counts[state] ?? 0)"])
             },
             "oldestUnshipped": model.oldestUnshippedAgeMillis.map(Humanize.duration) ?? "none",
-            "uploads": model.uploads.map(upload), "attention": model.attention.prefix(attentionRows).map(attention),
+            "uploads": model.uploads.map(upload),
+            "attention": model.attention.prefix(attentionRows).map { attention($0.block, $0.state) },
             "hasAttention": !model.attention.isEmpty, "hasFailures": !model.failures.isEmpty,
             "failures": model.failures.map { group in
                 Fields([
@@ -67,9 +68,9 @@ enum StatusPageView {
         return Fields(values)
     }
 
-    static func attention(_ b: BlockRecord) -> Fields {
+    static func attention(_ b: BlockRecord, _ state: TimelineState) -> Fields {
         Fields([
-            "ulid": b.ulid.string, "state": b.quarantined ? "quarantined" : b.state.rawValue,
+            "ulid": b.ulid.string, "state": state.label,
             "attempts": "\(b.attempts)", "error": b.lastError ?? b.reason ?? "",
             "updated": Humanize.time(b.updatedAt),
         ])

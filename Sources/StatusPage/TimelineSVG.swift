@@ -10,7 +10,8 @@ public struct TimelineSVG: Sendable {
     /// The caption above the plot (the external labels, say).
     public var title = "Blocks"
 
-    static let left = 96.0, right = 16.0, top = 40.0, laneHeight = 28.0, barHeight = 18.0
+    /// Room on the left for the widest lane label, "level 2 (compacted)".
+    static let left = 136.0, right = 16.0, top = 40.0, laneHeight = 28.0, barHeight = 18.0
 
     public init(width: Double = 1200, linkPrefix: String = "blocks/", title: String = "Blocks") {
         self.width = width

@@ -77,7 +77,8 @@ import Testing
         #expect(model.oldestUnshippedAgeMillis == now - blocks[4].maxTime)
         #expect(
             model.uploads == [UploadProgress(ulid: blocks[7].ulid, state: "chunks_uploaded", uploadedBytes: 50, totalBytes: 200)])
-        #expect(Set(model.attention.map(\.ulid.string)) == Set([3, 4, 5].map { blocks[$0].ulid }))
+        #expect(model.attention.map(\.block.ulid.string) == [5, 4, 3].map { blocks[$0].ulid })
+        #expect(model.attention.map(\.state) == [.quarantined, .failed, .missing])
         #expect(
             model.timeline.map(\.state) == [
                 .committed, .committed, .committed, .missing, .failed, .quarantined, .ignored, .inProgress,
@@ -122,6 +123,7 @@ import Testing
         #expect(page.contains("median 2m, p90 10m, max 10m (4 blocks)"))
         #expect(SVGBar.all(in: page).count == blocks.count)
         #expect(page.contains("<progress max=\"200\" value=\"50\">"))
+        #expect(page.contains("</a></td><td>missing from bucket</td>"), "the attention table says how the block is drawn")
         #expect(!page.contains("template error"))
     }
 }
