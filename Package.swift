@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Pure domain: ULIDs, label sets, block meta JSON, the ship state machine, errors. No imports.
@@ -302,11 +303,19 @@ let package = Package(
                 "SkiffCore", "Ledger", "TSDB", "ObjectStorage", "Shipper", "Reconcile", "PrometheusClient",
                 "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "WebConfig", "RequestLogging", "Reloader",
                 "PrometheusAPIs",
-                "QueryAPI",
+                "QueryAPI", "StatusPage",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: settings),
+        // The status page: the ledger and the sidecar's state as HTML (mustache), a server-drawn SVG
+        // block timeline and JSON under /api/v1/skiff, served as HTTPRoutes behind --http.config.
+        .target(
+            name: "StatusPage",
+            dependencies: [
+                "SkiffCore", "Ledger", "HTTPServer", "BlockingWork", .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: settings),
         .executableTarget(
@@ -316,6 +325,7 @@ let package = Package(
                 "Reconcile",
                 "Sidecar", "PrometheusClient", "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "FlagParsing",
                 "ConfigYAML", "WebConfig", "RequestLogging", "Reloader", "TracingSetup", "Relabel", "BucketTools",
+                "StatusPage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -419,6 +429,13 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            swiftSettings: settings),
+        .testTarget(
+            name: "StatusPageTests",
+            dependencies: [
+                "StatusPage", "Ledger", "SkiffCore", "HTTPServer", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: settings),
         .testTarget(

@@ -34,11 +34,20 @@ public struct HTTPRoute: Sendable {
 
     /// The exact paths served.
     public let paths: Set<String>
+    /// Path prefixes served too (the status page's `/blocks/<ULID>`).
+    public let pathPrefixes: [String]
     public let handle: @Sendable (Request) async -> Response
 
-    public init(paths: Set<String>, handle: @escaping @Sendable (Request) async -> Response) {
+    public init(
+        paths: Set<String>, pathPrefixes: [String] = [], handle: @escaping @Sendable (Request) async -> Response
+    ) {
         self.paths = paths
+        self.pathPrefixes = pathPrefixes
         self.handle = handle
+    }
+
+    public func serves(_ path: String) -> Bool {
+        paths.contains(path) || pathPrefixes.contains { path.hasPrefix($0) }
     }
 
     /// The largest request body read (Go's `ParseForm` reads at most 10 MB).

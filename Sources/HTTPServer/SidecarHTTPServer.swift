@@ -189,7 +189,7 @@ public struct SidecarHTTPServer: Service {
 
     /// An extra route's answer when one serves the path, else `respond`'s.
     private func routed(_ request: Request, eventLoop: any EventLoop) async -> Response {
-        guard let route = routes.first(where: { $0.paths.contains(request.uri.path) }) else {
+        guard let route = routes.first(where: { $0.serves(request.uri.path) }) else {
             return respond(to: request, eventLoop: eventLoop)
         }
         let body: [UInt8]

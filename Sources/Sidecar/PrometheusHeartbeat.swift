@@ -1,5 +1,6 @@
 import CoreMetrics
 import HTTPServer
+import Ledger
 import Logging
 import PrometheusClient
 import ServiceLifecycle
@@ -34,6 +35,7 @@ struct PrometheusHeartbeat: Service {
                     try await client.version(timeout: timeout)
                 })
         else { return }
+        state.recordVersion(version)
         logger.info("prometheus found", metadata: ["url": "\(client.url)", "version": "\(version)"])
 
         var first = true
@@ -51,6 +53,7 @@ struct PrometheusHeartbeat: Service {
                     logger.info("external labels read from prometheus", metadata: ["labels": "\(labels)"])
                 }
                 state.update(labels: labels, lowestTimestampMillis: lowest)
+                state.recordHeartbeat(error: nil, nowMillis: WallClock.system.nowMillis())
                 up.record(1)
                 probe.setReady()
                 first = false
@@ -58,6 +61,7 @@ struct PrometheusHeartbeat: Service {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 up.record(0)
                 probe.setNotReady(reason: error.message)
+                state.recordHeartbeat(error: error.message, nowMillis: WallClock.system.nowMillis())
                 logger.warning(
                     first ? "prometheus not reachable yet; retrying" : "heartbeat failed",
                     metadata: ["url": "\(client.url)", "err": "\(error)", "retry_in": "\(interval)"])
@@ -97,6 +101,7 @@ struct PrometheusHeartbeat: Service {
             if check.errors.isEmpty { return true }
             for problem in check.errors { logger.error("\(problem)", metadata: ["retry_in": "\(interval)"]) }
             probe.setNotReady(reason: check.errors.joined(separator: "; "))
+            state.recordHeartbeat(error: check.errors.joined(separator: "; "), nowMillis: WallClock.system.nowMillis())
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
         return false
@@ -114,6 +119,7 @@ struct PrometheusHeartbeat: Service {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return nil }
                 up.record(0)
                 probe.setNotReady(reason: error.message)
+                state.recordHeartbeat(error: error.message, nowMillis: WallClock.system.nowMillis())
                 logger.warning(
                     "prometheus not reachable yet; retrying",
                     metadata: ["step": "\(what)", "url": "\(client.url)", "err": "\(error)", "retry_in": "\(interval)"])

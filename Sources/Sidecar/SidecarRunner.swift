@@ -1,6 +1,7 @@
 import Foundation
 import GRPCRuntime
 import HTTPServer
+import Ledger
 import Logging
 import ObjectStorage
 import Prometheus
@@ -11,6 +12,7 @@ import RequestLogging
 import ServiceLifecycle
 import Shipper
 import SkiffCore
+import StatusPage
 import StoreAPI
 import TSDB
 import WebConfig
@@ -118,13 +120,21 @@ public struct SidecarRunner: Sendable {
                 "bucket": "\(bucket?.name ?? "none")",
             ])
         let probe = StatusProbe(registry: registry, readyGates: [GRPCReadyGate.gate], logger: logger)
+        // The shipper opens the ledger, which the status page then reads (the same connection pool).
+        var shipping: (service: ShipperService, ledger: Ledger)?
+        if let bucket { shipping = try await makeShipperService(bucket: bucket) }
+        let status = StatusRoutes(
+            source: StatusSource(
+                ledger: shipping?.ledger, bucket: bucket?.name, clock: .system,
+                prometheus: { [state, client] in Self.prometheusStatus(state: state, probe: probe, url: client.url) }))
         let http = SidecarHTTPServer(
             address: config.httpAddress, probe: probe, registry: registry, gracePeriod: config.httpGracePeriod,
             logger: logger, web: config.web, requestLog: config.requestLog?.http,
             routes: [
                 QueryHTTPHandler(
                     service: StoreAPIServer.queryService(client: client, state: state, grpcAddress: config.grpcAddress)
-                ).route
+                ).route,
+                status.route,
             ],
             onListening: { port in
                 logger.info(
@@ -148,7 +158,7 @@ public struct SidecarRunner: Sendable {
         if !config.reloader.isEmpty {
             services.append(.init(service: ConfigReloader(configuration: config.reloader, client: client, logger: logger)))
         }
-        if let bucket { services.append(.init(service: try await makeShipperService(bucket: bucket))) }
+        if let shipping { services.append(.init(service: shipping.service)) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -156,7 +166,7 @@ public struct SidecarRunner: Sendable {
 
     /// The shipping loop: waits for the external labels (up to `readyTimeout`, then ends the
     /// process with Thanos' message), and ships with the labels current at each pass.
-    private func makeShipperService(bucket: any Bucket) async throws -> ShipperService {
+    private func makeShipperService(bucket: any Bucket) async throws -> (service: ShipperService, ledger: Ledger) {
         let config = configuration
         let logger = self.logger
         let state = self.state
@@ -171,7 +181,7 @@ public struct SidecarRunner: Sendable {
         let reconcile = PeriodicReconcile(
             ledger: workspace.ledger, bucket: bucket, tsdbPath: config.tsdbPath,
             intervalMillis: config.reconcileInterval.millis, repair: config.reconcileRepair, logger: logger)
-        return ShipperService(
+        let service = ShipperService(
             intervalMillis: max(config.syncInterval.millis, 1), logger: logger,
             afterPass: {
                 await reconcile.runIfDue(labels: state.labels)
@@ -185,6 +195,23 @@ public struct SidecarRunner: Sendable {
             shipperConfig.allowOutOfOrderUploads = config.allowOutOfOrderUploads
             return try workspace.makeShipper(config: shipperConfig, bucket: bucket, logger: logger)
         }
+        return (service, workspace.ledger)
+    }
+
+    /// What the status page shows about Prometheus, read at each request.
+    static func prometheusStatus(state: SidecarState, probe: StatusProbe, url: String) -> PrometheusStatus {
+        let beat = state.heartbeat
+        let ready = probe.isReady
+        let reason =
+            ready
+            ? nil
+            : beat.lastError
+                ?? (state.labels == nil
+                    ? "waiting for the first heartbeat to read Prometheus' external labels"
+                    : "waiting for the gRPC server to listen (--grpc-address)")
+        return PrometheusStatus(
+            url: url, up: beat.up, version: beat.version, externalLabels: state.labels?.description,
+            lastHeartbeatMillis: beat.lastSuccessMillis, lastError: beat.lastError, ready: ready, notReadyReason: reason)
     }
 
     /// The external labels, waiting for the heartbeat's first read at most `limit`.

@@ -11,6 +11,16 @@ public final class SidecarState: Sendable {
         /// Callers of `labelsKnown()` suspended until the first labels arrive.
         var waiters: [Int: CheckedContinuation<LabelSet, any Error>] = [:]
         var nextWaiter = 0
+        var heartbeat = Heartbeat()
+    }
+
+    /// The heartbeat's last word, for the status page.
+    public struct Heartbeat: Sendable, Equatable {
+        public var version: String?
+        /// Whether the last call to Prometheus succeeded.
+        public var up = false
+        public var lastSuccessMillis: Int64?
+        public var lastError: String?
     }
 
     private let inner = Mutex(Inner())
@@ -19,6 +29,18 @@ public final class SidecarState: Sendable {
 
     public var labels: LabelSet? { inner.withLock { $0.labels } }
     public var lowestTimestampMillis: Int64? { inner.withLock { $0.lowestTimestampMillis } }
+    public var heartbeat: Heartbeat { inner.withLock { $0.heartbeat } }
+
+    func recordVersion(_ version: String) { inner.withLock { $0.heartbeat.version = version } }
+
+    /// A heartbeat's outcome: nil error for success at `nowMillis`.
+    func recordHeartbeat(error: String?, nowMillis: Int64) {
+        inner.withLock { state in
+            state.heartbeat.up = error == nil
+            state.heartbeat.lastError = error
+            if error == nil { state.heartbeat.lastSuccessMillis = nowMillis }
+        }
+    }
 
     public func update(labels: LabelSet, lowestTimestampMillis: Int64?) {
         let waiters = inner.withLock { state in

@@ -84,7 +84,8 @@ struct Report: AsyncParsableCommand {
             its commit (median, p90, max). failures: failed attempts by error, with the last one. pending: blocks \
             not committed and why. drift: the last `skiff reconcile` run (or the sidecar's): blocks not in sync, \
             with the action taken.
-            """)
+            """,
+        subcommands: [ReportTimeline.self])
 
     enum Name: String, ExpressibleByArgument, CaseIterable {
         case shipped, lag, failures, pending, drift

@@ -22,6 +22,12 @@ struct Skiff: AsyncParsableCommand {
         if SidecarLaunch.isSidecar(arguments) {
             Foundation.exit(await SidecarLaunch.main(arguments))
         }
+        // ArgumentParser parses `report`'s own options before looking for a subcommand, and its
+        // --output (table, json, csv) would refuse the timeline's (svg, html).
+        if arguments.starts(with: ["report", "timeline"]) {
+            await ReportTimeline.main(Array(arguments.dropFirst(2)))
+            return
+        }
         await main(arguments)
     }
 }

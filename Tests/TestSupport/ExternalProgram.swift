@@ -37,6 +37,7 @@ public struct ExternalProgram: Sendable, CustomStringConvertible {
     public static let openssl = ExternalProgram(
         name: "openssl", source: "the Debian package openssl", overrideVariable: "SKIFF_TEST_OPENSSL")
     public static let curl = ExternalProgram(name: "curl", source: "the Debian package curl")
+    public static let chromium = ExternalProgram(name: "chromium", source: "the Debian package chromium")
 
     init(name: String, source: String, overrideVariable: String? = nil, pythonModule: String? = nil) {
         self.name = name
