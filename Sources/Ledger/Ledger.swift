@@ -38,6 +38,20 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// Every block without its meta.json bytes (`metaJSON` nil): the status page lists 10,000
+    /// blocks on each view, and the meta.json blobs were most of what it read.
+    public func blockSummaries() async throws(SkiffError) -> [BlockRecord] {
+        try await read("list blocks") { db in
+            try BlockRecord.fetchAll(db, sql: "SELECT \(Self.summaryColumns) FROM blocks ORDER BY min_time, ulid")
+        }
+    }
+
+    static let summaryColumns = """
+        ulid, min_time, max_time, level, num_samples, num_series, num_chunks, state, resume_state, quarantined, \
+        attempts, last_error, reason, next_attempt_at, total_bytes, uploaded_bytes, NULL AS meta_json, \
+        discovered_at, updated_at, committed_at
+        """
+
     public func block(_ ulid: ULID) async throws(SkiffError) -> BlockRecord? {
         try await read("read block \(ulid)") { db in
             try BlockRecord.fetchOne(db, sql: "SELECT * FROM blocks WHERE ulid = ?", arguments: [ulid.string])

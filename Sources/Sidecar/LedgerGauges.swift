@@ -9,7 +9,7 @@ struct LedgerGauges: Sendable {
     let ledger: Ledger
 
     func refresh(nowMillis: Int64 = WallClock.system.nowMillis()) async {
-        guard let blocks = try? await ledger.blocks() else { return }
+        guard let blocks = try? await ledger.blockSummaries() else { return }
         for state in ShipState.allCases {
             Gauge(label: "skiff_ledger_blocks", dimensions: [("state", state.rawValue)])
                 .record(blocks.filter { $0.state == state }.count)

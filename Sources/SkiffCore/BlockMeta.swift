@@ -162,8 +162,11 @@ extension JSONValue {
 /// RFC 3339 UTC timestamps as Go's time.Time marshals them (fraction trimmed of trailing zeros).
 public enum RFC3339 {
     public static func format(millis: Int64) -> String {
-        let days = millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000
-        let msOfDay = millis - days * 86_400_000
+        // Floor division without `millis - 86_399_999`, which overflows near Int64.min: a hostile
+        // meta.json's time must print, not trap.
+        let (quotient, remainder) = millis.quotientAndRemainder(dividingBy: 86_400_000)
+        let days = remainder < 0 ? quotient - 1 : quotient
+        let msOfDay = remainder < 0 ? remainder + 86_400_000 : remainder
         // Civil-from-days (Howard Hinnant's algorithm).
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097

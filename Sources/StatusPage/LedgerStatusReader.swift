@@ -47,7 +47,7 @@ public struct LedgerReading: Sendable {
     /// Blocks through the ledger's own API; the reconcile run and the failures (which it has no
     /// call for) through its read-only query path, on the blocking pool as SQLite calls must be.
     public static func read(_ ledger: Ledger, failureLimit: Int = 10) async throws(SkiffError) -> LedgerReading {
-        let blocks = try await ledger.blocks()
+        let blocks = try await ledger.blockSummaries()
         let path = ledger.path
         let (reconcile, failures) = try await Blocking.run { () throws(SkiffError) in
             (try lastReconcile(path: path), try failureGroups(path: path, limit: failureLimit))

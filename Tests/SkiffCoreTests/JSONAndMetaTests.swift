@@ -137,6 +137,9 @@ import Testing
         #expect(RFC3339.format(millis: 1_795_585_500_100) == "2026-11-25T05:45:00.1Z")
         #expect(RFC3339.format(millis: 951_782_400_000) == "2000-02-29T00:00:00Z")
         #expect(RFC3339.format(millis: -1) == "1969-12-31T23:59:59.999Z")
+        // A hostile meta.json's extreme times print (as java.time prints them) rather than trap.
+        #expect(RFC3339.format(millis: .max) == "292278994-08-17T07:12:55.807Z")
+        #expect(RFC3339.format(millis: .min) == "-292275055-05-16T16:47:04.192Z")
     }
 }
 
