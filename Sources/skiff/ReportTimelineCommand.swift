@@ -8,6 +8,9 @@ struct ReportTimeline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "timeline",
         abstract: "Draw the block timeline: one bar per block, by level, coloured by state.",
+        // `Skiff.main` runs this command as its own root (see there), so its usage must name the path.
+        usage: "skiff report timeline [--tsdb.path <tsdb.path>] [--ledger.path <ledger.path>] [--output svg|html] "
+            + "[--link-base <link-base>]",
         discussion: """
             Writes an SVG document (--output svg, the default) or a self-contained HTML page (--output html) \
             to standard output, e.g. `skiff report timeline --output svg > blocks.svg`. The same picture as \
