@@ -268,6 +268,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings),
+        // The fleet audit: the ledger's transitions exported to the bucket (skiff-audit/v1/, Hive
+        // partitions, gzipped NDJSON, exactly once) and `skiff fleet report` streamed over them.
+        .target(
+            name: "AuditExport",
+            dependencies: [
+                "SkiffCore", "Ledger", "ObjectStorage", "Shipper", "BlockingWork",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: settings),
         // Thanos' config reloader: renders --reloader.config-file ($(VAR), gzip), watches it and the
         // rule dirs (inotify plus a periodic re-check), reloads Prometheus over HTTP or by SIGHUP.
         .target(
@@ -302,6 +315,7 @@ let package = Package(
                 "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "WebConfig", "RequestLogging", "Reloader",
                 "PrometheusAPIs",
                 "QueryAPI",
+                "AuditExport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -315,6 +329,7 @@ let package = Package(
                 "Reconcile",
                 "Sidecar", "PrometheusClient", "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "FlagParsing",
                 "ConfigYAML", "WebConfig", "RequestLogging", "Reloader", "TracingSetup", "Relabel", "BucketTools",
+                "AuditExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -414,11 +429,15 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Ledger", "SkiffCore", "ObjectStorage", "TestSupport", "StoreProto", "PromWire",
+                "Ledger", "SkiffCore", "ObjectStorage", "TestSupport", "StoreProto", "PromWire", "AuditExport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
+            swiftSettings: settings),
+        .testTarget(
+            name: "AuditExportTests",
+            dependencies: ["AuditExport", "Ledger", "ObjectStorage", "Shipper", "SkiffCore", "TestSupport"],
             swiftSettings: settings),
         .testTarget(
             name: "ReconcileTests", dependencies: ["Reconcile", "Ledger", "SkiffCore", "TestSupport"], swiftSettings: settings),
