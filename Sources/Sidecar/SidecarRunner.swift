@@ -1,3 +1,4 @@
+import AuditExport
 import Foundation
 import GRPCRuntime
 import HTTPServer
@@ -55,6 +56,8 @@ public struct SidecarConfiguration: Sendable {
     public var allowOutOfOrderUploads = false
     /// `--reloader.*`: the config and rule dirs to watch; empty: no reloader.
     public var reloader = ReloaderConfiguration()
+    /// `--audit.export*`: export the ledger's transitions to the bucket (with a bucket); nil: off.
+    public var auditExport: AuditExportSchedule?
 
     public init(
         tsdbPath: String, ledgerPath: String, httpAddress: String, httpGracePeriod: Duration,
@@ -148,15 +151,16 @@ public struct SidecarRunner: Sendable {
         if !config.reloader.isEmpty {
             services.append(.init(service: ConfigReloader(configuration: config.reloader, client: client, logger: logger)))
         }
-        if let bucket { services.append(.init(service: try await makeShipperService(bucket: bucket))) }
+        if let bucket { services += try await makeShipperServices(bucket: bucket).map { .init(service: $0) } }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
     /// The shipping loop: waits for the external labels (up to `readyTimeout`, then ends the
-    /// process with Thanos' message), and ships with the labels current at each pass.
-    private func makeShipperService(bucket: any Bucket) async throws -> ShipperService {
+    /// process with Thanos' message), and ships with the labels current at each pass; with
+    /// `auditExport`, the audit export beside it, under the labels current at each export.
+    private func makeShipperServices(bucket: any Bucket) async throws -> [any Service] {
         let config = configuration
         let logger = self.logger
         let state = self.state
@@ -171,7 +175,7 @@ public struct SidecarRunner: Sendable {
         let reconcile = PeriodicReconcile(
             ledger: workspace.ledger, bucket: bucket, tsdbPath: config.tsdbPath,
             intervalMillis: config.reconcileInterval.millis, repair: config.reconcileRepair, logger: logger)
-        return ShipperService(
+        let shipper = ShipperService(
             intervalMillis: max(config.syncInterval.millis, 1), logger: logger,
             afterPass: {
                 await reconcile.runIfDue(labels: state.labels)
@@ -185,6 +189,16 @@ public struct SidecarRunner: Sendable {
             shipperConfig.allowOutOfOrderUploads = config.allowOutOfOrderUploads
             return try workspace.makeShipper(config: shipperConfig, bucket: bucket, logger: logger)
         }
+        guard let schedule = config.auditExport else { return [shipper] }
+        let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
+        let audit = AuditExportService(interval: schedule.interval, maxRows: schedule.maxRows, logger: logger) {
+            guard let labels = state.labels else { return nil }  // not known yet: the next check
+            return AuditExporter(
+                ledger: workspace.ledger, bucket: bucket,
+                configuration: .init(labels: labels, maxRows: schedule.maxRows, skiffVersion: BuildInfo.version),
+                failpoints: failpoints, logger: logger)
+        }
+        return [shipper, audit]
     }
 
     /// The external labels, waiting for the heartbeat's first read at most `limit`.
