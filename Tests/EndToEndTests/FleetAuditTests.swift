@@ -216,4 +216,42 @@ import Testing
         let ledger = try Ledger.open(path: world.ledgerPath, readOnly: true)
         #expect(try await ledger.auditExportCursor() == AuditExportCursor(exportedThrough: Int64(transitions), pending: nil))
     }
+
+    /// `skiff sidecar --audit.export` next to a real Prometheus: every transition of its ledger
+    /// reaches the bucket under the source id of Prometheus' external labels, while it runs.
+    @Test(.needs(.promtool, .prometheus)) func theSidecarExportsUnderPrometheusLabels() async throws {
+        let world = try await SidecarTests.World.make(labels: ["cluster": "eu3", "replica": "1"])
+        let ledgerPath = world.tsdb + "/thanos/skiff-ledger.db"
+        let source = AuditSource(labels: ["cluster": "eu3", "replica": "1"]).id
+        do {
+            let arguments = world.arguments(["--audit.export", "--audit.export-interval", "1s"])
+            let (exported, result) = try await SidecarTests.withSidecar(arguments) { running in
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline {
+                    if world.shipped().count == world.localBlocks.count, FileManager.default.fileExists(atPath: ledgerPath) {
+                        let ledger = try Ledger.open(path: ledgerPath, readOnly: true)
+                        let cursor = try await ledger.auditExportCursor()
+                        let records = try await Self.records(try FilesystemBucket(directory: world.bucket))
+                        if cursor.exportedThrough > 0, records.count == Int(cursor.exportedThrough),
+                            try await ledger.auditUnexportedCount() == 0
+                        {
+                            return records
+                        }
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                Issue.record("the sidecar did not export its transitions in time:\n\(running.stderrSoFar)")
+                return []
+            }
+            #expect(result.status == 0, "\(result)")
+            #expect(!exported.isEmpty)
+            #expect(exported.allSatisfy { $0.source == source && $0.labels == #"cluster="eu3",replica="1""# })
+            #expect(exported.map(\.seq) == Array(1...Int64(exported.count)))
+            #expect(exported.filter { $0.toState == "committed" }.count == world.localBlocks.count)
+        } catch {
+            await world.finish()
+            throw error
+        }
+        await world.finish()
+    }
 }
