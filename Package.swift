@@ -512,4 +512,12 @@ if Context.environment["SKIFF_BENCHMARKS"] == "1" {
             path: "Benchmarks/StoreAPIClient",
             swiftSettings: settings)
     )
+    // Tools/bench-fleet's simulated fleet: audit objects written through the exporter's own code.
+    package.targets.append(
+        .executableTarget(
+            name: "bench-fleet-writer",
+            dependencies: ["AuditExport", "Ledger", "ObjectStorage", "SkiffCore"],
+            path: "Benchmarks/FleetWriter",
+            swiftSettings: settings)
+    )
 }
