@@ -76,12 +76,12 @@ public struct FleetReport: Sendable {
                 lags[key(r), default: []].append(r.timeMillis - end)
             case .failures:
                 guard r.toState == "failed" else { return }
-                let error = r.error ?? ""
-                var f = failures[key(r), default: [:]][error, default: Failures()]
-                f.attempts += 1
-                f.blocks.insert(r.source + "/" + r.ulid)
-                f.lastAt = max(f.lastAt, r.timeMillis)
-                failures[key(r), default: [:]][error] = f
+                // Mutated in place: a copy out and back would copy the set of blocks every row.
+                let (k, error) = (key(r), r.error ?? "")
+                failures[k, default: [:]][error, default: Failures()].attempts += 1
+                failures[k, default: [:]][error, default: Failures()].blocks.insert(r.source + "/" + r.ulid)
+                let last = failures[k]![error]!.lastAt
+                failures[k]![error]!.lastAt = max(last, r.timeMillis)
             }
         }
 
