@@ -270,6 +270,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings),
+        // The fleet audit: the ledger's transitions exported to the bucket (skiff-audit/v1/, Hive
+        // partitions, gzipped NDJSON, exactly once) and `skiff fleet report` streamed over them.
+        .target(
+            name: "AuditExport",
+            dependencies: [
+                "SkiffCore", "Ledger", "ObjectStorage", "Shipper", "BlockingWork",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: settings),
         // Thanos' config reloader: renders --reloader.config-file ($(VAR), gzip), watches it and the
         // rule dirs (inotify plus a periodic re-check), reloads Prometheus over HTTP or by SIGHUP.
         .target(
@@ -304,6 +317,7 @@ let package = Package(
                 "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "WebConfig", "RequestLogging", "Reloader",
                 "PrometheusAPIs",
                 "QueryAPI", "StatusPage",
+                "AuditExport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -326,6 +340,7 @@ let package = Package(
                 "Sidecar", "PrometheusClient", "HTTPServer", "GRPCRuntime", "StoreAPI", "StoreLogic", "FlagParsing",
                 "ConfigYAML", "WebConfig", "RequestLogging", "Reloader", "TracingSetup", "Relabel", "BucketTools",
                 "StatusPage",
+                "AuditExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -425,7 +440,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Ledger", "SkiffCore", "ObjectStorage", "TestSupport", "StoreProto", "PromWire",
+                "Ledger", "SkiffCore", "ObjectStorage", "TestSupport", "StoreProto", "PromWire", "AuditExport",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -437,6 +452,10 @@ let package = Package(
                 "StatusPage", "Ledger", "SkiffCore", "HTTPServer", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: settings),
+        .testTarget(
+            name: "AuditExportTests",
+            dependencies: ["AuditExport", "Ledger", "ObjectStorage", "Shipper", "SkiffCore", "TestSupport"],
             swiftSettings: settings),
         .testTarget(
             name: "ReconcileTests", dependencies: ["Reconcile", "Ledger", "SkiffCore", "TestSupport"], swiftSettings: settings),
@@ -509,6 +528,14 @@ if Context.environment["SKIFF_BENCHMARKS"] == "1" {
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Benchmarks/StoreAPIClient",
+            swiftSettings: settings)
+    )
+    // Tools/bench-fleet's simulated fleet: audit objects written through the exporter's own code.
+    package.targets.append(
+        .executableTarget(
+            name: "bench-fleet-writer",
+            dependencies: ["AuditExport", "Ledger", "ObjectStorage", "SkiffCore"],
+            path: "Benchmarks/FleetWriter",
             swiftSettings: settings)
     )
 }

@@ -1,3 +1,4 @@
+import AuditExport
 import Foundation
 import GRPCRuntime
 import HTTPServer
@@ -57,6 +58,8 @@ public struct SidecarConfiguration: Sendable {
     public var allowOutOfOrderUploads = false
     /// `--reloader.*`: the config and rule dirs to watch; empty: no reloader.
     public var reloader = ReloaderConfiguration()
+    /// `--audit.export*`: export the ledger's transitions to the bucket (with a bucket); nil: off.
+    public var auditExport: AuditExportSchedule?
 
     public init(
         tsdbPath: String, ledgerPath: String, httpAddress: String, httpGracePeriod: Duration,
@@ -121,8 +124,8 @@ public struct SidecarRunner: Sendable {
             ])
         let probe = StatusProbe(registry: registry, readyGates: [GRPCReadyGate.gate], logger: logger)
         // The shipper opens the ledger, which the status page then reads (the same connection pool).
-        var shipping: (service: ShipperService, ledger: Ledger)?
-        if let bucket { shipping = try await makeShipperService(bucket: bucket) }
+        var shipping: (services: [any Service], ledger: Ledger)?
+        if let bucket { shipping = try await makeShipperServices(bucket: bucket) }
         let status = StatusRoutes(
             source: StatusSource(
                 ledger: shipping?.ledger, bucket: bucket?.name, clock: .system,
@@ -158,15 +161,17 @@ public struct SidecarRunner: Sendable {
         if !config.reloader.isEmpty {
             services.append(.init(service: ConfigReloader(configuration: config.reloader, client: client, logger: logger)))
         }
-        if let shipping { services.append(.init(service: shipping.service)) }
+        if let shipping { services += shipping.services.map { .init(service: $0) } }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
     /// The shipping loop: waits for the external labels (up to `readyTimeout`, then ends the
-    /// process with Thanos' message), and ships with the labels current at each pass.
-    private func makeShipperService(bucket: any Bucket) async throws -> (service: ShipperService, ledger: Ledger) {
+    /// process with Thanos' message), and ships with the labels current at each pass; with
+    /// `auditExport`, the audit export beside it, under the labels current at each export. The
+    /// ledger is returned for the status page.
+    private func makeShipperServices(bucket: any Bucket) async throws -> (services: [any Service], ledger: Ledger) {
         let config = configuration
         let logger = self.logger
         let state = self.state
@@ -181,7 +186,7 @@ public struct SidecarRunner: Sendable {
         let reconcile = PeriodicReconcile(
             ledger: workspace.ledger, bucket: bucket, tsdbPath: config.tsdbPath,
             intervalMillis: config.reconcileInterval.millis, repair: config.reconcileRepair, logger: logger)
-        let service = ShipperService(
+        let shipper = ShipperService(
             intervalMillis: max(config.syncInterval.millis, 1), logger: logger,
             afterPass: {
                 await reconcile.runIfDue(labels: state.labels)
@@ -195,7 +200,16 @@ public struct SidecarRunner: Sendable {
             shipperConfig.allowOutOfOrderUploads = config.allowOutOfOrderUploads
             return try workspace.makeShipper(config: shipperConfig, bucket: bucket, logger: logger)
         }
-        return (service, workspace.ledger)
+        guard let schedule = config.auditExport else { return ([shipper], workspace.ledger) }
+        let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
+        let audit = AuditExportService(interval: schedule.interval, maxRows: schedule.maxRows, logger: logger) {
+            guard let labels = state.labels else { return nil }  // not known yet: the next check
+            return AuditExporter(
+                ledger: workspace.ledger, bucket: bucket,
+                configuration: .init(labels: labels, maxRows: schedule.maxRows, skiffVersion: BuildInfo.version),
+                failpoints: failpoints, logger: logger)
+        }
+        return ([shipper, audit], workspace.ledger)
     }
 
     /// What the status page shows about Prometheus, read at each request.

@@ -1,5 +1,7 @@
 import ArgumentParser
+import AuditExport
 import Foundation
+import HTTPServer
 import Ledger
 import Logging
 import ObjectStorage
@@ -22,6 +24,7 @@ struct Ship: AsyncParsableCommand {
     @OptionGroup var logOptions: LogOptions
 
     @OptionGroup var objstore: ObjstoreOptions
+    @OptionGroup var audit: AuditExportOptions
 
     @Option(name: .customLong("label"), help: "External label name=value for shipped blocks (repeatable).")
     var labels: [String] = []
@@ -72,6 +75,7 @@ struct Ship: AsyncParsableCommand {
                         + "Thanos uses them to tell blocks of different Prometheus servers apart")
             }
             let bucketConfig = try objstore.load()
+            let auditSettings = try audit.settings()
             // Every flag is checked before the bucket or the data dir is touched.
             let interval = try FlagValues.durationMillis(
                 syncInterval, flag: "--sync-interval", minimumMillis: FlagValues.minimumSyncMillis)
@@ -87,7 +91,7 @@ struct Ship: AsyncParsableCommand {
             let bucket = try bucketConfig.makeBucket()
             // The bucket's connections are closed on every way out, errors included.
             do {
-                try await ship(config, bucket: bucket, interval: interval, logger: logger)
+                try await ship(config, bucket: bucket, interval: interval, audit: auditSettings, logger: logger)
             } catch {
                 await bucket.shutdown()
                 throw error
@@ -96,7 +100,9 @@ struct Ship: AsyncParsableCommand {
         }
     }
 
-    private func ship(_ config: ShipperConfig, bucket: any Bucket, interval: Int64, logger: Logger) async throws {
+    private func ship(
+        _ config: ShipperConfig, bucket: any Bucket, interval: Int64, audit: AuditExportSchedule?, logger: Logger
+    ) async throws {
         try await bucket.checkAccess()
         let workspace = try await ShipperWorkspace.open(
             tsdbPath: ledgerOptions.tsdbPath, ledgerPath: ledgerOptions.resolvedLedgerPath, logger: logger)
@@ -108,15 +114,35 @@ struct Ship: AsyncParsableCommand {
                 "tsdb": "\(config.tsdbPath)", "bucket": "\(bucket.name)", "ledger": "\(ledger.path)",
                 "labels": "\(config.labels)",
             ])
+        let exporter = try audit.map { settings throws(SkiffError) in
+            AuditExporter(
+                ledger: ledger, bucket: bucket,
+                configuration: .init(labels: config.labels, maxRows: settings.maxRows, skiffVersion: BuildInfo.version),
+                failpoints: try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? ""),
+                logger: logger)
+        }
         if watch {
-            let loop = ShipperService(intervalMillis: interval, logger: logger) { shipper }
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: ShipperService(intervalMillis: interval, logger: logger) { shipper })
+            ]
+            if let exporter, let audit {
+                services.append(
+                    .init(
+                        service: AuditExportService(interval: audit.interval, maxRows: audit.maxRows, logger: logger) {
+                            exporter
+                        }))
+            }
             let group = ServiceGroup(
-                configuration: .init(
-                    services: [.init(service: loop)], gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger))
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } else {
             let summary = try await shipper.syncOnce()
+            if let exporter {
+                // After the pass, so this run's transitions are in the bucket when ship exits.
+                let exported = try await exporter.exportAll()
+                logger.info(
+                    "exported audit records", metadata: ["rows": "\(exported.rows)", "objects": "\(exported.objects.count)"])
+            }
             let quarantined = try await printSummary(summary, ledger: ledger, bucket: bucket)
             if summary.blockedBy != nil || !summary.skippedAfterFailure.isEmpty || quarantined > 0 { throw ExitCode(1) }
         }

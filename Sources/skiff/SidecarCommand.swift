@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditExport
 import FileIO
 import FlagParsing
 import Foundation
@@ -132,6 +133,10 @@ struct SidecarRun {
         configuration.uploadConcurrency = Int(
             clamping: try FlagValues.count(flags.string("shipper.upload-concurrency"), flag: "--shipper.upload-concurrency"))
         configuration.allowOutOfOrderUploads = flags.bool("shipper.allow-out-of-order-uploads")
+        configuration.auditExport = try AuditExportOptions.check(
+            enabled: flags.bool("audit.export"), interval: flags.string("audit.export-interval"),
+            maxRows: Int(
+                clamping: try FlagValues.count(flags.string("audit.export-max-rows"), flag: "--audit.export-max-rows")))
         configuration.seriesLimits = SeriesLimits(
             series: try FlagValues.count(flags.string("store.limits.request-series"), flag: "--store.limits.request-series"),
             samples: try FlagValues.count(flags.string("store.limits.request-samples"), flag: "--store.limits.request-samples"))

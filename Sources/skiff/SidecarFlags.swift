@@ -123,6 +123,13 @@ enum SidecarFlags {
         FlagSpec(
             "reconcile.interval", default: "10m", help: "How often to compare local dirs, ledger and bucket (0 turns it off)."),
         FlagSpec("reconcile.repair", .boolean, help: "Let the periodic reconcile repair drift (as skiff reconcile --repair)."),
+        FlagSpec(
+            "audit.export", .boolean,
+            help: "Export the ledger's transitions to the bucket under skiff-audit/v1/ for `skiff fleet report`."),
+        FlagSpec("audit.export-interval", default: "5m", help: "How often transitions are exported (with --audit.export)."),
+        FlagSpec(
+            "audit.export-max-rows", default: "10000",
+            help: "Most transitions in one exported object; this many waiting export at once."),
     ]
 
     static let all = global + sidecar + skiff

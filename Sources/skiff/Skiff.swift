@@ -11,7 +11,7 @@ struct Skiff: AsyncParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             Ship.self, SidecarCommand.self, Blocks.self, History.self, Report.self, SQL.self, Verify.self, ReconcileCommand.self,
-            LedgerCommand.self, BucketCommand.self,
+            LedgerCommand.self, BucketCommand.self, FleetCommand.self,
         ]
     )
 

@@ -34,6 +34,9 @@ public struct ExternalProgram: Sendable, CustomStringConvertible {
     public static let grpcio = ExternalProgram(
         name: "python3", source: "pip install grpcio grpcio-tools", overrideVariable: "SKIFF_TEST_PYTHON",
         pythonModule: "grpc_tools")
+    /// python3 with DuckDB: the fleet audit's comparison (`read_json` over the bucket's objects).
+    public static let duckdb = ExternalProgram(
+        name: "python3", source: "pip install duckdb", overrideVariable: "SKIFF_TEST_PYTHON", pythonModule: "duckdb")
     public static let openssl = ExternalProgram(
         name: "openssl", source: "the Debian package openssl", overrideVariable: "SKIFF_TEST_OPENSSL")
     public static let curl = ExternalProgram(name: "curl", source: "the Debian package curl")

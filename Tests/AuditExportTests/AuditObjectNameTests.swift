@@ -1,0 +1,52 @@
+import AuditExport
+import SkiffCore
+import Testing
+
+@Suite struct AuditObjectNameTests {
+    @Test func keysArePartitionedPaddedAndReadBack() throws {
+        let name = AuditObjectName(date: "2026-12-03", source: "9c1ebe8a6c6ccabe", first: 7, last: 1234)
+        #expect(
+            name.key
+                == "skiff-audit/v1/date=2026-12-03/source=9c1ebe8a6c6ccabe/00000000000000000007-00000000000000001234.ndjson.gz"
+        )
+        #expect(AuditObjectName(key: name.key) == name)
+        // Padding makes the names sort as their numbers.
+        let a = AuditObjectName(date: "2026-12-03", source: "s", first: 9, last: 9).key
+        let b = AuditObjectName(date: "2026-12-03", source: "s", first: 10, last: 99).key
+        #expect(a < b)
+        for bad in [
+            "skiff-audit/v1/date=2026-12-03/source=s/1-2.ndjson", "skiff-audit/v1/date=2026-1-03/source=s/1-2.ndjson.gz",
+            "skiff-audit/v1/date=2026-12-03/src=s/1-2.ndjson.gz", "skiff-audit/v1/date=2026-12-03/source=s/2-1.ndjson.gz",
+            "skiff-audit/v2/date=2026-12-03/source=s/1-2.ndjson.gz", "01M88KSQB7NPRR96QBQPG346H2/meta.json",
+            "skiff-audit/v1/date=2026-12-03/source=s/x/1-2.ndjson.gz",
+        ] {
+            #expect(AuditObjectName(key: bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func utcDatesMatchTheCalendar() {
+        #expect(AuditObjectName.utcDate(millis: 0) == "1970-01-01")
+        #expect(AuditObjectName.utcDate(millis: -1) == "1969-12-31")
+        #expect(AuditObjectName.utcDate(millis: 951_782_400_000) == "2000-02-29")
+        #expect(AuditObjectName.utcDate(millis: 1_796_255_999_999) == "2026-12-02")
+        #expect(AuditObjectName.utcDate(millis: 1_796_256_000_000) == "2026-12-03")
+        // Every day of four years, against Foundation's calendar.
+        for day in stride(from: Int64(19_000), to: 20_461, by: 1) {
+            let ms = day * 86_400_000 + 43_200_000
+            #expect(AuditObjectName.utcDate(millis: ms) == AuditObjectNameDay.of(ms))
+        }
+    }
+
+    @Test func theSourceIdIsAStableHashOfTheCanonicalLabels() throws {
+        let a = AuditSource(labels: LabelSet([Label(name: "replica", value: "0"), Label(name: "cluster", value: "eu1")]))
+        #expect(a.canonicalText == #"cluster="eu1",replica="0""#)
+        // sha256('cluster="eu1",replica="0"')[:16], computed with Python's hashlib.
+        #expect(a.id == "9c1ebe8a6c6ccabe")
+        let b = AuditSource(labels: ["cluster": "eu1", "replica": "1"])
+        #expect(b.id != a.id && b.id.count == 16)
+        // Quotes and backslashes are Go-quoted, so no two label sets share a text.
+        #expect(AuditSource(labels: ["a": #"x",b="y"#]).canonicalText == #"a="x\",b=\"y""#)
+        let back = try AuditSource.fromLabelsJSON(a.labelsJSON.encodedCompact())
+        #expect(back == a)
+    }
+}

@@ -1,0 +1,257 @@
+import AuditExport
+import Foundation
+import Ledger
+import ObjectStorage
+import SkiffCore
+import TestSupport
+import Testing
+
+/// The fleet audit end to end with the built binary: several `skiff ship --audit.export` runs with
+/// different external labels export into one bucket; `skiff fleet report` and DuckDB (reading the
+/// bucket's directory with Hive partitions) give the same numbers; the block listings and the
+/// reconciler ignore `skiff-audit/`; kill -9 anywhere in an export loses and repeats nothing.
+@Suite struct FleetAuditTests {
+    static let sources: [[String]] = [["cluster=eu1", "replica=0"], ["cluster=eu1", "replica=1"], ["cluster=us1"]]
+
+    /// A data dir of real blocks (ShippingWorld's) shipping into `bucketConfig` with `labels`.
+    static func ship(
+        _ world: ShippingWorld, labels: [String], bucketConfig: String, failpoints: String? = nil, maxRows: Int = 4
+    ) async throws -> SkiffProcess.Result {
+        try await SkiffProcess.run(
+            ["ship", "--tsdb.path", world.tsdb, "--objstore.config-file", bucketConfig, "--shipper.retry-backoff", "10ms"]
+                + labels.flatMap { ["--label", $0] } + ["--audit.export", "--audit.export-max-rows", "\(maxRows)"],
+            environment: failpoints.map { ["SKIFF_FAILPOINTS": $0] } ?? [:])
+    }
+
+    /// A world whose blocks are its own (new ULIDs): sources sharing a bucket must not ship the
+    /// same blocks (the second would find the first's meta.json and quarantine them).
+    static func freshWorld() async throws -> ShippingWorld {
+        let world = try await ShippingWorld()
+        for ulid in world.localBlocks { try FileManager.default.removeItem(atPath: world.tsdb + "/" + ulid.string) }
+        _ = try await PromBlocks.make(series: 3, hours: 5, stepSeconds: 120, into: world.tsdb)
+        return world
+    }
+
+    /// Every record's (source, seq) in the bucket.
+    static func records(_ bucket: any Bucket) async throws -> [FleetRecord] {
+        var out: [FleetRecord] = []
+        try await FleetReader.forEach(in: bucket) { (r: FleetRecord) throws(SkiffError) in out.append(r) }
+        return out
+    }
+
+    static func transitionCount(_ world: ShippingWorld) async throws -> Int {
+        let ledger = try Ledger.open(path: world.ledgerPath, readOnly: true)
+        var n = 0
+        for block in try await ledger.blocks() { n += try await ledger.history(block.ulid).count }
+        return n
+    }
+
+    static func fleetReport(_ args: [String], config: String) async throws -> JSONValue {
+        let result = try await SkiffProcess.run(
+            ["fleet", "report"] + args + ["--objstore.config-file", config, "--output", "json"])
+        #expect(result.status == 0, "\(result)")
+        return try JSONValue.parse(Array(result.stdout.utf8))
+    }
+
+    /// The same questions asked of DuckDB over the bucket's directory.
+    static let duckdbScript = #"""
+        import duckdb, json, sys
+        con = duckdb.connect()
+        con.sql(f"""CREATE VIEW audit AS SELECT * FROM read_json('{sys.argv[1]}/skiff-audit/v1/**/*.ndjson.gz',
+            hive_partitioning = true, hive_types = {{'date': 'DATE', 'source': 'VARCHAR'}})""")
+        def rows(q): return con.sql(q).fetchall()
+        out = {
+          "shipped": rows("SELECT CAST(date AS VARCHAR), count(*), CAST(sum(coalesce(bytes, 0)) AS BIGINT) FROM audit WHERE to_state = 'committed' GROUP BY 1 ORDER BY 1"),
+          "shipped_by_source": rows("SELECT source, count(*), CAST(sum(coalesce(bytes, 0)) AS BIGINT) FROM audit WHERE to_state = 'committed' GROUP BY 1 ORDER BY 1"),
+          "lag": rows("""WITH l AS (SELECT time_ms - block_max_time AS lag_ms, row_number() OVER (ORDER BY time_ms - block_max_time) AS r,
+                                count(*) OVER () AS n FROM audit WHERE to_state = 'committed')
+                         SELECT count(*), (SELECT lag_ms FROM l WHERE r = (n + 1) // 2 LIMIT 1) / 1000::DOUBLE,
+                                (SELECT lag_ms FROM l WHERE r = greatest(1, CAST(ceil(n * 0.9) AS BIGINT)) LIMIT 1) / 1000::DOUBLE,
+                                max(lag_ms) / 1000::DOUBLE FROM l"""),
+          "failures": rows("SELECT error, count(*), count(DISTINCT source || '/' || ulid) FROM audit WHERE to_state = 'failed' GROUP BY 1 ORDER BY 1"),
+          "rows": rows("SELECT count(*), count(DISTINCT source || '/' || seq) FROM audit"),
+        }
+        print(json.dumps(out))
+        """#
+
+    @Test(.needs(.promtool, .duckdb)) func shipRunsExportAndDuckDBAgreesWithTheFleetReport() async throws {
+        let root = try TempDir()
+        defer { root.remove() }
+        let bucketDir = root.sub("bucket")
+        let config = root.sub("bucket.yml")
+        try "type: FILESYSTEM\nconfig:\n  directory: \(bucketDir)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        var worlds: [ShippingWorld] = []
+        for (i, labels) in Self.sources.enumerated() {
+            let world = try await Self.freshWorld()
+            worlds.append(world)
+            // The first source's first index upload fails once: a failure row, then a retry.
+            let result = try await Self.ship(
+                world, labels: labels, bucketConfig: config, failpoints: i == 0 ? "before:upload:index=error@1" : nil)
+            #expect(result.status == 0, "\(result)")
+        }
+        var transitions = 0
+        for world in worlds { transitions += try await Self.transitionCount(world) }
+
+        // Every transition of every source exactly once, each source under its own prefix.
+        let bucket = try FilesystemBucket(directory: bucketDir)
+        let records = try await Self.records(bucket)
+        #expect(records.count == transitions)
+        #expect(Set(records.map { "\($0.source)/\($0.seq)" }).count == transitions)
+        let ids = Set(records.map(\.source))
+        let python = try await ExternalProgram.python3.run([
+            "-c",
+            "import hashlib,sys; print(' '.join(sorted(hashlib.sha256(a.encode()).hexdigest()[:16] for a in sys.argv[1:])))",
+            #"cluster="eu1",replica="0""#, #"cluster="eu1",replica="1""#, #"cluster="us1""#,
+        ])
+        #expect(ids.sorted().joined(separator: " ") == python.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+
+        let duck = try await ExternalProgram.duckdb.run(["-c", Self.duckdbScript, bucketDir])
+        #expect(duck.succeeded, "\(duck.stderr)")
+        let d = try JSONValue.parse(Array(duck.stdout.utf8))
+        func ints(_ v: JSONValue?) -> [String] { (v?.arrayValue ?? []).map { $0.encodedCompact() } }
+
+        #expect(ints(d["rows"]) == ["[\(transitions),\(transitions)]"])
+        let shipped = try await Self.fleetReport(["shipped"], config: config)
+        #expect(
+            (shipped.arrayValue ?? []).map {
+                "[\($0["day"]!.encodedCompact()),\($0["blocks"]!.encodedCompact()),\($0["bytes"]!.encodedCompact())]"
+            }
+                == ints(d["shipped"]))
+        let bySource = try await Self.fleetReport(["shipped", "--by", "source"], config: config)
+        #expect(
+            (bySource.arrayValue ?? []).map {
+                "[\($0["source"]!.encodedCompact()),\($0["blocks"]!.encodedCompact()),\($0["bytes"]!.encodedCompact())]"
+            }
+                == ints(d["shipped_by_source"]))
+        #expect(bySource.arrayValue?.count == 3)
+        let lag = try await Self.fleetReport(["lag"], config: config)
+        let duckLag = try #require(d["lag"]?.arrayValue?.first?.arrayValue)
+        let ourLag = try #require(lag.arrayValue?.first)
+        #expect(ourLag["blocks"]?.int64Value == duckLag[0].int64Value)
+        for (column, i) in [("median_s", 1), ("p90_s", 2), ("max_s", 3)] {
+            #expect(Double(ourLag[column]?.encodedCompact() ?? "") == Double(duckLag[i].encodedCompact()), "\(column)")
+        }
+        let failures = try await Self.fleetReport(["failures"], config: config)
+        #expect(
+            (failures.arrayValue ?? []).map {
+                "[\($0["error"]!.encodedCompact()),\($0["attempts"]!.encodedCompact()),\($0["blocks"]!.encodedCompact())]"
+            }
+            .sorted() == ints(d["failures"]))
+        #expect(failures.arrayValue?.count == 1)
+
+        // The block listings and the reconciler see blocks only.
+        let ls = try await SkiffProcess.run(["bucket", "ls", "--objstore.config-file", config, "--output", "json"])
+        #expect(ls.status == 0, "\(ls)")
+        let listed = try JSONValue.parse(Array(ls.stdout.utf8)).arrayValue ?? []
+        #expect(listed.count == worlds.map(\.localBlocks.count).reduce(0, +))
+        #expect(!ls.stdout.contains("skiff-audit"))
+        let reconcile = try await SkiffProcess.run(
+            ["reconcile", "--tsdb.path", worlds[0].tsdb, "--objstore.config-file", config, "--output", "json"]
+                + Self.sources[0].flatMap { ["--label", $0] })
+        #expect(reconcile.status == 0, "\(reconcile)")
+        #expect(!reconcile.stdout.contains("skiff-audit") && !reconcile.stderr.contains("skiff-audit"), "\(reconcile)")
+    }
+
+    @Test(.needs(.promtool, .motoServer, .boto3)) func sourcesExportToOneS3Bucket() async throws {
+        try await S3TestServer.withServer(.moto, bucket: "fleet") { server in
+            let root = try TempDir()
+            defer { root.remove() }
+            let config = root.sub("s3.yml")
+            try server.objstoreYAML().write(toFile: config, atomically: true, encoding: .utf8)
+            var committed: [String: Int] = [:]
+            for labels in Self.sources.prefix(2) {
+                let world = try await Self.freshWorld()
+                let result = try await Self.ship(world, labels: labels, bucketConfig: config)
+                #expect(result.status == 0, "\(result)")
+                let id = AuditSource(labels: try LabelSet.parse(flags: labels)).id
+                committed[id] = world.localBlocks.count
+                let records = try await server.withSkiffBucket { bucket in try await Self.records(bucket) }
+                #expect(records.filter { $0.source == id }.count == (try await Self.transitionCount(world)))
+            }
+            let bySource = try await Self.fleetReport(["shipped", "--by", "source"], config: config)
+            var seen: [String: Int] = [:]
+            for row in bySource.arrayValue ?? [] {
+                seen[row["source"]?.stringValue ?? ""] = Int(row["blocks"]?.int64Value ?? -1)
+            }
+            #expect(seen == committed)
+        }
+    }
+
+    /// kill -9 at every failpoint of the export, then at random moments, restarting each time;
+    /// finally every transition is in the bucket exactly once and the cursor is at the end.
+    @Test(.needs(.promtool)) func killedAnywhereEveryTransitionLandsExactlyOnce() async throws {
+        let world = try await ShippingWorld()
+        let labels = Self.sources[0]
+        let points = [
+            "after:chunks_uploaded=exit@1",  // mid-ship: the ledger grows between exports
+            "audit:planned=exit@2", "audit:after:upload=exit@2", "audit:before:cursor=exit@2",
+            "audit:after:cursor=exit@1", "audit:before:upload=exit@3",
+        ]
+        var killed = 0
+        for point in points {
+            let result = try await Self.ship(
+                world, labels: labels, bucketConfig: world.bucketConfig, failpoints: point, maxRows: 2)
+            #expect(result.killedBySIGKILL || result.status == 0, "\(point): \(result)")
+            if result.killedBySIGKILL { killed += 1 }
+        }
+        #expect(killed >= 5, "most failpoints must have been reached")
+        // Random moments: every export step pauses 10 ms, so a kill lands inside an export.
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<4 {
+            let running = try SkiffProcess.start(
+                ["ship", "--tsdb.path", world.tsdb, "--objstore.config-file", world.bucketConfig]
+                    + labels.flatMap { ["--label", $0] } + ["--audit.export", "--audit.export-max-rows", "1"],
+                environment: ["SKIFF_FAILPOINTS": "audit:*=sleep(10)"])
+            try await Task.sleep(for: .milliseconds(Int.random(in: 20...400, using: &random)))
+            running.kill9()
+            _ = try await running.wait()
+        }
+        let last = try await Self.ship(world, labels: labels, bucketConfig: world.bucketConfig)
+        #expect(last.status == 0, "\(last)")
+        try await world.expectFullyShipped()
+
+        let transitions = try await Self.transitionCount(world)
+        let records = try await Self.records(try FilesystemBucket(directory: world.bucket))
+        #expect(records.map(\.seq).sorted() == Array(1...Int64(transitions)))
+        let ledger = try Ledger.open(path: world.ledgerPath, readOnly: true)
+        #expect(try await ledger.auditExportCursor() == AuditExportCursor(exportedThrough: Int64(transitions), pending: nil))
+    }
+
+    /// `skiff sidecar --audit.export` next to a real Prometheus: every transition of its ledger
+    /// reaches the bucket under the source id of Prometheus' external labels, while it runs.
+    @Test(.needs(.promtool, .prometheus)) func theSidecarExportsUnderPrometheusLabels() async throws {
+        let world = try await SidecarTests.World.make(labels: ["cluster": "eu3", "replica": "1"])
+        let ledgerPath = world.tsdb + "/thanos/skiff-ledger.db"
+        let source = AuditSource(labels: ["cluster": "eu3", "replica": "1"]).id
+        do {
+            let arguments = world.arguments(["--audit.export", "--audit.export-interval", "1s"])
+            let (exported, result) = try await SidecarTests.withSidecar(arguments) { running in
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline {
+                    if world.shipped().count == world.localBlocks.count, FileManager.default.fileExists(atPath: ledgerPath) {
+                        let ledger = try Ledger.open(path: ledgerPath, readOnly: true)
+                        let cursor = try await ledger.auditExportCursor()
+                        let records = try await Self.records(try FilesystemBucket(directory: world.bucket))
+                        if cursor.exportedThrough > 0, records.count == Int(cursor.exportedThrough),
+                            try await ledger.auditUnexportedCount() == 0
+                        {
+                            return records
+                        }
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                Issue.record("the sidecar did not export its transitions in time:\n\(running.stderrSoFar)")
+                return []
+            }
+            #expect(result.status == 0, "\(result)")
+            #expect(!exported.isEmpty)
+            #expect(exported.allSatisfy { $0.source == source && $0.labels == #"cluster="eu3",replica="1""# })
+            #expect(exported.map(\.seq) == Array(1...Int64(exported.count)))
+            #expect(exported.filter { $0.toState == "committed" }.count == world.localBlocks.count)
+        } catch {
+            await world.finish()
+            throw error
+        }
+        await world.finish()
+    }
+}
