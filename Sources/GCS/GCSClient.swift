@@ -199,15 +199,7 @@ final class GCSClient: Sendable {
     }
 
     static func describeTransport(_ error: any Error, origin: String) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .readTimeout: return "no response within http_config.response_header_timeout"
-            case .connectTimeout: return "connect timed out"
-            case .deadlineExceeded: return "request deadline exceeded"
-            case .remoteConnectionClosed: return "the server closed the connection"
-            default: return "\(error)"
-            }
-        }
+        if let error = error as? HTTPClientError { return HTTPTransport.describe(error) }
         if let error = error as? IOError, error.errnoCode == ECONNREFUSED {
             return "connection refused: nothing listens at \(origin)"
                 + (origin.hasPrefix("https://storage.googleapis.com") ? "" : "; check STORAGE_EMULATOR_HOST")

@@ -74,3 +74,17 @@ public struct HTTPTransport: Sendable, Equatable {
         return configuration
     }
 }
+
+extension HTTPTransport {
+    /// What an AsyncHTTPClient failure means, in the words of the config key that bounds it: one
+    /// text for every object store's client.
+    public static func describe(_ error: HTTPClientError) -> String {
+        switch error {
+        case .readTimeout: return "no response within http_config.response_header_timeout"
+        case .connectTimeout: return "connect timed out"
+        case .deadlineExceeded: return "request deadline exceeded"
+        case .remoteConnectionClosed: return "the server closed the connection"
+        default: return "\(error)"
+        }
+    }
+}

@@ -125,3 +125,16 @@ public protocol UploadJournal: Sendable {
     /// A request failed and will be tried again: for the audit trail.
     func retrying(operation: String, attempt: Int, error: String) async
 }
+
+/// Runs `body` with `bucket` and shuts the bucket down however `body` ends (an async `defer`): the
+/// one way the CLI and the tests hold a bucket they opened.
+public func withBucket<T>(_ bucket: any Bucket, _ body: (any Bucket) async throws -> T) async throws -> T {
+    do {
+        let result = try await body(bucket)
+        await bucket.shutdown()
+        return result
+    } catch {
+        await bucket.shutdown()
+        throw error
+    }
+}

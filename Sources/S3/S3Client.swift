@@ -235,15 +235,7 @@ final class S3Client: Sendable {
     }
 
     private func describeTransport(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .readTimeout: return "no response within http_config.response_header_timeout"
-            case .connectTimeout: return "connect timed out"
-            case .deadlineExceeded: return "request deadline exceeded"
-            case .remoteConnectionClosed: return "the server closed the connection"
-            default: return "\(error)"
-            }
-        }
+        if let error = error as? HTTPClientError { return HTTPTransport.describe(error) }
         if let error = error as? IOError {
             switch error.errnoCode {
             case ECONNREFUSED: return "connection refused: nothing listens at \(config.endpoint); check config.endpoint"

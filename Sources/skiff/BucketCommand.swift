@@ -15,15 +15,7 @@ struct BucketCommand: AsyncParsableCommand {
 
 /// Opens the configured bucket, runs `body`, and shuts the bucket down however `body` ends.
 func withConfiguredBucket<T>(_ options: ObjstoreOptions, _ body: (any Bucket) async throws -> T) async throws -> T {
-    let bucket = try options.load().makeBucket()
-    do {
-        let result = try await body(bucket)
-        await bucket.shutdown()
-        return result
-    } catch {
-        await bucket.shutdown()
-        throw error
-    }
+    try await withBucket(try options.load().makeBucket(), body)
 }
 
 /// ULIDs given as arguments, each checked, so a typo is named before any request.

@@ -147,15 +147,7 @@ public final class GCSTestServer: Sendable {
         bucket name: String? = nil, extraConfig: [String] = [], _ body: (any Bucket) async throws -> T
     ) async throws -> T {
         let config = try BucketConfig.parse(yaml: objstoreYAML(bucket: name, extraConfig: extraConfig), environment: environment)
-        let bucket = try config.makeBucket()
-        do {
-            let result = try await body(bucket)
-            await bucket.shutdown()
-            return result
-        } catch {
-            await bucket.shutdown()
-            throw error
-        }
+        return try await withBucket(try config.makeBucket(), body)
     }
 
     // MARK: - Out of band (raw HTTP)
