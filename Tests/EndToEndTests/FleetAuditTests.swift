@@ -230,9 +230,13 @@ import Testing
                 while ContinuousClock.now < deadline {
                     if world.shipped().count == world.localBlocks.count, FileManager.default.fileExists(atPath: ledgerPath) {
                         let ledger = try Ledger.open(path: ledgerPath, readOnly: true)
+                        // meta.json lands in the bucket before the ledger records the commit: wait
+                        // for the ledger's commits too, or the export may not have seen them yet.
+                        let committed = try await ledger.blockSummaries().filter { $0.state == .committed }.count
                         let cursor = try await ledger.auditExportCursor()
                         let records = try await Self.records(try FilesystemBucket(directory: world.bucket))
-                        if cursor.exportedThrough > 0, records.count == Int(cursor.exportedThrough),
+                        if committed == world.localBlocks.count, cursor.exportedThrough > 0,
+                            records.count == Int(cursor.exportedThrough),
                             try await ledger.auditUnexportedCount() == 0
                         {
                             return records
