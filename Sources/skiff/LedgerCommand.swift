@@ -45,17 +45,12 @@ struct LedgerCommand: AsyncParsableCommand {
                 let path = ledgerOptions.resolvedLedgerPath
                 let failpoints = try Failpoints.parse(ProcessInfo.processInfo.environment["SKIFF_FAILPOINTS"] ?? "")
                 let bucket = try config.makeBucket()
-                let result: LedgerRebuilder.Replacement
-                do {
-                    result = try await LedgerRebuilder.replace(
+                let result = try await withBucket(bucket) { bucket in
+                    try await LedgerRebuilder.replace(
                         ledgerPath: path, force: force, bucket: bucket, tsdbPath: ledgerOptions.tsdbPath, labels: ours,
                         now: WallClock.system.nowMillis,
                         beforeSwap: { () throws(SkiffError) in try await failpoints.hit("before:ledger_swap") })
-                } catch {
-                    await bucket.shutdown()
-                    throw error
                 }
-                await bucket.shutdown()
                 let summary = result.summary
                 var lines = ["rebuilt ledger \(path) from \(bucket.name)"]
                 if let previous = result.previous { lines.append("previous ledger kept as \(previous)") }

@@ -82,17 +82,11 @@ struct ReconcileCommand: AsyncParsableCommand {
             let ours = try await RecordedLabels.resolve(flags: flagged, ledger: ledger) { note in
                 FileHandle.standardError.write(Data("\(note)\n".utf8))
             }
-            let bucket = try config.makeBucket()
-            let healthy: Bool
-            do {
+            let healthy = try await withBucket(try config.makeBucket()) { bucket in
                 try BucketPlacement.check(bucket, tsdbPath: ledgerOptions.tsdbPath)
-                healthy = try await reconcile(
+                return try await reconcile(
                     mode: mode, labels: ours, checkLabels: !flagged.isEmpty, ledger: ledger, bucket: bucket)
-            } catch {
-                await bucket.shutdown()
-                throw error
             }
-            await bucket.shutdown()
             if !healthy { throw ExitCode(1) }
         }
     }

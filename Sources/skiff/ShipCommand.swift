@@ -88,15 +88,10 @@ struct Ship: AsyncParsableCommand {
             config.uploadConcurrency = try FlagValues.nonNegative(uploadConcurrency, flag: "--shipper.upload-concurrency")
             config.allowOutOfOrderUploads = allowOutOfOrderUploads
             config.metaFileName = try FlagValues.fileName(metaFileName, flag: "--shipper.meta-file-name")
-            let bucket = try bucketConfig.makeBucket()
             // The bucket's connections are closed on every way out, errors included.
-            do {
+            try await withBucket(try bucketConfig.makeBucket()) { bucket in
                 try await ship(config, bucket: bucket, interval: interval, audit: auditSettings, logger: logger)
-            } catch {
-                await bucket.shutdown()
-                throw error
             }
-            await bucket.shutdown()
         }
     }
 

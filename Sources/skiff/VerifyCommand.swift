@@ -47,21 +47,16 @@ struct Verify: AsyncParsableCommand {
             let ledger = try Ledger.open(path: ledgerOptions.resolvedLedgerPath, readOnly: true)
             // Labels only matter for blocks without a recorded meta.json; several recorded sets: any.
             let recorded = given.isEmpty ? try await RecordedLabels.distinct(in: ledger) : [given]
-            let bucket = try config.makeBucket()
-            do {
+            let failed = try await withBucket(try config.makeBucket()) { bucket in
                 let verifier = Verifier(ledger: ledger, bucket: bucket, labels: recorded.count == 1 ? recorded[0] : nil)
-                let failed = try await verify(verifier, only: only, percent: percent)
-                await bucket.shutdown()
-                if failed > 0 {
-                    FileHandle.standardError.write(
-                        Data(
-                            ("to ship the damaged blocks again from their local dirs: skiff reconcile --verify --repair "
-                                + "--tsdb.path \(ledgerOptions.tsdbPath) --objstore.config-file ...\n").utf8))
-                    throw ExitCode(1)
-                }
-            } catch {
-                await bucket.shutdown()
-                throw error
+                return try await verify(verifier, only: only, percent: percent)
+            }
+            if failed > 0 {
+                FileHandle.standardError.write(
+                    Data(
+                        ("to ship the damaged blocks again from their local dirs: skiff reconcile --verify --repair "
+                            + "--tsdb.path \(ledgerOptions.tsdbPath) --objstore.config-file ...\n").utf8))
+                throw ExitCode(1)
             }
         }
     }
