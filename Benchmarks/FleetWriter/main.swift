@@ -24,11 +24,13 @@ struct FleetWriter {
         var objects = 0
         for s in 0..<sources {
             let labels: LabelSet = ["cluster": "c\(s / 10)", "replica": "\(s % 10)"]
+            let ledger = String(format: "%016x", 0xbe0c_0000_0000 + s)
             let rows = simulate(source: s, count: perSource, start: start + Int64(s) * 1_000)
             var first = 0
             while first < rows.count {
                 let batch = Array(rows[first..<min(first + maxRows, rows.count)])
-                for (name, bytes) in try AuditExporter.objects(batch, source: AuditSource(labels: labels), skiffVersion: "bench")
+                for (name, bytes) in try AuditExporter.objects(
+                    batch, source: AuditSource(labels: labels), ledger: ledger, skiffVersion: "bench")
                 {
                     try await bucket.upload(key: name.key, bytes: bytes)
                     objects += 1

@@ -3,10 +3,16 @@ import ServiceLifecycle
 import SkiffCore
 
 /// Exports the ledger's transitions to the bucket every `interval`, or sooner once `maxRows` are
-/// waiting (checked every `checkInterval`), until graceful shutdown; for the sidecar and
-/// `skiff ship --watch`. A failed export is logged and retried at the next check: the cursor
-/// only moves once a batch is in the bucket, so nothing is lost meanwhile.
+/// waiting (checked every `checkInterval`), until graceful shutdown, then once more (at most
+/// `finalExportLimit`) so the last transitions are in the bucket when the process ends; for the
+/// sidecar and `skiff ship --watch`. List it before the shipper in the ServiceGroup: services
+/// stop in reverse order, so the final export then sees the shipper's last transitions.
+/// A failed export is logged and retried at the next check: the cursor only moves once a batch
+/// is in the bucket, so nothing is lost meanwhile.
 public struct AuditExportService: Service {
+    /// How long shutdown waits for the final export; the rest goes out at the next start.
+    public static let finalExportLimit: Duration = .seconds(10)
+
     let interval: Duration
     let checkInterval: Duration
     let maxRows: Int
@@ -48,7 +54,40 @@ public struct AuditExportService: Service {
                 logger.warning("audit export failed; retrying at the next check", metadata: ["err": "\(error)"])
             }
         }
+        if Task.isShuttingDownGracefully && !Task.isCancelled { await exportAtShutdown() }
         logger.info("audit export stopped")
+    }
+
+    /// The last export, bounded by `finalExportLimit`: a slow or unreachable bucket must not hold
+    /// the shutdown (Kubernetes kills the pod after its grace period anyway). A cut-short batch
+    /// stays planned in the ledger and is rewritten identically at the next start.
+    func exportAtShutdown() async {
+        let logger = self.logger
+        do {
+            guard let exporter = try await exporter() else { return }
+            let summary = try await withThrowingTaskGroup(of: AuditExportSummary?.self) { group in
+                group.addTask { try await exporter.exportAll() }
+                group.addTask {
+                    try await Task.sleep(for: Self.finalExportLimit)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
+            guard let summary else {
+                logger.warning(
+                    "audit export at shutdown took longer than \(Self.finalExportLimit); the next start exports the rest")
+                return
+            }
+            if summary.rows > 0 {
+                logger.info(
+                    "exported audit records to the bucket at shutdown",
+                    metadata: ["rows": "\(summary.rows)", "objects": "\(summary.objects.count)"])
+            }
+        } catch {
+            logger.warning(
+                "audit export at shutdown failed; the next start exports the rest", metadata: ["err": "\(error)"])
+        }
     }
 }
 

@@ -15,8 +15,8 @@ public struct AuditExportSummary: Sendable, Equatable {
 /// Copies the ledger's transitions after the export cursor to the bucket, exactly once.
 ///
 /// Each batch: plan it in the ledger (its last id and the labels, durable), read its rows with
-/// their blocks' times, write one object per UTC day (named from the first and last id it holds,
-/// so a repeat rewrites the same object), then advance the cursor. A crash anywhere repeats the
+/// their blocks' times, write one object per UTC day (named from the ledger's identity and the
+/// first and last id it holds, so a repeat rewrites the same object), then advance the cursor. A crash anywhere repeats the
 /// planned batch and nothing else: no gap, no duplicate row.
 ///
 /// Failpoints (`SKIFF_FAILPOINTS`, crash tests): `audit:planned`, `audit:before:upload`,
@@ -80,8 +80,9 @@ public struct AuditExporter: Sendable {
         let source = try AuditSource.fromLabelsJSON(pending.labelsJSON)
         let rows = try await ledger.auditTransitions(after: cursor.exportedThrough, through: pending.through)
         let version = configuration.skiffVersion
+        let ledgerID = try await ledger.identity()
         let objects = try await Blocking.run { () throws(SkiffError) in
-            try Self.objects(rows, source: source, skiffVersion: version)
+            try Self.objects(rows, source: source, ledger: ledgerID, skiffVersion: version)
         }
         var summary = AuditExportSummary()
         for (name, bytes) in objects {
@@ -102,7 +103,7 @@ public struct AuditExporter: Sendable {
 
     /// The batch's objects: one per run of consecutive rows on the same UTC day, gzipped.
     public static func objects(
-        _ rows: [AuditTransition], source: AuditSource, skiffVersion: String
+        _ rows: [AuditTransition], source: AuditSource, ledger: String, skiffVersion: String
     ) throws(SkiffError) -> [(AuditObjectName, [UInt8])] {
         var out: [(AuditObjectName, [UInt8])] = []
         var start = 0
@@ -112,10 +113,11 @@ public struct AuditExporter: Sendable {
             while end < rows.count, AuditObjectName.utcDate(millis: rows[end].transition.at) == date { end += 1 }
             var body: [UInt8] = []
             for row in rows[start..<end] {
-                body += AuditRecord(row, labels: source.labels, skiffVersion: skiffVersion).line
+                body += AuditRecord(row, labels: source.labels, ledger: ledger, skiffVersion: skiffVersion).line
             }
             let name = AuditObjectName(
-                date: date, source: source.id, first: rows[start].transition.id, last: rows[end - 1].transition.id)
+                date: date, source: source.id, ledger: ledger, first: rows[start].transition.id,
+                last: rows[end - 1].transition.id)
             out.append((name, try AuditGzip.compress(body)))
             start = end
         }

@@ -8,7 +8,8 @@ import SkiffCore
 /// |---|---|---|
 /// | `schema` | string | always "v1" |
 /// | `labels` | object | the source's external labels |
-/// | `seq` | integer | the transition's id in its ledger (ascending, unique per source) |
+/// | `ledger` | string | the exporting ledger's identity (16 hex digits; new after a rebuild) |
+/// | `seq` | integer | the transition's id in its ledger (ascending; unique per source and ledger) |
 /// | `ulid` | string | the block |
 /// | `block_min_time`, `block_max_time` | integer or null | the block's time range, Unix ms |
 /// | `from_state` | string or null | null for a block's first row |
@@ -26,6 +27,7 @@ public struct AuditRecord: Sendable, Equatable {
     public static let schema = "v1"
 
     public let labels: LabelSet
+    public let ledger: String
     public let seq: Int64
     public let ulid: String
     public let blockMinTime: Int64?
@@ -39,9 +41,10 @@ public struct AuditRecord: Sendable, Equatable {
     public let detail: String?
     public let skiffVersion: String
 
-    public init(_ row: AuditTransition, labels: LabelSet, skiffVersion: String) {
+    public init(_ row: AuditTransition, labels: LabelSet, ledger: String, skiffVersion: String) {
         let t = row.transition
         self.labels = labels
+        self.ledger = ledger
         seq = t.id
         ulid = t.ulid
         blockMinTime = row.blockMinTime
@@ -63,7 +66,7 @@ public struct AuditRecord: Sendable, Equatable {
         return .object([
             .init("schema", .string(Self.schema)),
             .init("labels", AuditSource(labels: labels).labelsJSON),
-            .init("seq", .int(seq)), .init("ulid", .string(ulid)),
+            .init("ledger", .string(ledger)), .init("seq", .int(seq)), .init("ulid", .string(ulid)),
             .init("block_min_time", int(blockMinTime)), .init("block_max_time", int(blockMaxTime)),
             .init("from_state", str(fromState)), .init("to_state", .string(toState)),
             .init("time_ms", .int(timeMillis)), .init("attempt", .int(attempt)), .init("bytes", int(bytes)),

@@ -7,6 +7,8 @@ public struct FleetRecord: Sendable, Equatable {
     public let source: String
     /// The labels' canonical text (`AuditSource.canonicalText`).
     public let labels: String
+    /// The exporting ledger's identity: (source, ledger, seq) names one transition.
+    public let ledger: String
     public let seq: Int64
     public let ulid: String
     public let blockMaxTime: Int64?
@@ -64,11 +66,13 @@ public enum FleetReader {
         }
         guard value["schema"]?.stringValue == AuditRecord.schema, let seq = value["seq"]?.int64Value,
             let ulid = value["ulid"]?.stringValue, let to = value["to_state"]?.stringValue,
-            let time = value["time_ms"]?.int64Value, seq >= name.first, seq <= name.last
+            let time = value["time_ms"]?.int64Value, seq >= name.first, seq <= name.last,
+            value["ledger"]?.stringValue == name.ledger
         else {
             throw SkiffError(
-                .bucket, "audit object \(name.key) has a record that is not schema v1 or outside its id range",
-                transient: false)
+                .bucket,
+                "audit object \(name.key) has a record that is not schema v1, or not of the ledger and id range "
+                    + "its name says", transient: false)
         }
         let labels = value["labels"] ?? .object([])
         let labelsJSON = Array(labels.encodedCompact().utf8)
@@ -84,7 +88,7 @@ public enum FleetReader {
             labelsCache = (labelsJSON, text)
         }
         return FleetRecord(
-            date: name.date, source: name.source, labels: text, seq: seq, ulid: ulid,
+            date: name.date, source: name.source, labels: text, ledger: name.ledger, seq: seq, ulid: ulid,
             blockMaxTime: value["block_max_time"]?.int64Value, toState: to, timeMillis: time,
             bytes: value["bytes"]?.int64Value, error: value["error"]?.stringValue)
     }

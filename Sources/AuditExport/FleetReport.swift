@@ -4,12 +4,16 @@ import SkiffCore
 
 /// `skiff fleet report`: the questions of `skiff report` (shipped, lag, failures) over every
 /// source's audit records in a bucket, aggregated as they stream by (`FleetReader`). Memory grows
-/// with the groups (days or sources, errors) and, for `lag`, with the commits (8 bytes each, for
-/// exact percentiles), never with the objects or their size.
+/// with the groups (days or sources, errors) and, for `shipped` and `lag`, with the committed
+/// blocks (about 100 bytes each), never with the objects or their size.
 ///
-/// - shipped: committed transitions and their bytes, per UTC day (default) or per source.
+/// A block counts once per source, at its first commit in the records: a block committed again
+/// (uploaded anew after it went missing from the bucket, or recorded again by a rebuilt ledger)
+/// is still one block shipped, as `skiff report shipped` counts it once.
+///
+/// - shipped: committed blocks and their bytes, per UTC day of the commit (default) or per source.
 /// - lag: time from a block's end to its commit (count, median, p90, max, nearest rank, seconds),
-///   over all commits (default), per source or per commit day.
+///   over all blocks (default), per source or per commit day.
 /// - failures: failed attempts by error (attempts, distinct blocks, last time), optionally per
 ///   source or per day.
 public struct FleetReport: Sendable {
@@ -42,6 +46,19 @@ public struct FleetReport: Sendable {
             var blocks: Int64 = 0
             var bytes: Int64 = 0
         }
+        /// A block's first commit: when, and what the reports need of it.
+        struct Commit {
+            var time: Int64
+            var date: String
+            var source: Int32
+            var bytes: Int64
+            var lag: Int64?
+        }
+        /// A committed block: its source (interned) and ULID text.
+        struct BlockKey: Hashable {
+            var source: Int32
+            var ulid: String
+        }
         struct Failures {
             var attempts: Int64 = 0
             var blocks: Set<String> = []
@@ -50,30 +67,41 @@ public struct FleetReport: Sendable {
 
         let report: FleetReport
         var labels: [String: String] = [:]  // source id -> canonical labels
-        var shipped: [String: Shipped] = [:]
-        var lags: [String: [Int64]] = [:]
+        var sources: [String: Int32] = [:]
+        var sourceIDs: [String] = []
+        var commits: [BlockKey: Commit] = [:]
         var failures: [String: [String: Failures]] = [:]
 
         public init(report: FleetReport) { self.report = report }
 
-        func key(_ r: FleetRecord) -> String {
+        func key(_ r: FleetRecord) -> String { key(source: r.source, date: r.date) }
+
+        func key(source: String, date: String) -> String {
             switch report.grouping {
-            case .source: r.source
-            case .day: r.date
-            case nil: report.name == .shipped ? r.date : ""
+            case .source: source
+            case .day: date
+            case nil: report.name == .shipped ? date : ""
             }
+        }
+
+        mutating func interned(_ source: String) -> Int32 {
+            if let i = sources[source] { return i }
+            let i = Int32(sourceIDs.count)
+            sources[source] = i
+            sourceIDs.append(source)
+            return i
         }
 
         public mutating func add(_ r: FleetRecord) {
             if report.grouping == .source, labels[r.source] == nil { labels[r.source] = r.labels }
             switch report.name {
-            case .shipped:
+            case .shipped, .lag:
                 guard r.toState == "committed" else { return }
-                shipped[key(r), default: Shipped()].blocks += 1
-                shipped[key(r), default: Shipped()].bytes += r.bytes ?? 0
-            case .lag:
-                guard r.toState == "committed", let end = r.blockMaxTime else { return }
-                lags[key(r), default: []].append(r.timeMillis - end)
+                let block = BlockKey(source: interned(r.source), ulid: r.ulid)
+                if let first = commits[block], first.time <= r.timeMillis { return }
+                commits[block] = Commit(
+                    time: r.timeMillis, date: r.date, source: block.source, bytes: r.bytes ?? 0,
+                    lag: r.blockMaxTime.map { r.timeMillis - $0 })
             case .failures:
                 guard r.toState == "failed" else { return }
                 // Mutated in place: a copy out and back would copy the set of blocks every row.
@@ -104,12 +132,23 @@ public struct FleetReport: Sendable {
         public func result() -> SQLResult {
             switch report.name {
             case .shipped:
+                var shipped: [String: Shipped] = [:]
+                for c in commits.values {
+                    let k = key(source: sourceIDs[Int(c.source)], date: c.date)
+                    shipped[k, default: Shipped()].blocks += 1
+                    shipped[k, default: Shipped()].bytes += c.bytes
+                }
                 return SQLResult(
                     columns: groupColumns + ["blocks", "bytes"],
                     rows: shipped.keys.sorted().map { k in
                         groupValues(k) + [.integer(shipped[k]!.blocks), .integer(shipped[k]!.bytes)]
                     })
             case .lag:
+                var lags: [String: [Int64]] = [:]
+                for c in commits.values {
+                    guard let lag = c.lag else { continue }
+                    lags[key(source: sourceIDs[Int(c.source)], date: c.date), default: []].append(lag)
+                }
                 var keys = lags.keys.sorted()
                 if report.grouping == nil && keys.isEmpty { keys = [""] }
                 return SQLResult(

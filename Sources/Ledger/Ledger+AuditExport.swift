@@ -60,6 +60,18 @@ extension TransitionRecord {
 }
 
 extension Ledger {
+    /// This ledger's identity (`ledger_identity`, schema 6): 16 random lower-case hex digits given
+    /// to the file once. The fleet audit writes it into every object name and record, so audit
+    /// objects of a rebuilt ledger (whose transition ids start at 1 again) never replace older ones.
+    public func identity() async throws(SkiffError) -> String {
+        try await read("read the ledger identity") { db in
+            guard let id = try String.fetchOne(db, sql: "SELECT ledger_id FROM ledger_identity WHERE id = 1") else {
+                throw LedgerError.corruptRow("no ledger_identity row")
+            }
+            return id
+        }
+    }
+
     /// The export cursor.
     public func auditExportCursor() async throws(SkiffError) -> AuditExportCursor {
         try await read("read the audit export cursor") { db in try Self.cursor(db) }

@@ -17,10 +17,11 @@ public struct ConfigReloader: Service {
     let trigger: ReloadTrigger
     let logger: Logger
     let metrics: ReloaderMetrics
+    let progress: ReloaderProgress?
 
     public init(
         configuration: ReloaderConfiguration, client: PrometheusClient, logger: Logger,
-        metrics: ReloaderMetrics = ReloaderMetrics()
+        metrics: ReloaderMetrics = ReloaderMetrics(), progress: ReloaderProgress? = nil
     ) {
         var logger = logger
         logger[metadataKey: "component"] = "reloader"
@@ -28,6 +29,7 @@ public struct ConfigReloader: Service {
         self.trigger = ReloadTrigger(method: configuration.method, client: client, logger: logger)
         self.logger = logger
         self.metrics = metrics
+        self.progress = progress
         metrics.recordInfo(method: configuration.method)
     }
 
@@ -100,6 +102,7 @@ public struct ConfigReloader: Service {
             } catch {
                 if Task.isCancelled { return }
                 metrics.applyOperationsFailed.increment()
+                progress?.applyFailed((error as? SkiffError)?.message ?? "\(error)")
                 logger.error("apply error", metadata: ["err": "\(error)"])
             }
         }
@@ -158,10 +161,12 @@ public struct ConfigReloader: Service {
                         "watched_dirs": "\(config.ruleDirs.joined(separator: ", "))",
                     ])
                 metrics.recordReloadSuccess()
+                progress?.reloadSucceeded()
                 return
             } catch {
                 if Task.isCancelled { return }
                 metrics.recordReloadFailure()
+                progress?.reloadFailed(error.message)
                 let next = attemptStarted + config.retryInterval
                 guard next < deadline else {
                     state.forceReload = true

@@ -30,7 +30,7 @@ public struct ReloaderConfiguration: Sendable {
         }
 
         /// The `method` label of `thanos_sidecar_reloader_info`.
-        var label: String {
+        public var label: String {
             switch self {
             case .http: "http"
             case .signal: "signal"

@@ -126,10 +126,12 @@ public struct SidecarRunner: Sendable {
         // The shipper opens the ledger, which the status page then reads (the same connection pool).
         var shipping: (services: [any Service], ledger: Ledger)?
         if let bucket { shipping = try await makeShipperServices(bucket: bucket) }
+        let reloading = config.reloader.isEmpty ? nil : ReloaderProgress(clock: .system)
         let status = StatusRoutes(
             source: StatusSource(
                 ledger: shipping?.ledger, bucket: bucket?.name, clock: .system,
-                prometheus: { [state, client] in Self.prometheusStatus(state: state, probe: probe, url: client.url) }))
+                prometheus: { [state, client] in Self.prometheusStatus(state: state, probe: probe, url: client.url) },
+                reloader: { [reloader = config.reloader] in reloading.map { Self.reloaderStatus(reloader, $0.snapshot) } }))
         let http = SidecarHTTPServer(
             address: config.httpAddress, probe: probe, registry: registry, gracePeriod: config.httpGracePeriod,
             logger: logger, web: config.web, requestLog: config.requestLog?.http,
@@ -159,7 +161,10 @@ public struct SidecarRunner: Sendable {
         ]
         services += companions.map { .init(service: $0) }
         if !config.reloader.isEmpty {
-            services.append(.init(service: ConfigReloader(configuration: config.reloader, client: client, logger: logger)))
+            services.append(
+                .init(
+                    service: ConfigReloader(
+                        configuration: config.reloader, client: client, logger: logger, progress: reloading)))
         }
         if let shipping { services += shipping.services.map { .init(service: $0) } }
         let group = ServiceGroup(
@@ -209,7 +214,9 @@ public struct SidecarRunner: Sendable {
                 configuration: .init(labels: labels, maxRows: schedule.maxRows, skiffVersion: BuildInfo.version),
                 failpoints: failpoints, logger: logger)
         }
-        return ([shipper, audit], workspace.ledger)
+        // The export first: services stop in reverse order, so it stops after the shipper and its
+        // final export sees the shipper's last transitions.
+        return ([audit, shipper], workspace.ledger)
     }
 
     /// What the status page shows about Prometheus, read at each request.
@@ -226,6 +233,14 @@ public struct SidecarRunner: Sendable {
         return PrometheusStatus(
             url: url, up: beat.up, version: beat.version, externalLabels: state.labels?.description,
             lastHeartbeatMillis: beat.lastSuccessMillis, lastError: beat.lastError, ready: ready, notReadyReason: reason)
+    }
+
+    /// What the status page shows about the config reloader: its flags and what it has done.
+    static func reloaderStatus(_ config: ReloaderConfiguration, _ done: ReloaderProgress.Snapshot) -> ReloaderStatus {
+        ReloaderStatus(
+            method: config.method.label, configFile: config.configFile, outputFile: config.configEnvsubstFile,
+            ruleDirs: config.ruleDirs, reloads: done.reloads, failedReloads: done.failedReloads,
+            lastSuccessMillis: done.lastSuccessMillis, lastError: done.lastError, lastErrorMillis: done.lastErrorMillis)
     }
 
     /// The external labels, waiting for the heartbeat's first read at most `limit`.

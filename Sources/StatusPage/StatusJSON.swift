@@ -39,6 +39,7 @@ enum StatusJSON {
                 } ?? .null))
         return .object([
             .init("generated_at", .int(m.now)), .init("prometheus", m.prometheus.map(prometheus) ?? .null),
+            .init("reloader", m.reloader.map(reloader) ?? .null),
             .init("shipping", .object(shipping)), .init("last_reconcile", m.reconcile.map(reconcile) ?? .null),
             .init(
                 "failures",
@@ -58,6 +59,16 @@ enum StatusJSON {
             .init("external_labels", opt(p.externalLabels)), .init("last_heartbeat_at", opt(p.lastHeartbeatMillis)),
             .init("last_error", opt(p.lastError)), .init("ready", .bool(p.ready)),
             .init("not_ready_reason", opt(p.notReadyReason)),
+        ])
+    }
+
+    static func reloader(_ r: ReloaderStatus) -> JSONValue {
+        .object([
+            .init("method", .string(r.method)), .init("config_file", opt(r.configFile)),
+            .init("config_envsubst_file", opt(r.outputFile)), .init("rule_dirs", .array(r.ruleDirs.map { .string($0) })),
+            .init("reloads", .int(Int64(r.reloads))), .init("failed_reloads", .int(Int64(r.failedReloads))),
+            .init("last_success_at", opt(r.lastSuccessMillis)), .init("last_error", opt(r.lastError)),
+            .init("last_error_at", opt(r.lastErrorMillis)), .init("failing", .bool(r.failing)),
         ])
     }
 

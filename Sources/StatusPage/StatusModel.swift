@@ -33,6 +33,7 @@ public struct UploadProgress: Sendable, Equatable {
 public struct StatusModel: Sendable {
     public var now: Int64
     public var prometheus: PrometheusStatus?
+    public var reloader: ReloaderStatus?
     public var bucket: String?
     public var counts: [TimelineState: Int]
     public var bytesShipped: Int64
@@ -45,9 +46,12 @@ public struct StatusModel: Sendable {
     public var reconcile: ReconcileSummary?
     public var failures: [FailureGroup]
 
-    public init(reading: LedgerReading, prometheus: PrometheusStatus?, bucket: String?, now: Int64) {
+    public init(
+        reading: LedgerReading, prometheus: PrometheusStatus?, reloader: ReloaderStatus? = nil, bucket: String?, now: Int64
+    ) {
         self.now = now
         self.prometheus = prometheus
+        self.reloader = reloader
         self.bucket = bucket
         reconcile = reading.reconcile
         failures = reading.failures

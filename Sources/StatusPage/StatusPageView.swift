@@ -40,6 +40,7 @@ enum StatusPageView {
             ])
         }
         if let p = model.prometheus { values["prometheus"] = prometheus(p, now: model.now) }
+        if let r = model.reloader { values["reloader"] = reloader(r, now: model.now) }
         if let run = model.reconcile { values["reconcile"] = reconcile(run) }
         return Fields(values)
     }
@@ -52,6 +53,21 @@ enum StatusPageView {
         if let error = p.lastError { values["error"] = error }
         if let beat = p.lastHeartbeatMillis {
             values["heartbeat"] = "\(Humanize.time(beat)) (\(Humanize.duration(millis: max(0, now - beat))) ago)"
+        }
+        return Fields(values)
+    }
+
+    static func reloader(_ r: ReloaderStatus, now: Int64) -> Fields {
+        func ago(_ t: Int64) -> String { "\(Humanize.time(t)) (\(Humanize.duration(millis: max(0, now - t))) ago)" }
+        var values: [String: any Sendable] = [
+            "method": r.method, "reloads": "\(r.reloads)", "failed": "\(r.failedReloads)", "failing": r.failing,
+            "watched": ([r.configFile].compactMap { $0 } + r.ruleDirs).joined(separator: ", "),
+        ]
+        if let output = r.outputFile { values["output"] = output }
+        if let success = r.lastSuccessMillis { values["success"] = ago(success) }
+        if let error = r.lastError, let at = r.lastErrorMillis {
+            values["error"] = error
+            values["errorAt"] = ago(at)
         }
         return Fields(values)
     }
@@ -117,6 +133,19 @@ enum StatusPageView {
         {{/prometheus}}
         {{^prometheus}}<p class="muted">No Prometheus state (not served by a sidecar).</p>{{/prometheus}}
         </section>
+        {{#reloader}}
+        <section id="reloader"><h2>Config reloader</h2>
+        <table>
+        <tr><th>State</th><td>{{#failing}}<span class="bad">failing</span>{{/failing}}{{^failing}}<span class="ok">ok</span>{{/failing}} \
+        (reload via {{method}})</td></tr>
+        <tr><th>Watching</th><td class="mono">{{watched}}</td></tr>
+        {{#output}}<tr><th>Writes</th><td class="mono">{{output}}</td></tr>{{/output}}
+        <tr><th>Reloads</th><td>{{reloads}} ({{failed}} failed)</td></tr>
+        <tr><th>Last reload</th><td>{{#success}}{{success}}{{/success}}{{^success}}none yet{{/success}}</td></tr>
+        {{#error}}<tr><th>Last error</th><td class="error">{{error}} ({{errorAt}})</td></tr>{{/error}}
+        </table>
+        </section>
+        {{/reloader}}
         <section id="shipping"><h2>Shipping</h2>
         {{^hasBucket}}<p class="muted">No bucket configured (--objstore.config-file): uploads are disabled.</p>{{/hasBucket}}
         {{#hasBucket}}<p>Bucket <span class="mono">{{bucket}}</span></p>{{/hasBucket}}

@@ -78,7 +78,8 @@ public struct StatusRoutes: Sendable {
         var reading = LedgerReading()
         if let ledger = source.ledger { reading = try await LedgerReading.read(ledger) }
         let model = StatusModel(
-            reading: reading, prometheus: source.prometheus(), bucket: source.bucket, now: source.clock.nowMillis())
+            reading: reading, prometheus: source.prometheus(), reloader: source.reloader(), bucket: source.bucket,
+            now: source.clock.nowMillis())
         return (model, reading.blocks)
     }
 

@@ -16,8 +16,8 @@ struct SQL: AsyncParsableCommand {
         discussion: """
             The ledger is opened read-only and query_only; a statement that writes (INSERT, UPDATE, DELETE, \
             CREATE, ATTACH, a PRAGMA that sets something) is refused. Tables: blocks, block_files, transitions, \
-            multipart_uploads, multipart_parts, request_retries. Views: shipped_blocks, pending_blocks, failures, \
-            shipped_per_day. Example: skiff sql "SELECT day, blocks, bytes FROM shipped_per_day"
+            multipart_uploads, multipart_parts, request_retries, reconcile_runs, reconcile_findings, audit_export, \
+            ledger_identity. Views: shipped_blocks, pending_blocks, failures, shipped_per_day, last_reconcile. Example: skiff sql "SELECT day, blocks, bytes FROM shipped_per_day"
             """)
 
     @OptionGroup var ledgerOptions: LedgerOptions

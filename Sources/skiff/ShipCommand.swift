@@ -117,9 +117,9 @@ struct Ship: AsyncParsableCommand {
                 logger: logger)
         }
         if watch {
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-                .init(service: ShipperService(intervalMillis: interval, logger: logger) { shipper })
-            ]
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            // The export first: services stop in reverse order, so its final export at shutdown
+            // comes after the shipper's last pass.
             if let exporter, let audit {
                 services.append(
                     .init(
@@ -127,6 +127,7 @@ struct Ship: AsyncParsableCommand {
                             exporter
                         }))
             }
+            services.append(.init(service: ShipperService(intervalMillis: interval, logger: logger) { shipper }))
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()

@@ -78,9 +78,11 @@ import Testing
         try reader.feed(ArraySlice(gz)) { (line: [UInt8]) throws(SkiffError) in lines.append(line) }
         let first = String(decoding: lines[0], as: UTF8.self)
         let id = AuditLedgerFixture.ulid(1, 0).string
+        let ledgerID = try await ledger.identity()
+        #expect(key.contains("/\(ledgerID)-00000000000000000001-"))
         #expect(
             first
-                == #"{"schema":"v1","labels":{"cluster":"eu1","replica":"0"},"seq":1,"ulid":"\#(id)","block_min_time":1796241600000,"block_max_time":1796248800000,"from_state":null,"to_state":"discovered","time_ms":1796252400000,"attempt":1,"bytes":null,"error":null,"detail":null,"skiff_version":"9.9.9"}"#
+                == #"{"schema":"v1","labels":{"cluster":"eu1","replica":"0"},"ledger":"\#(ledgerID)","seq":1,"ulid":"\#(id)","block_min_time":1796241600000,"block_max_time":1796248800000,"from_state":null,"to_state":"discovered","time_ms":1796252400000,"attempt":1,"bytes":null,"error":null,"detail":null,"skiff_version":"9.9.9"}"#
         )
         let failed = try #require(
             lines.map { String(decoding: $0, as: UTF8.self) }.first { $0.contains(#""to_state":"failed""#) })
@@ -133,5 +135,34 @@ import Testing
         #expect(cursor.exportedThrough == 10 && cursor.pending?.through == 15)
         try await Self.exporter(ledger, bucket, maxRows: 5).exportAll()
         #expect(try await Self.records(bucket).map(\.seq) == Array(1...Int64(expected.transitions)))
+    }
+
+    /// A rebuilt ledger has a new identity and numbers its transitions from 1 again: its objects
+    /// land beside the old ledger's, which stay as they were, and (source, ledger, seq) stays unique.
+    @Test func aNewLedgerNeverOverwritesAnOldLedgersObjects() async throws {
+        let tmp = try TempDir()
+        defer { tmp.remove() }
+        let bucket = try FilesystemBucket(directory: tmp.sub("bucket"))
+        let old = try Ledger.open(path: tmp.sub("old.db"))
+        let first = try await AuditLedgerFixture.record(into: old, seed: 1, blocks: 3)
+        try await Self.exporter(old, bucket, maxRows: 4).exportAll()
+        let oldFiles = Self.objectFiles(tmp.sub("bucket"))
+        let oldBytes = oldFiles.map { FileManager.default.contents(atPath: tmp.sub("bucket/" + AuditObjectName.prefix + $0)) }
+
+        let rebuilt = try Ledger.open(path: tmp.sub("rebuilt.db"))
+        let (a, b) = (try await old.identity(), try await rebuilt.identity())
+        #expect(a != b && a.count == 16 && b.count == 16)
+        #expect(try await old.identity() == a, "the identity is fixed")
+        let second = try await AuditLedgerFixture.record(into: rebuilt, seed: 1, blocks: 2)
+        try await Self.exporter(rebuilt, bucket, maxRows: 4).exportAll()
+
+        for (file, bytes) in zip(oldFiles, oldBytes) {
+            #expect(FileManager.default.contents(atPath: tmp.sub("bucket/" + AuditObjectName.prefix + file)) == bytes)
+        }
+        let records = try await Self.records(bucket)
+        #expect(records.count == first.transitions + second.transitions)
+        #expect(Set(records.map { "\($0.ledger)/\($0.seq)" }).count == records.count)
+        #expect(records.filter { $0.ledger == a }.map(\.seq).sorted() == Array(1...Int64(first.transitions)))
+        #expect(records.filter { $0.ledger == b }.map(\.seq).sorted() == Array(1...Int64(second.transitions)))
     }
 }

@@ -4,21 +4,28 @@ import Testing
 
 @Suite struct AuditObjectNameTests {
     @Test func keysArePartitionedPaddedAndReadBack() throws {
-        let name = AuditObjectName(date: "2026-12-03", source: "9c1ebe8a6c6ccabe", first: 7, last: 1234)
+        let ledger = "0123456789abcdef"
+        let name = AuditObjectName(date: "2026-12-03", source: "9c1ebe8a6c6ccabe", ledger: ledger, first: 7, last: 1234)
         #expect(
             name.key
-                == "skiff-audit/v1/date=2026-12-03/source=9c1ebe8a6c6ccabe/00000000000000000007-00000000000000001234.ndjson.gz"
+                == "skiff-audit/v1/date=2026-12-03/source=9c1ebe8a6c6ccabe/0123456789abcdef-00000000000000000007-00000000000000001234.ndjson.gz"
         )
         #expect(AuditObjectName(key: name.key) == name)
         // Padding makes the names sort as their numbers.
-        let a = AuditObjectName(date: "2026-12-03", source: "s", first: 9, last: 9).key
-        let b = AuditObjectName(date: "2026-12-03", source: "s", first: 10, last: 99).key
+        let a = AuditObjectName(date: "2026-12-03", source: "s", ledger: ledger, first: 9, last: 9).key
+        let b = AuditObjectName(date: "2026-12-03", source: "s", ledger: ledger, first: 10, last: 99).key
         #expect(a < b)
+        // Another ledger's range of the same ids is another object.
+        #expect(AuditObjectName(date: "2026-12-03", source: "s", ledger: "fedcba9876543210", first: 9, last: 9).key != a)
+        let l = ledger + "-"
         for bad in [
-            "skiff-audit/v1/date=2026-12-03/source=s/1-2.ndjson", "skiff-audit/v1/date=2026-1-03/source=s/1-2.ndjson.gz",
-            "skiff-audit/v1/date=2026-12-03/src=s/1-2.ndjson.gz", "skiff-audit/v1/date=2026-12-03/source=s/2-1.ndjson.gz",
-            "skiff-audit/v2/date=2026-12-03/source=s/1-2.ndjson.gz", "01M88KSQB7NPRR96QBQPG346H2/meta.json",
-            "skiff-audit/v1/date=2026-12-03/source=s/x/1-2.ndjson.gz",
+            "skiff-audit/v1/date=2026-12-03/source=s/\(l)1-2.ndjson", "skiff-audit/v1/date=2026-1-03/source=s/\(l)1-2.ndjson.gz",
+            "skiff-audit/v1/date=2026-12-03/src=s/\(l)1-2.ndjson.gz", "skiff-audit/v1/date=2026-12-03/source=s/\(l)2-1.ndjson.gz",
+            "skiff-audit/v2/date=2026-12-03/source=s/\(l)1-2.ndjson.gz", "01M88KSQB7NPRR96QBQPG346H2/meta.json",
+            "skiff-audit/v1/date=2026-12-03/source=s/x/\(l)1-2.ndjson.gz",
+            "skiff-audit/v1/date=2026-12-03/source=s/1-2.ndjson.gz",  // no ledger
+            "skiff-audit/v1/date=2026-12-03/source=s/0123456789ABCDEF-1-2.ndjson.gz",  // not lower-case hex
+            "skiff-audit/v1/date=2026-12-03/source=s/0123456789abcde-1-2.ndjson.gz",  // 15 digits
         ] {
             #expect(AuditObjectName(key: bad) == nil, "\(bad)")
         }

@@ -87,4 +87,36 @@ import Testing
         #expect(try await FleetReport(.lag).run(on: bucket).rows == [[.integer(0), .null, .null, .null]])
         #expect(try await FleetReport(.failures, by: .source).run(on: bucket).rows.isEmpty)
     }
+
+    /// The same blocks committed again later by a second ledger of the same source (a rebuilt
+    /// ledger, or an upload after the block went missing): each still counts once, at its first
+    /// commit, in `shipped` and in `lag`.
+    @Test func aBlockCommittedTwiceCountsOnceAtItsFirstCommit() async throws {
+        let tmp = try TempDir()
+        defer { tmp.remove() }
+        let bucket = try FilesystemBucket(directory: tmp.sub("bucket"))
+        let labels = Self.sources[0]
+        let first = try Ledger.open(path: tmp.sub("first.db"))
+        let e = try await AuditLedgerFixture.record(into: first, seed: 7, blocks: 6)
+        try await AuditExporterTests.exporter(first, bucket, labels: labels, maxRows: 5).exportAll()
+        let shippedBefore = try await FleetReport(.shipped).run(on: bucket)
+        let lagBefore = try await FleetReport(.lag, by: .source).run(on: bucket)
+
+        // Three days later, a second ledger commits the same blocks again (bigger, later).
+        let second = try Ledger.open(path: tmp.sub("second.db"))
+        try await AuditLedgerFixture.record(into: second, seed: 7, blocks: 6, offset: 3 * 86_400_000)
+        try await AuditExporterTests.exporter(second, bucket, labels: labels, maxRows: 5).exportAll()
+
+        #expect(try await FleetReport(.shipped).run(on: bucket).rows == shippedBefore.rows)
+        #expect(try await FleetReport(.lag, by: .source).run(on: bucket).rows == lagBefore.rows)
+        let total = try await FleetReport(.shipped, by: .source).run(on: bucket)
+        #expect(total.rows.count == 1)
+        #expect(total.rows.first?[2] == .integer(Int64(e.commits.count)))
+        // Another source's copy of the same ULIDs is another block.
+        let other = try Ledger.open(path: tmp.sub("other.db"))
+        try await AuditLedgerFixture.record(into: other, seed: 7, blocks: 6)
+        try await AuditExporterTests.exporter(other, bucket, labels: Self.sources[2], maxRows: 5).exportAll()
+        let blocks = try await FleetReport(.shipped, by: .source).run(on: bucket).rows.map { $0[2] }
+        #expect(blocks == [.integer(6), .integer(6)])
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SkiffCore
 import TestSupport
 import Testing
 
@@ -19,7 +20,9 @@ import Testing
                 "--reloader.config-file", template, "--reloader.config-envsubst-file", world.prometheus.configPath,
                 "--reloader.watch-interval=1s", "--reloader.retry-interval=200ms",
             ], bucket: false)
-        let (metrics, result) = try await SidecarTests.withSidecar(arguments, environment: ["SKIFF_RELOAD_MARK": "mark-42"]) {
+        let ((metrics, status), result) = try await SidecarTests.withSidecar(
+            arguments, environment: ["SKIFF_RELOAD_MARK": "mark-42"]
+        ) {
             running in
             let deadline = ContinuousClock.now + .seconds(30)
             var written = ""
@@ -33,12 +36,20 @@ import Testing
                 body = await HTTPProbe.get(port: world.httpPort, path: "/metrics")?.body ?? ""
                 try await Task.sleep(for: .milliseconds(100))
             }
-            return body
+            // The status page's JSON says the same, from the reloader's own record.
+            let status = await HTTPProbe.get(port: world.httpPort, path: "/api/v1/skiff/status")?.body ?? ""
+            return (body, try JSONValue.parse(Array(status.utf8)))
         }
         #expect(result.status == 0, "\(result)")
         #expect(metrics.contains("thanos_sidecar_reloader_reloads_total 1"), "\(metrics)")
         #expect(metrics.contains("thanos_sidecar_reloader_reloads_failed_total 0"), "\(metrics)")
         #expect(metrics.contains("thanos_sidecar_reloader_last_reload_successful 1"), "\(metrics)")
+        let reloader = status["data"]?["reloader"]
+        #expect(reloader?["method"] == .string("http"), "\(status)")
+        #expect(reloader?["config_file"] == .string(template))
+        #expect(reloader?["config_envsubst_file"] == .string(world.prometheus.configPath))
+        #expect(reloader?["reloads"]?.int64Value == 1 && reloader?["failed_reloads"]?.int64Value == 0)
+        #expect(reloader?["last_success_at"]?.int64Value != nil && reloader?["failing"] == .bool(false))
         await world.finish()
     }
 }

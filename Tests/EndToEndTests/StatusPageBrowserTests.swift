@@ -38,7 +38,11 @@ import Testing
         let profile = try TempDir()
         defer { profile.remove() }
         let base = "http://127.0.0.1:\(world.httpPort)"
-        let (_, result) = try await SidecarTests.withSidecar(world.arguments()) { running in
+        // A watched rule dir: the reloader reloads Prometheus once and the page shows its card.
+        let rules = world.root.sub("rules")
+        try FileManager.default.createDirectory(atPath: rules, withIntermediateDirectories: true)
+        let arguments = world.arguments(["--reloader.rule-dir", rules, "--reloader.watch-interval=1s"])
+        let (_, result) = try await SidecarTests.withSidecar(arguments) { running in
             // Shipped, and committed in the ledger (the page reads the ledger).
             let local = world.localBlocks.map(\.string)
             #expect(local.count >= 2, "promtool made too few blocks")
@@ -47,6 +51,7 @@ import Testing
                 guard let body = $0?.body, let json = try? JSONValue.parse(Array(body.utf8)) else { return false }
                 return json["data"]?["shipping"]?["counts"]?["committed"]?.int64Value == Int64(local.count)
                     && json["data"]?["prometheus"]?["ready"] == .bool(true)
+                    && (json["data"]?["reloader"]?["reloads"]?.int64Value ?? 0) >= 1
             }
             #expect(committed?.status == 200, "\(running.stderrSoFar)")
 
@@ -59,6 +64,8 @@ import Testing
             #expect(dom.stdout.contains("cluster=\"eu1\""), "the external labels, as the DOM holds them")
             #expect(dom.stdout.contains("<span class=\"ok\">up</span>") && dom.stdout.contains("<span class=\"ok\">ready</span>"))
             #expect(Self.consoleErrors(dom.stderr).isEmpty, "\(dom.stderr)")
+            #expect(dom.stdout.contains("<section id=\"reloader\">") && dom.stdout.contains("<span class=\"ok\">ok</span>"))
+            #expect(dom.stdout.contains(rules))
 
             // A bar's link: the block's page, with its transitions and files.
             let block = try await Self.chromium(["--dump-dom", base + "/blocks/" + local[0]], profile: profile)

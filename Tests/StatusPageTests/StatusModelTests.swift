@@ -126,4 +126,46 @@ import Testing
         #expect(page.contains("</a></td><td>missing from bucket</td>"), "the attention table says how the block is drawn")
         #expect(!page.contains("template error"))
     }
+
+    /// The reloader's card: what it watches, its counts, the last reload, and the last error,
+    /// escaped; `failing` while the error is newer than the last success. The JSON has the same.
+    @Test func reloaderStatusShowsOnThePageAndInTheJSON() async throws {
+        let failing = ReloaderStatus(
+            method: "http", configFile: "/etc/prom/prometheus.yml.tmpl", outputFile: "/etc/prom/prometheus.yml",
+            ruleDirs: ["/etc/prom/rules"], reloads: 5, failedReloads: 2, lastSuccessMillis: Self.base,
+            lastError: "reload: Prometheus answered 500 <b>bad config</b>", lastErrorMillis: Self.base + 1000)
+        #expect(failing.failing)
+        var healthy = failing
+        healthy.lastSuccessMillis = Self.base + 2000
+        #expect(!healthy.failing)
+        #expect(!ReloaderStatus(method: "signal").failing)
+
+        let routes = StatusRoutes(
+            source: StatusSource(ledger: nil, bucket: nil, clock: .fixed(Self.base + Self.minute), reloader: { failing }))
+        let page = String(decoding: await routes.handle(.init(method: "GET", path: "/", query: "")).body, as: UTF8.self)
+        #expect(page.contains("<section id=\"reloader\">"))
+        #expect(page.contains("<span class=\"bad\">failing</span> (reload via http)"))
+        #expect(page.contains("/etc/prom/prometheus.yml.tmpl, /etc/prom/rules"))
+        #expect(page.contains("5 (2 failed)"))
+        #expect(page.contains("Prometheus answered 500 &lt;b&gt;bad config&lt;/b&gt;"))
+        #expect(!page.contains("<b>bad config"))
+        #expect(!page.contains("template error"))
+
+        let json = await routes.handle(.init(method: "GET", path: "/api/v1/skiff/status", query: ""))
+        let status = try JSONValue.parse(json.body)
+        let r = try #require(status["data"]?["reloader"])
+        #expect(r["method"] == .string("http"))
+        #expect(r["rule_dirs"] == .array([.string("/etc/prom/rules")]))
+        #expect(r["reloads"]?.int64Value == 5 && r["failed_reloads"]?.int64Value == 2)
+        #expect(r["last_success_at"]?.int64Value == Self.base && r["last_error_at"]?.int64Value == Self.base + 1000)
+        #expect(r["failing"] == .bool(true))
+
+        // No reloader configured: no card, and null in the JSON.
+        let plain = StatusRoutes(source: StatusSource(ledger: nil, bucket: nil, clock: .fixed(Self.base)))
+        let plainPage = String(decoding: await plain.handle(.init(method: "GET", path: "/", query: "")).body, as: UTF8.self)
+        #expect(!plainPage.contains("id=\"reloader\""))
+        let plainJSON = try JSONValue.parse(
+            await plain.handle(.init(method: "GET", path: "/api/v1/skiff/status", query: "")).body)
+        #expect(plainJSON["data"]?["reloader"] == .null)
+    }
 }
