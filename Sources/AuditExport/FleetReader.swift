@@ -47,7 +47,7 @@ public enum FleetReader {
         _ bucket: any Bucket, _ name: AuditObjectName, _ record: (FleetRecord) throws(SkiffError) -> Void
     ) async throws(SkiffError) {
         let reader = try AuditGzip.LineReader(what: "audit object \(name.key)")
-        var labelsCache: (json: [UInt8], text: String)?
+        var labelsCache: (json: ArraySlice<UInt8>, text: String)?
         try await bucket.read(key: name.key, range: nil) { (piece: ArraySlice<UInt8>) throws(SkiffError) in
             try reader.feed(piece) { (line: [UInt8]) throws(SkiffError) in
                 guard !line.isEmpty else { return }
@@ -58,38 +58,50 @@ public enum FleetReader {
     }
 
     static func parse(
-        _ line: [UInt8], _ name: AuditObjectName, labelsCache: inout (json: [UInt8], text: String)?
+        _ line: [UInt8], _ name: AuditObjectName, labelsCache: inout (json: ArraySlice<UInt8>, text: String)?
     ) throws(SkiffError) -> FleetRecord {
+        func bad(_ what: String) -> SkiffError {
+            SkiffError(.bucket, "audit object \(name.key) has a record that is not valid: \(what)", transient: false)
+        }
+        do throws(AuditLineScanner.Malformed) {
+            let r = try AuditLineScanner(line)
+            guard r.equals(.schema, "\"\(AuditRecord.schema)\""), let seq = try r.int(.seq), let ulid = try r.string(.ulid),
+                let to = try r.string(.toState), let time = try r.int(.timeMillis), seq >= name.first, seq <= name.last,
+                try r.string(.ledger) == name.ledger
+            else {
+                throw AuditLineScanner.Malformed(what: "not schema v1, or not of the ledger and id range its name says")
+            }
+            let labels = r.raw(.labels) ?? ArraySlice("{}".utf8)
+            let text: String
+            if let cached = labelsCache, cached.json.elementsEqual(labels) {
+                text = cached.text
+            } else {
+                text = try canonicalLabels(labels)
+                labelsCache = (labels, text)
+            }
+            return FleetRecord(
+                date: name.date, source: name.source, labels: text, ledger: name.ledger, seq: seq, ulid: ulid,
+                blockMaxTime: try r.int(.blockMaxTime), toState: to, timeMillis: time, bytes: try r.int(.bytes),
+                error: try r.string(.error))
+        } catch {
+            throw bad(error.what)
+        }
+    }
+
+    /// The labels' canonical text, from the record's `labels` object.
+    static func canonicalLabels(_ json: ArraySlice<UInt8>) throws(AuditLineScanner.Malformed) -> String {
         let value: JSONValue
-        do throws(SkiffError) { value = try JSONValue.parse(line) } catch {
-            throw SkiffError(.bucket, "audit object \(name.key) has a line that is not JSON: \(error.message)", transient: false)
+        do throws(SkiffError) { value = try JSONValue.parse(json) } catch {
+            throw AuditLineScanner.Malformed(what: "labels: \(error.message)")
         }
-        guard value["schema"]?.stringValue == AuditRecord.schema, let seq = value["seq"]?.int64Value,
-            let ulid = value["ulid"]?.stringValue, let to = value["to_state"]?.stringValue,
-            let time = value["time_ms"]?.int64Value, seq >= name.first, seq <= name.last,
-            value["ledger"]?.stringValue == name.ledger
-        else {
-            throw SkiffError(
-                .bucket,
-                "audit object \(name.key) has a record that is not schema v1, or not of the ledger and id range "
-                    + "its name says", transient: false)
+        guard let members = value.members else { throw AuditLineScanner.Malformed(what: "labels is not an object") }
+        var labels: [Label] = []
+        for member in members {
+            guard let v = member.value.stringValue else {
+                throw AuditLineScanner.Malformed(what: "label \(member.key) is not a string")
+            }
+            labels.append(Label(name: member.key, value: v))
         }
-        let labels = value["labels"] ?? .object([])
-        let labelsJSON = Array(labels.encodedCompact().utf8)
-        let text: String
-        if let cached = labelsCache, cached.json == labelsJSON {
-            text = cached.text
-        } else {
-            let members = labels.members ?? []
-            text =
-                AuditSource(
-                    labels: LabelSet(members.map { Label(name: $0.key, value: $0.value.stringValue ?? "") })
-                ).canonicalText
-            labelsCache = (labelsJSON, text)
-        }
-        return FleetRecord(
-            date: name.date, source: name.source, labels: text, ledger: name.ledger, seq: seq, ulid: ulid,
-            blockMaxTime: value["block_max_time"]?.int64Value, toState: to, timeMillis: time,
-            bytes: value["bytes"]?.int64Value, error: value["error"]?.stringValue)
+        return AuditSource(labels: LabelSet(labels)).canonicalText
     }
 }
