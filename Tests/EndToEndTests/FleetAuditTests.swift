@@ -333,4 +333,110 @@ import Testing
         }
         await world.finish()
     }
+
+    /// Three sidecars next to three Prometheus with different external labels export into one
+    /// bucket (a filesystem bucket, then an S3 one): each source's records are all there, the
+    /// fleet report counts every block once per source, and over the filesystem bucket DuckDB
+    /// gives the same numbers.
+    @Test(.needs(.promtool, .prometheus, .duckdb, .motoServer, .boto3)) func threeSidecarsExportToOneBucket() async throws {
+        let root = try TempDir()
+        defer { root.remove() }
+        let fsConfig = root.sub("fs.yml")
+        try "type: FILESYSTEM\nconfig:\n  directory: \(root.sub("bucket"))\n".write(
+            toFile: fsConfig, atomically: true, encoding: .utf8)
+        try await Self.threeSidecars(config: fsConfig, duckdbDir: root.sub("bucket"))
+        try await S3TestServer.withServer(.moto, bucket: "fleet3") { server in
+            let s3Config = root.sub("s3.yml")
+            try server.objstoreYAML().write(toFile: s3Config, atomically: true, encoding: .utf8)
+            try await Self.threeSidecars(config: s3Config, duckdbDir: nil)
+        }
+    }
+
+    static func threeSidecars(config: String, duckdbDir: String?) async throws {
+        let labelSets: [[String: String]] = [
+            ["cluster": "eu1", "replica": "0"], ["cluster": "eu1", "replica": "1"], ["cluster": "us1"],
+        ]
+        var worlds: [SidecarTests.World] = []
+        do {
+            for labels in labelSets { worlds.append(try await SidecarTests.World.make(labels: labels)) }
+            try await threeSidecars(worlds, labelSets, config: config, duckdbDir: duckdbDir)
+        } catch {
+            for world in worlds { await world.finish() }
+            throw error
+        }
+        for world in worlds { await world.finish() }
+    }
+
+    /// Waits (up to 90 s) until every world's ledger has its local blocks committed and exported.
+    static func allExported(_ worlds: [SidecarTests.World]) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(90)
+        var done = false
+        while !done, ContinuousClock.now < deadline {
+            done = true
+            for world in worlds {
+                let path = world.tsdb + "/thanos/skiff-ledger.db"
+                guard FileManager.default.fileExists(atPath: path) else {
+                    done = false
+                    break
+                }
+                let ledger = try Ledger.open(path: path, readOnly: true)
+                let committed = try await ledger.blockSummaries().filter { $0.state == .committed }.count
+                let unexported = try await ledger.auditUnexportedCount()
+                if committed != world.localBlocks.count || unexported > 0 { done = false }
+            }
+            if !done { try await Task.sleep(for: .milliseconds(300)) }
+        }
+        return done
+    }
+
+    static func threeSidecars(
+        _ worlds: [SidecarTests.World], _ labelSets: [[String: String]], config: String, duckdbDir: String?
+    ) async throws {
+        let running = try worlds.map { world in
+            try SkiffProcess.start(
+                world.arguments(["--audit.export", "--audit.export-interval", "1s"], bucket: false)
+                    + ["--objstore.config-file", config])
+        }
+        // Each ledger: every local block committed, and every transition exported.
+        let done: Bool
+        do { done = try await Self.allExported(worlds) } catch {
+            for process in running { process.kill9() }
+            for process in running { _ = try? await process.wait(timeout: .seconds(10)) }
+            throw error
+        }
+        for process in running { process.terminate() }
+        if !done { for process in running { Issue.record("sidecar log:\n\(process.stderrSoFar.suffix(3000))") } }
+        for process in running {
+            let result = try await process.wait(timeout: .seconds(30))
+            #expect(result.status == 0, "\(result)")
+        }
+        #expect(done, "the sidecars did not ship and export in time")
+
+        var expected: [String: Int64] = [:]
+        var transitions = 0
+        for (world, labels) in zip(worlds, labelSets) {
+            expected[AuditSource(labels: LabelSet(labels.map { Label(name: $0.key, value: $0.value) })).id] =
+                Int64(world.localBlocks.count)
+            transitions += try await Self.transitionCount(ledgerPath: world.tsdb + "/thanos/skiff-ledger.db")
+        }
+        let bySource = try await Self.fleetReport(["shipped", "--by", "source"], config: config)
+        var seen: [String: Int64] = [:]
+        for row in bySource.arrayValue ?? [] { seen[row["source"]?.stringValue ?? ""] = row["blocks"]?.int64Value }
+        #expect(seen == expected)
+
+        guard let duckdbDir else { return }
+        let duck = try await ExternalProgram.duckdb.run(["-c", Self.duckdbScript, duckdbDir])
+        #expect(duck.succeeded, "\(duck.stderr)")
+        let d = try JSONValue.parse(Array(duck.stdout.utf8))
+        #expect(d["rows"]?.arrayValue?.first?.encodedCompact() == "[\(transitions),\(transitions)]")
+        let duckBySource = (d["shipped_by_source"]?.arrayValue ?? []).map { $0.encodedCompact() }
+        let ours = (bySource.arrayValue ?? []).map {
+            "[\($0["source"]!.encodedCompact()),\($0["blocks"]!.encodedCompact()),\($0["bytes"]!.encodedCompact())]"
+        }
+        #expect(ours == duckBySource)
+        let lag = try await Self.fleetReport(["lag"], config: config)
+        let duckLag = d["lag"]?.arrayValue?.first?.arrayValue ?? []
+        #expect(lag.arrayValue?.first?["blocks"]?.int64Value == duckLag.first?.int64Value)
+        #expect(Double(lag.arrayValue?.first?["max_s"]?.encodedCompact() ?? "") == Double(duckLag.last?.encodedCompact() ?? ""))
+    }
 }
