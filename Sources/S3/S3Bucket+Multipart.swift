@@ -6,24 +6,20 @@ import SkiffCore
 
 /// Multipart uploads that survive a crash.
 ///
-/// The plan: one sequential local pass hashes each part (SHA-256 for `x-amz-content-sha256`) and
-/// the whole file (compared with the recorded hash before completing), while up to
-/// `partsInFlight` parts stream to the server. The upload id is journaled before the first part
+/// The plan (`PartPlan`: at most one configured part of bytes unacknowledged at once): one
+/// sequential local pass hashes each part (SHA-256 for `x-amz-content-sha256`) and the whole
+/// file (compared with the recorded hash before completing), while up to `inFlight` parts stream
+/// to the server. The upload id is journaled before the first part
 /// is sent and every acknowledged part right after, so a restarted upload asks the server which
 /// parts it holds (ListParts) and sends only the others. A part the server holds but the journal
 /// missed (acknowledged just before a crash) is kept when its size and its ETag (the MD5 of the
 /// part on S3 and MinIO) match the local bytes.
 extension S3Bucket {
-    /// Parts sent concurrently: enough to fill a fast link, few enough to bound memory (each part
-    /// streams from the file in 1 MiB pieces) and server load, like minio-go's default of 4.
-    static let partsInFlight = 4
-
     func multipartUpload(
         key: String, path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
     ) async throws(SkiffError) {
-        // S3 allows 10,000 parts: grow the part size for huge files instead of failing.
-        let partSize = max(config.partSize, (size + Int64(S3Config.maximumParts) - 1) / Int64(S3Config.maximumParts))
-        let partCount = Int((size + partSize - 1) / partSize)
+        let plan = PartPlan(fileSize: size, configuredPartSize: config.partSize)
+        let (partSize, partCount) = (plan.partSize, plan.partCount)
         var kept: [Int: UploadedPart] = [:]
         var uploadID: String?
 
@@ -32,7 +28,7 @@ extension S3Bucket {
                 uploadID = recorded.uploadID
                 let journaled = Dictionary(recorded.parts.map { ($0.number, $0) }, uniquingKeysWith: { $1 })
                 for (number, part) in held where number <= partCount {
-                    let expected = number == partCount ? size - Int64(number - 1) * partSize : partSize
+                    let expected = plan.length(of: number, fileSize: size)
                     guard part.size == expected else { continue }
                     if let known = journaled[number], known.etag == part.etag {
                         kept[number] = known
@@ -61,18 +57,19 @@ extension S3Bucket {
         let id = uploadID!
 
         let parts = try await sendParts(
-            key: key, path: path, size: size, partSize: partSize, partCount: partCount, uploadID: id, kept: kept,
-            expectedSHA256: sha256, journal: journal)
+            key: key, path: path, size: size, plan: plan, uploadID: id, kept: kept, expectedSHA256: sha256,
+            journal: journal)
         try await complete(key: key, uploadID: id, parts: parts, size: size, journal: journal)
         try await journal?.uploadEnded(uploadID: id, completed: true)
     }
 
-    /// Hashes every part in order and sends the ones not `kept`, at most `partsInFlight` at a time.
+    /// Hashes every part in order and sends the ones not `kept`, at most `plan.inFlight` at a time.
     /// Returns all parts, in order.
     private func sendParts(
-        key: String, path: String, size: Int64, partSize: Int64, partCount: Int, uploadID: String,
-        kept: [Int: UploadedPart], expectedSHA256: String?, journal: (any UploadJournal)?
+        key: String, path: String, size: Int64, plan: PartPlan, uploadID: String, kept: [Int: UploadedPart],
+        expectedSHA256: String?, journal: (any UploadJournal)?
     ) async throws(SkiffError) -> [UploadedPart] {
+        let (partSize, partCount) = (plan.partSize, plan.partCount)
         let whole = RunningSHA256()
         var done = kept
         do {
@@ -89,7 +86,7 @@ extension S3Bucket {
                         }
                         continue
                     }
-                    if running == Self.partsInFlight, let finished = try await group.next() {
+                    if running == plan.inFlight, let finished = try await group.next() {
                         done[finished.number] = finished
                         running -= 1
                     }
