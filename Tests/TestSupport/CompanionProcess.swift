@@ -30,6 +30,40 @@ final class CompanionProcess: Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// Polls `ready` until it says yes; fails at once, with the log, if the server exits.
+    ///
+    /// A server whose log (`logPath`) has not grown for 30 s is declared dead; one that keeps
+    /// logging (making progress) gets up to 120 s in all. At the start of the third test phase
+    /// dozens of suites start promtool, Prometheus and servers on two cores: a juicefs gateway then
+    /// took 15 s to format and 10 s more to log its first line, and a fake-gcs-server that logged
+    /// nothing at start was declared dead at a fixed 30 s while it was still coming up.
+    func waitUntilReady(_ what: String, logPath: String, ready: () async -> Bool) async throws {
+        let started = ContinuousClock.now
+        var quietSince = started
+        var logSize = Self.fileSize(logPath)
+        while await !ready() {
+            guard isRunning else {
+                throw S3TestServerError(
+                    "\(what) exited (status \(process.terminationStatus)) before it was ready", log: logPath)
+            }
+            let now = ContinuousClock.now
+            let size = Self.fileSize(logPath)
+            if size != logSize { (logSize, quietSince) = (size, now) }
+            guard now - quietSince < .seconds(30), now - started < .seconds(120) else {
+                throw S3TestServerError(
+                    "\(what) not ready after \((now - started).components.seconds) s "
+                        + "(\((now - quietSince).components.seconds) s without a log line)", log: logPath)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// The size of `path` in bytes, 0 when it cannot be read.
+    static func fileSize(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
     /// SIGTERM to the companion, which stops the server; SIGKILL to the whole group if that takes
     /// over 15 s. Then closes the socket and removes the temp dir. Safe to call more than once.
     func stop() async {

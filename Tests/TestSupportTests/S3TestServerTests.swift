@@ -102,7 +102,9 @@ import Testing
             try await S3TestServer.start(.moto, environment: env)
         }
         let message = error?.description ?? ""
-        #expect(message.contains("moto_server exited (status 2) before it was ready"), "\(message)")
+        #expect(
+            message.contains("moto_server on 127.0.0.1:") && message.contains("exited (status 2) before it was ready"),
+            "\(message)")
         #expect(message.contains("127.0.0.1': No such file or directory"), "the log tail: \(message)")
         #expect(ContinuousClock.now - began < .seconds(28))  // the readiness deadline is 30 s: an exit is noticed before it
     }
