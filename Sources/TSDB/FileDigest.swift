@@ -19,6 +19,16 @@ public enum FileDigest {
         public let sha256: String
         /// Chunks found by the framing walk; nil unless hashed as a chunk segment.
         public let chunks: Int?
+        /// The file's identity while it was read, when it provably held these bytes throughout
+        /// (see `FileIdentity`): a later copy that finds the same identity copies these bytes.
+        public let identity: FileIdentity?
+
+        public init(size: Int64, sha256: String, chunks: Int?, identity: FileIdentity? = nil) {
+            self.size = size
+            self.sha256 = sha256
+            self.chunks = chunks
+            self.identity = identity
+        }
     }
 
     /// 1 MiB: large enough that syscalls cost nothing next to hashing, small enough to stay in L2.
@@ -57,6 +67,7 @@ public enum FileDigest {
         #if os(Linux)
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         #endif
+        let watch = FileIdentityWatch(fd: fd)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
         defer { buffer.deallocate() }
         var hasher = SHA256()
@@ -85,7 +96,7 @@ public enum FileDigest {
             throw corrupt(label, error)
         }
         let sha = hasher.finalize().withUnsafeBytes { Hex.lower($0) }
-        return Digest(size: size, sha256: sha, chunks: walker?.chunks)
+        return Digest(size: size, sha256: sha, chunks: walker?.chunks, identity: watch?.finish(fd: fd, bytesRead: size))
     }
 
     private static func corrupt(_ label: String, _ error: ChunkFramingWalker.Corrupt) -> SkiffError {
