@@ -124,6 +124,13 @@ extension Posix {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
+    /// Asks the kernel to start writing `count` bytes at `offset` of `fd` to disk, without
+    /// waiting: a later fsync then has less left to wait for. Best effort (errors ignored: the
+    /// fsync that follows still makes the file durable, or fails itself).
+    package static func startWriteback(_ fd: Int32, offset: Int64, count: Int64) {
+        _ = skiff_start_writeback(fd, offset, count)
+    }
+
     /// The outcome of `copyFileRange`.
     package enum KernelCopy: Equatable {
         /// Bytes copied; 0 at the end of the input.

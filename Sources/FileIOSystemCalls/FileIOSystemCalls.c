@@ -2,6 +2,7 @@
 #include "FileIOSystemCalls.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #ifdef __linux__
@@ -17,6 +18,17 @@ ssize_t skiff_copy_file_range(int in, int out, size_t count) {
     (void)count;
     errno = ENOSYS;
     return -1;
+#endif
+}
+
+int skiff_start_writeback(int fd, int64_t offset, int64_t count) {
+#ifdef __linux__
+    return sync_file_range(fd, (off_t)offset, (off_t)count, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+    (void)offset;
+    (void)count;
+    return 0;
 #endif
 }
 

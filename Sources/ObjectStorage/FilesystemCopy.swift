@@ -100,11 +100,13 @@ extension FilesystemBucket {
             do throws(Errno) {
                 step = try Posix.copyFileRange(from: source, to: out, count: Self.kernelCopyStep, path: path)
             } catch {
-                throw SkiffError(.io, "upload \(key): \(error.message)", transient: error.isTransient)
+                throw osError("upload", key, error)  // as a failed write: mostly the bucket's disk (ENOSPC)
             }
             switch step {
             case .copied(0): return (.kernel, copied)
-            case .copied(let n): copied += Int64(n)
+            case .copied(let n):
+                Posix.startWriteback(out, offset: copied, count: Int64(n))
+                copied += Int64(n)
             case .unsupported:
                 // Both offsets moved by what was copied so far: read and write carry on from there.
                 var noHash: SHA256? = nil
@@ -146,6 +148,9 @@ extension FilesystemBucket {
             hasher?.update(bufferPointer: chunk)
             do throws(Errno) { try Posix.writeAll(out, chunk, path: key) } catch { throw osError("upload", key, error) }
             copied += Int64(n)
+            if copied % Int64(Self.kernelCopyStep) == 0 {
+                Posix.startWriteback(out, offset: copied - Int64(Self.kernelCopyStep), count: Int64(Self.kernelCopyStep))
+            }
         }
     }
 
@@ -156,6 +161,11 @@ extension FilesystemBucket {
             transient: false)
     }
 
-    /// Bytes per copy_file_range call: few calls, each short enough to return between them.
-    static let kernelCopyStep = 1 << 27
+    /// Bytes per copy_file_range call, after each of which their writeback is started
+    /// (`Posix.startWriteback`), so the disk writes one step while the next is copied instead of
+    /// the final fsync waiting for the whole file (512 MiB segments: that wait was 0.2-0.5 s per
+    /// file). Measured on this machine, 2 x 512 MiB copy + fsync, medians of 8 interleaved
+    /// rounds: 1.00 s without, 0.78 s with 32 MiB steps. The pages stay cached and clean: no
+    /// work is done twice, and the fsync still decides durability.
+    static let kernelCopyStep = 1 << 25
 }

@@ -70,6 +70,13 @@ public enum FileDigest {
         let watch = FileIdentityWatch(fd: fd)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
         defer { buffer.deallocate() }
+        // swift-crypto's SHA256 is BoringSSL's, which takes the CPU's SHA extensions (SHA-NI, ARMv8
+        // SHA2) when present, as OpenSSL does: same instructions, same speed. Measured in one run
+        // of Tools/bench-ship (1 GiB block, page cache warm, CPU seconds, user + system, reads
+        // included): `openssl dgst -sha256` 0.90 s (median of 5), `skiff verify` of the same bytes
+        // 0.96 s (one run, also paying its async reads); quiet machine: openssl 0.63-0.71 user +
+        // 0.18-0.25 sys. perf of a ship: 48% of samples in `sha256_block_data_order_hw`, the
+        // SHA-NI routine. Linking the system libcrypto would add a dependency for nothing.
         var hasher = SHA256()
         var walker = chunkSegment ? ChunkFramingWalker() : nil
         var size: Int64 = 0
