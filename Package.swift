@@ -55,7 +55,9 @@ let package = Package(
             dependencies: ["SkiffCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: settings),
         // POSIX file calls with their errno (EINTR retried), mkdir -p, atomic durable file writes.
-        .target(name: "FileIO", dependencies: ["SkiffCore"], swiftSettings: settings),
+        .target(name: "FileIO", dependencies: ["SkiffCore", "FileIOSystemCalls"], swiftSettings: settings),
+        // copy_file_range(2) and fstatfs(2), which Swift's Glibc module does not declare (C, no dependencies).
+        .target(name: "FileIOSystemCalls"),
         // Local Prometheus block dirs: scanning, integrity checks, hashing, staging.
         .target(
             name: "TSDB",
@@ -353,7 +355,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "SkiffCore", "ObjectStorage", "S3", "ObjstoreConfig", .product(name: "Crypto", package: "swift-crypto"),
+                "SkiffCore", "FileIO", "ObjectStorage", "S3", "ObjstoreConfig", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,4 @@
+import FileIO
 import SkiffCore
 
 /// What a bucket knows about a stored object.
@@ -44,6 +45,15 @@ public protocol Bucket: Sendable {
         key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
     ) async throws(SkiffError)
 
+    /// The same upload, for a file whose bytes were hashed to `sha256` while it had `identity`
+    /// (`FileIdentity`): a bucket that can prove it stores those very bytes without hashing them
+    /// again may use it (the FILESYSTEM bucket copies kernel-side while the file keeps that
+    /// identity). The default ignores it: S3 and GCS send the bytes through a hash anyway.
+    func upload(
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
+        journal: (any UploadJournal)?
+    ) async throws(SkiffError)
+
     /// Uploads a small in-memory object (meta.json).
     func upload(key: String, bytes: [UInt8]) async throws(SkiffError)
 
@@ -79,6 +89,13 @@ public protocol Bucket: Sendable {
 }
 
 extension Bucket {
+    public func upload(
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
+        journal: (any UploadJournal)?
+    ) async throws(SkiffError) {
+        try await upload(key: key, fileAt: path, size: size, sha256: sha256, journal: journal)
+    }
+
     /// Uploads a file without a multipart journal.
     public func upload(key: String, fileAt path: String, size: Int64, sha256: String?) async throws(SkiffError) {
         try await upload(key: key, fileAt: path, size: size, sha256: sha256, journal: nil)

@@ -1,5 +1,4 @@
 import BlockingWork
-import Crypto
 import FileIO
 import SkiffCore
 
@@ -23,6 +22,8 @@ public struct FilesystemBucket: Bucket {
 
     /// The bucket's root directory, without a trailing "/".
     public let directory: String
+    /// How many file uploads took each copy path (kernel copy, read/write, hashing).
+    public let copies = FilesystemCopyCounts()
 
     public var name: String { directory }
 
@@ -62,57 +63,19 @@ public struct FilesystemBucket: Bucket {
     public func upload(
         key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
     ) async throws(SkiffError) {
-        try ObjectKey.validate(key, op: "upload")
-        // Copying, hashing and fsyncing a file is blocking work: off the cooperative pool.
-        try await Blocking.run { () throws(SkiffError) in try copy(key: key, from: path, size: size, sha256: sha256) }
+        try await upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: nil, journal: journal)
     }
 
-    private func copy(key: String, from path: String, size: Int64, sha256: String?) throws(SkiffError) {
-        let source: Int32
-        do throws(Errno) {
-            source = try Posix.openFile(path, O_RDONLY)
-        } catch {
-            if error.code == ENOENT {
-                throw SkiffError(.blockVanished, "upload \(key): source file \(path) is gone", transient: false)
-            }
-            throw SkiffError(.io, "upload \(key): open \(path): \(error.reason)", transient: error.isTransient)
-        }
-        defer { close(source) }
-        #if os(Linux)
-        // Doubles the kernel's read-ahead: the copy is one sequential pass.
-        _ = posix_fadvise(source, 0, 0, POSIX_FADV_SEQUENTIAL)
-        #endif
-
-        try writeAtomically(key: key) { (out: Int32) throws(SkiffError) in
-            var hasher = sha256 == nil ? nil : SHA256()
-            var copied: Int64 = 0
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: 4096)
-            defer { buffer.deallocate() }
-            while true {
-                let n: Int
-                do throws(Errno) {
-                    n = try Posix.readSome(source, into: buffer, path: path)
-                } catch {
-                    throw SkiffError(.io, "upload \(key): read \(path): \(error.reason)", transient: error.isTransient)
-                }
-                if n == 0 { break }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-                hasher?.update(bufferPointer: chunk)
-                do throws(Errno) { try Posix.writeAll(out, chunk, path: key) } catch { throw osError("upload", key, error) }
-                copied += Int64(n)
-            }
-            if copied != size {
-                throw SkiffError(
-                    .bucket,
-                    "upload \(key): source \(path) has \(copied) bytes, expected \(size); it changed since it was hashed",
-                    transient: false)
-            }
-            if let expected = sha256, let actual = hasher.map({ Hex.lower($0.finalize()) }), actual != expected.lowercased() {
-                throw SkiffError(
-                    .bucket,
-                    "upload \(key): sha256 of \(path) is \(actual), expected \(expected); it changed since it was hashed",
-                    transient: false)
-            }
+    /// With `identity`, copies kernel-side without hashing while the file keeps the identity it
+    /// was hashed with (see `copy` in FilesystemCopy.swift); hashes while copying otherwise.
+    public func upload(
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
+        journal: (any UploadJournal)?
+    ) async throws(SkiffError) {
+        try ObjectKey.validate(key, op: "upload")
+        // Copying, hashing and fsyncing a file is blocking work: off the cooperative pool.
+        try await Blocking.run { () throws(SkiffError) in
+            try copy(key: key, from: path, size: size, sha256: sha256, identity: identity)
         }
     }
 
@@ -134,7 +97,7 @@ public struct FilesystemBucket: Bucket {
     /// Creates a temp file beside the object's final path, lets `fill` write it, then commits it
     /// (`AtomicFile.commit`: fsync, rename over the final name, fsync of the directory). On any
     /// error the temp file is removed and nothing appears under `key`.
-    private func writeAtomically(key: String, fill: (Int32) throws(SkiffError) -> Void) throws(SkiffError) {
+    func writeAtomically(key: String, fill: (Int32) throws(SkiffError) -> Void) throws(SkiffError) {
         let target = path(of: key)
         let dir = Posix.dirname(target)
         var temp = ""

@@ -1,4 +1,5 @@
 import CoreMetrics
+import FileIO
 import Foundation
 import SkiffCore
 
@@ -45,8 +46,15 @@ public struct InstrumentedBucket: Bucket {
     public func upload(
         key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
     ) async throws(SkiffError) {
+        try await upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: nil, journal: journal)
+    }
+
+    public func upload(
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
+        journal: (any UploadJournal)?
+    ) async throws(SkiffError) {
         try await metrics.observe(.upload) { () async throws(SkiffError) in
-            try await base.upload(key: key, fileAt: path, size: size, sha256: sha256, journal: journal)
+            try await base.upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: identity, journal: journal)
         }
         metrics.uploaded(bytes: size)
     }

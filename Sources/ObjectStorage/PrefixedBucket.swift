@@ -1,3 +1,4 @@
+import FileIO
 import SkiffCore
 
 /// Keeps every object of `base` under `prefix/`, like Thanos' `prefix:` objstore option: the
@@ -21,6 +22,14 @@ public struct PrefixedBucket: Bucket {
         key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
     ) async throws(SkiffError) {
         try await base.upload(key: full(key, "upload"), fileAt: path, size: size, sha256: sha256, journal: journal)
+    }
+
+    public func upload(
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
+        journal: (any UploadJournal)?
+    ) async throws(SkiffError) {
+        try await base.upload(
+            key: full(key, "upload"), fileAt: path, size: size, sha256: sha256, hashedAs: identity, journal: journal)
     }
 
     public func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {

@@ -234,10 +234,13 @@ extension Shipper {
         try await failpoints.hit("before:upload:\(file.relPath)")
         let journal = LedgerUploadJournal(
             ledger: ledger, ulid: ulid, relPath: file.relPath, failpoints: failpoints, now: now)
+        // What the staging hash saw of this file, when this process hashed it: lets a FILESYSTEM
+        // bucket copy it without hashing every byte a second time (see `HashedFiles`).
+        let identity = stager.hashed.identity(ulid, relPath: file.relPath, sha256: file.sha256, size: file.sizeBytes)
         do throws(SkiffError) {
             try await bucket.upload(
                 key: "\(ulid)/\(file.relPath)", fileAt: source.path, size: file.sizeBytes, sha256: file.sha256,
-                journal: journal)
+                hashedAs: identity, journal: journal)
         } catch  where error.code == .bucket && !error.message.contains(bucket.name) {
             // "upload <key>: Not a directory" alone does not say where: name the bucket.
             throw SkiffError(

@@ -33,6 +33,8 @@ public struct Stager: Sendable {
     public let tsdbPath: String
     /// `<tsdb>/thanos/upload`.
     public let root: String
+    /// What `hash` saw of each file, for the upload to copy without hashing again.
+    public let hashed = HashedFiles()
 
     public init(tsdbPath: String) {
         self.tsdbPath = tsdbPath
@@ -50,6 +52,7 @@ public struct Stager: Sendable {
         let segments = try BlockChecker.check(block)
         let ulid = block.meta.ulid
         let dir = stagingDir(ulid)
+        hashed.forget(ulid)
         try checkRoot()
         do throws(Errno) {
             try Posix.removeTree(dir)
@@ -84,6 +87,7 @@ public struct Stager: Sendable {
     }
 
     /// SHA-256 and size of each staged file, checking the chunk framing of segments as it reads.
+    /// Each file's identity while it was read goes to `hashed` (see `HashedFiles`).
     /// With `expectedChunks` (meta.json `stats.numChunks`), the chunks found must add up to it:
     /// that also catches a segment cut exactly between two chunks, which framing alone cannot see.
     public func hash(_ files: [StagedFile], expectedChunks: Int64? = nil) throws(SkiffError) -> [BlockMeta.File] {
@@ -94,6 +98,9 @@ public struct Stager: Sendable {
                 of: file.path, chunkSegment: file.relPath.hasPrefix("chunks/"),
                 name: "block \(file.ulid) file \(file.relPath)")
             chunks += Int64(digest.chunks ?? 0)
+            if let identity = digest.identity {
+                hashed.record(file.ulid, relPath: file.relPath, sha256: digest.sha256, identity: identity)
+            }
             result.append(BlockMeta.File(relPath: file.relPath, sizeBytes: digest.size, sha256: digest.sha256))
         }
         if let expectedChunks, expectedChunks != chunks, let ulid = files.first?.ulid {
@@ -136,6 +143,7 @@ public struct Stager: Sendable {
 
     /// Removes a block's staging dir (links only: the block's own files are untouched).
     public func remove(_ ulid: ULID) throws(SkiffError) {
+        hashed.forget(ulid)
         try checkRoot()
         do throws(Errno) {
             try Posix.removeTree(stagingDir(ulid))

@@ -1,4 +1,5 @@
 import Crypto
+import FileIO
 import Foundation
 import ObjectStorage
 import SkiffCore
@@ -32,6 +33,7 @@ public enum BucketConformance {
         Check(name: "upload file round trip", body: uploadFileRoundTrip),
         Check(name: "sha256 mismatch rejected", body: sha256MismatchRejected),
         Check(name: "size mismatch rejected", body: sizeMismatchRejected),
+        Check(name: "a stale hashed identity still rejects changed bytes", body: staleIdentityRejected),
         Check(name: "missing source file", body: missingSourceFile),
         Check(name: "upload bytes round trip", body: uploadBytesRoundTrip),
         Check(name: "re-upload and overwrite", body: reuploadAndOverwrite),
@@ -127,6 +129,35 @@ public enum BucketConformance {
         #expect(try await bucket.attributes(key: "b/chunk") == nil)
         #expect(try await bucket.list(prefix: "", recursive: true) == [])
         #expect(try await bucket.list(prefix: "", recursive: false) == [])
+    }
+
+    /// The file was hashed (its identity noted), then rewritten in place with as many bytes: an
+    /// upload given the old hash and identity must still refuse it, whether the bucket uses the
+    /// identity (FILESYSTEM: it no longer matches, so the copy hashes) or ignores it.
+    static func staleIdentityRejected(_ bucket: any Bucket) async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let content = randomBytes(2 * maxPieceBytes + 5)
+        let path = try write(content, in: dir)
+        let fd = open(path, O_RDONLY)
+        try #require(fd >= 0)
+        let identity = FileIdentityWatch(fd: fd)?.finish(fd: fd, bytesRead: Int64(content.count))
+        close(fd)
+        try #require(identity != nil, "the temp dir's file system keeps ctime")
+        var changed = content
+        changed[maxPieceBytes] ^= 0x01
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.write(contentsOf: Data(changed))
+        try handle.close()
+        let error = await failure { () async throws(SkiffError) in
+            try await bucket.upload(
+                key: "b/chunks/000001", fileAt: path, size: Int64(content.count), sha256: sha256Hex(content),
+                hashedAs: identity, journal: nil)
+        }
+        #expect(error?.code == .bucket)
+        #expect(error?.transient == false)
+        #expect(try await bucket.attributes(key: "b/chunks/000001") == nil)
+        #expect(try await bucket.list(prefix: "", recursive: true) == [])
     }
 
     static func missingSourceFile(_ bucket: any Bucket) async throws {
