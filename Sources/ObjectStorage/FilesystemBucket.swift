@@ -14,8 +14,10 @@ import Darwin
 /// Objects are written to a `.skiff-tmp-*` file next to their final name, fsynced and renamed into
 /// place, so a crash leaves either the old object, the new one, or nothing under the key.
 ///
-/// The system calls block the calling thread; they are local disk I/O, as short as Skiff's other
-/// file work, so they run inline rather than on a separate thread pool.
+/// Every blocking system call (copies, fsyncs, reads, listings) runs through `Blocking.run`, off
+/// the cooperative pool. A file upload copies kernel-side, without hashing again, when the staged
+/// file still has the identity it was hashed with (`FilesystemCopy`), and hashes while copying
+/// otherwise.
 public struct FilesystemBucket: Bucket {
     /// The largest piece `read` hands to its consumer, and the upload copy buffer size.
     static let bufferSize = 1 << 20

@@ -102,7 +102,7 @@ public struct ConfigReloader: Service {
             } catch {
                 if Task.isCancelled { return }
                 metrics.applyOperationsFailed.increment()
-                progress?.applyFailed((error as? SkiffError)?.message ?? "\(error)")
+                progress?.applyFailed(error.message)
                 logger.error("apply error", metadata: ["err": "\(error)"])
             }
         }
