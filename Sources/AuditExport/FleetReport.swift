@@ -5,7 +5,7 @@ import SkiffCore
 /// `skiff fleet report`: the questions of `skiff report` (shipped, lag, failures) over every
 /// source's audit records in a bucket, aggregated as they stream by (`FleetReader`). Memory grows
 /// with the groups (days or sources, errors) and, for `shipped` and `lag`, with the committed
-/// blocks (about 100 bytes each), never with the objects or their size.
+/// blocks (about 200 bytes each), never with the objects or their size.
 ///
 /// A block counts once per source, at its first commit in the records: a block committed again
 /// (uploaded anew after it went missing from the bucket, or recorded again by a rebuilt ledger)
