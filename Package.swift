@@ -437,7 +437,7 @@ let package = Package(
             ],
             swiftSettings: settings),
         .testTarget(
-            name: "ShipperTests", dependencies: ["Shipper", "Ledger", "TSDB", "ObjectStorage", "TestSupport"],
+            name: "ShipperTests", dependencies: ["Shipper", "Ledger", "TSDB", "ObjectStorage", "FileIO", "TestSupport"],
             swiftSettings: settings),
         .testTarget(
             name: "EndToEndTests",

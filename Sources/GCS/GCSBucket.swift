@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FileIO
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -35,8 +36,10 @@ public final class GCSBucket: Bucket {
 
     // MARK: - Uploads
 
+    /// The identity is not used: every byte goes through a hash on its way to the server anyway.
     public func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs _: FileIdentity?,
+        journal: (any UploadJournal)?
     ) async throws(SkiffError) {
         try FileRangeBody.checkUpload(key: key, path: path, size: size, location: client.location(key))
         if size >= config.chunkSize {

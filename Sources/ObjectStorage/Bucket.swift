@@ -39,16 +39,12 @@ public protocol Bucket: Sendable {
 
     /// Streams the local file at `path` (of `size` bytes) to `key`. When `sha256` (lower-case hex)
     /// is given, the bytes are checked against it in the same pass and a mismatch fails the upload
-    /// without leaving an object behind. `journal`, when given, durably records multipart progress
-    /// so an upload interrupted by a crash resumes with the missing parts only, and hears of retries.
-    func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
-    ) async throws(SkiffError)
-
-    /// The same upload, for a file whose bytes were hashed to `sha256` while it had `identity`
-    /// (`FileIdentity`): a bucket that can prove it stores those very bytes without hashing them
-    /// again may use it (the FILESYSTEM bucket copies kernel-side while the file keeps that
-    /// identity). The default ignores it: S3 and GCS send the bytes through a hash anyway.
+    /// without leaving an object behind. `identity`, when given, is the `FileIdentity` the file had
+    /// when it was hashed to `sha256`: a bucket that can prove it stores those very bytes without
+    /// hashing them again may use it (the FILESYSTEM bucket copies kernel-side while the file keeps
+    /// that identity); S3 and GCS send the bytes through a hash anyway, and wrappers pass it on.
+    /// `journal`, when given, durably records multipart progress so an upload interrupted by a crash
+    /// resumes with the missing parts only, and hears of retries.
     func upload(
         key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
         journal: (any UploadJournal)?
@@ -89,16 +85,16 @@ public protocol Bucket: Sendable {
 }
 
 extension Bucket {
+    /// Uploads a file whose hashing identity is unknown.
     public func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
-        journal: (any UploadJournal)?
+        key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
     ) async throws(SkiffError) {
-        try await upload(key: key, fileAt: path, size: size, sha256: sha256, journal: journal)
+        try await upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: nil, journal: journal)
     }
 
     /// Uploads a file without a multipart journal.
     public func upload(key: String, fileAt path: String, size: Int64, sha256: String?) async throws(SkiffError) {
-        try await upload(key: key, fileAt: path, size: size, sha256: sha256, journal: nil)
+        try await upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: nil, journal: nil)
     }
 
     /// True when `key` exists.

@@ -62,12 +62,6 @@ public struct FilesystemBucket: Bucket {
 
     /// Copies the file through a temp file and a rename. The journal is not needed: a rename is
     /// atomic, and an interrupted copy leaves only a temp file that is swept later.
-    public func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
-    ) async throws(SkiffError) {
-        try await upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: nil, journal: journal)
-    }
-
     /// With `identity`, copies kernel-side without hashing while the file keeps the identity it
     /// was hashed with (see `copy` in FilesystemCopy.swift); hashes while copying otherwise.
     public func upload(

@@ -44,12 +44,6 @@ public struct InstrumentedBucket: Bucket {
     }
 
     public func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
-    ) async throws(SkiffError) {
-        try await upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: nil, journal: journal)
-    }
-
-    public func upload(
         key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
         journal: (any UploadJournal)?
     ) async throws(SkiffError) {

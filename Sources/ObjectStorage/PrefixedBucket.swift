@@ -19,12 +19,6 @@ public struct PrefixedBucket: Bucket {
     }
 
     public func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
-    ) async throws(SkiffError) {
-        try await base.upload(key: full(key, "upload"), fileAt: path, size: size, sha256: sha256, journal: journal)
-    }
-
-    public func upload(
         key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
         journal: (any UploadJournal)?
     ) async throws(SkiffError) {

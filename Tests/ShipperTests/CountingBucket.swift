@@ -1,3 +1,4 @@
+import FileIO
 import ObjectStorage
 import SkiffCore
 import Synchronization
@@ -26,7 +27,8 @@ final class CountingBucket: Bucket {
     var maxInFlight: Int { counts.withLock { $0.maxInFlight } }
 
     func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
+        journal: (any UploadJournal)?
     ) async throws(SkiffError) {
         counts.withLock {
             $0.puts[key, default: 0] += 1
@@ -35,7 +37,7 @@ final class CountingBucket: Bucket {
         }
         defer { counts.withLock { $0.inFlight -= 1 } }
         if hold > .zero { try? await Task.sleep(for: hold) }
-        try await base.upload(key: key, fileAt: path, size: size, sha256: sha256, journal: journal)
+        try await base.upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: identity, journal: journal)
     }
 
     func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {
