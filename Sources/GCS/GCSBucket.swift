@@ -36,9 +36,9 @@ public final class GCSBucket: Bucket {
 
     // MARK: - Uploads
 
-    /// The identity is not used: every byte goes through a hash on its way to the server anyway.
+    /// `hashed` is not used: every byte goes through a hash on its way to the server anyway.
     public func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs _: FileIdentity?,
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs _: HashedFile?,
         journal: (any UploadJournal)?
     ) async throws(SkiffError) {
         try FileRangeBody.checkUpload(key: key, path: path, size: size, location: client.location(key))
@@ -49,6 +49,9 @@ public final class GCSBucket: Bucket {
         try await mediaUpload(
             key: key, body: .file(path: path, offset: 0, length: size, expectedSHA256: sha256), size: size, journal: journal)
     }
+
+    /// Chunks of a resumable upload carry no hash of their own: staging needs no parts.
+    public func signedPartSize(forFileOfSize size: Int64) -> Int64? { nil }
 
     public func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {
         try ObjectKey.validate(key, op: "upload")

@@ -29,15 +29,4 @@ extension Ledger {
             return db.changesCount == 1
         }
     }
-
-    /// Clears a committed block's `last_error`: the error belonged to an attempt that the commit
-    /// has made history (it stays in the transition log and the `failures` view), and `skiff
-    /// blocks` would otherwise show a shipped block with an error next to it.
-    public func clearLastError(_ ulid: ULID) async throws(SkiffError) {
-        try await write("clear last error of block \(ulid)") { db in
-            try db.execute(
-                sql: "UPDATE blocks SET last_error = NULL WHERE ulid = ? AND state = 'committed'",
-                arguments: [ulid.string])
-        }
-    }
 }

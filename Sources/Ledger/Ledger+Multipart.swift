@@ -46,8 +46,10 @@ extension Ledger {
         }
     }
 
+    /// Without its own fsync (`writeWithoutSync`): a part lost from the journal by a power loss is
+    /// kept by its ETag, or sent again.
     public func recordPartUploaded(_ uploadID: String, _ part: UploadedPart, at now: Int64) async throws(SkiffError) {
-        try await write("record part \(part.number) of upload \(uploadID)") { db in
+        try await writeWithoutSync("record part \(part.number) of upload \(uploadID)") { db in
             try db.execute(
                 sql: """
                     INSERT INTO multipart_parts (upload_id, part_number, size_bytes, etag, sha256, uploaded_at)

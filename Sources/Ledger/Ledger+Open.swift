@@ -24,7 +24,7 @@ extension Ledger {
         }
         let pool: DatabasePool
         do {
-            pool = try DatabasePool(path: path, configuration: configuration(readOnly: readOnly))
+            pool = try openPool(path, configuration(readOnly: readOnly))
             let migrator = makeMigrator()
             let (superseded, complete) = try pool.read { db in
                 (try migrator.hasBeenSuperseded(db), try migrator.hasCompletedMigrations(db))
@@ -53,6 +53,17 @@ extension Ledger {
         return Ledger(path: path, pool: pool)
     }
 
+    /// A pool on `path` whose writer commits with `synchronous = FULL`. GRDB's pool turns WAL
+    /// on after `prepareDatabase` ran, and sets its writer to NORMAL as it does: without FULL
+    /// again here, a transition the shipper already acted on could be lost to a power cut.
+    static func openPool(_ path: String, _ configuration: Configuration) throws -> DatabasePool {
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        if !configuration.readonly {
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        }
+        return pool
+    }
+
     static func configuration(readOnly: Bool) -> Configuration {
         var config = Configuration()
         config.readonly = readOnly
@@ -60,7 +71,8 @@ extension Ledger {
         config.busyMode = .timeout(10)
         config.label = "skiff-ledger"
         config.prepareDatabase { db in
-            // FULL: a committed transition survives power loss, not just a process crash.
+            // FULL: a committed transition survives power loss, not just a process crash (the
+            // pool's writer is set again in `openPool`, after GRDB's WAL setup).
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Statement journals and sorts in memory, never in SQLite's temp dir (/var/tmp, /tmp):
             // in a prometheus-operator pod the root filesystem is read-only and only the data dir

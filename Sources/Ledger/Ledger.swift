@@ -6,13 +6,17 @@ import SkiffCore
 ///
 /// Invariants (see docs/ARCHITECTURE.md):
 /// - WAL with `synchronous = FULL`: a method that returned has its transaction on disk, so the
-///   shipper may start the side effect that depends on it.
+///   shipper may start the side effect that depends on it. The exceptions are progress records
+///   within a step (a file or a multipart part acknowledged, `writeWithoutSync`): they survive a
+///   crash of the process, and a power cut can only make a file or part go again.
 /// - Every method is one transaction. A transition updates the block row and appends to
 ///   `transitions` together, and only if the block is still in the expected `from` state.
 /// - `transitions` rows are never updated or deleted (triggers enforce it).
 public final class Ledger: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// The time callers waited on this ledger, for `skiff ship` to report and benchmarks to read.
+    public let timing = LedgerTiming()
 
     /// The newest migration this binary knows.
     public static var schemaName: String { embeddedMigrations.last!.name }
@@ -116,9 +120,12 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Records that one file is confirmed in the bucket, so a resumed upload skips it.
+    /// Records that one file is confirmed in the bucket, so a resumed upload skips it. Progress
+    /// within a step, not a transition: it survives a crash of the process without an fsync of
+    /// its own (`writeWithoutSync`), and the step's transition makes it durable with its own;
+    /// only a power cut in between could lose it, and then the file is sent again.
     public func recordFileUploaded(_ ulid: ULID, relPath: String, at now: Int64) async throws(SkiffError) {
-        try await write("record \(ulid)/\(relPath) uploaded") { db in
+        try await writeWithoutSync("record \(ulid)/\(relPath) uploaded") { db in
             try db.execute(
                 sql: "UPDATE block_files SET state = 'uploaded', uploaded_at = ? WHERE ulid = ? AND rel_path = ?",
                 arguments: [now, ulid.string, relPath])
@@ -147,7 +154,10 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Updates the block row if it is still in `t.from`, and appends the transition.
+    /// Updates the block row if it is still in `t.from`, and appends the transition. A commit
+    /// clears `last_error`: the error belonged to an attempt the commit made history (it stays in
+    /// the transition log and the `failures` view), and `skiff blocks` would otherwise show a
+    /// shipped block with an error next to it.
     private static func applyTransition(
         _ db: Database, _ ulid: ULID, _ t: ShipTransition, machine: ShipStateMachine, at now: Int64,
         bytes: Int64?, detail: String?
@@ -157,7 +167,7 @@ public final class Ledger: Sendable {
         try db.execute(
             sql: """
                 UPDATE blocks SET state = ?, resume_state = ?, quarantined = ?, attempts = ?,
-                    last_error = CASE WHEN ? = 'failed' THEN ? ELSE last_error END,
+                    last_error = CASE ? WHEN 'failed' THEN ? WHEN 'committed' THEN NULL ELSE last_error END,
                     next_attempt_at = ?, updated_at = ?,
                     committed_at = CASE WHEN ? = 'committed' THEN ? ELSE committed_at END
                 WHERE ulid = ? AND state = ?
@@ -190,13 +200,48 @@ public final class Ledger: Sendable {
     func read<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(SkiffError) -> T {
+        let started = ContinuousClock.now
+        defer { timing.add(read: true, since: started) }
         do { return try await pool.read(body) } catch { throw Self.map(error, what, path: path) }
     }
 
     func write<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(SkiffError) -> T {
+        let started = ContinuousClock.now
+        defer { timing.add(read: false, since: started) }
         do { return try await pool.write(body) } catch { throw Self.map(error, what, path: path) }
+    }
+
+    /// A write that must survive a crash of the process but not a power loss: committed to the
+    /// WAL without waiting for its fsync (`synchronous = NORMAL` for this one transaction; the
+    /// next ordinary write's fsync covers it too). Only for records that merely save work after
+    /// a restart, never for a transition: an acknowledged multipart part the journal lost is
+    /// found again by ListParts and kept by its ETag. On a busy disk each fsync costs
+    /// milliseconds, and a 1 GiB file has 64 parts.
+    func writeWithoutSync<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(SkiffError) -> T {
+        let started = ContinuousClock.now
+        defer { timing.add(read: false, since: started) }
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                let outcome = Result { () throws -> T in
+                    var value: T?
+                    try db.inTransaction {
+                        value = try body(db)
+                        return .commit
+                    }
+                    return value!
+                }
+                // Back to FULL whatever happened: every other write must wait for its fsync.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                return try outcome.get()
+            }
+        } catch {
+            throw Self.map(error, what, path: path)
+        }
     }
 
     static func map(_ error: any Error, _ what: String, path: String) -> SkiffError {

@@ -24,7 +24,7 @@ public enum LedgerFile {
         let scratch = "\(path).creating-\(getpid())"
         discard(scratch)
         do {
-            let pool = try DatabasePool(path: scratch, configuration: configuration)
+            let pool = try Ledger.openPool(scratch, configuration)
             try Ledger.makeMigrator().migrate(pool)
             try Ledger.checkpointAndClose(pool)
         } catch {

@@ -39,16 +39,23 @@ public protocol Bucket: Sendable {
 
     /// Streams the local file at `path` (of `size` bytes) to `key`. When `sha256` (lower-case hex)
     /// is given, the bytes are checked against it in the same pass and a mismatch fails the upload
-    /// without leaving an object behind. `identity`, when given, is the `FileIdentity` the file had
-    /// when it was hashed to `sha256`: a bucket that can prove it stores those very bytes without
-    /// hashing them again may use it (the FILESYSTEM bucket copies kernel-side while the file keeps
-    /// that identity); S3 and GCS send the bytes through a hash anyway, and wrappers pass it on.
-    /// `journal`, when given, durably records multipart progress so an upload interrupted by a crash
-    /// resumes with the missing parts only, and hears of retries.
+    /// without leaving an object behind. `hashed`, when given, is what the read that hashed the
+    /// file to `sha256` proved (`HashedFile`: its identity, and its parts' hashes when
+    /// `signedPartSize` asked for parts): a bucket that can prove it stores those very bytes
+    /// without hashing them again may use it (the FILESYSTEM bucket copies kernel-side, S3 signs
+    /// each part with its staged hash, while the file keeps that identity); GCS hashes anyway,
+    /// and wrappers pass it on. `journal`, when given, durably records multipart progress so an
+    /// upload interrupted by a crash resumes with the missing parts only, and hears of retries.
     func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs hashed: HashedFile?,
         journal: (any UploadJournal)?
     ) async throws(SkiffError)
+
+    /// The size of the parts a file of `size` bytes is sent in, when each part carries its own
+    /// SHA-256 (an S3 multipart upload signs every part's payload hash); nil when the file goes
+    /// whole. Staging hashes parts of this size in the same read as the whole file, so the upload
+    /// need not read and hash the file again to sign them (`HashedFile.parts`). Wrappers forward it.
+    func signedPartSize(forFileOfSize size: Int64) -> Int64?
 
     /// Uploads a small in-memory object (meta.json).
     func upload(key: String, bytes: [UInt8]) async throws(SkiffError)

@@ -25,7 +25,7 @@ public struct FilesystemBucket: Bucket {
     /// The bucket's root directory, without a trailing "/".
     public let directory: String
     /// How many file uploads took each copy path (kernel copy, read/write, hashing).
-    public let copies = FilesystemCopyCounts()
+    public let copies = UploadPathCounts<FilesystemCopyPath>()
 
     public var name: String { directory }
 
@@ -62,18 +62,21 @@ public struct FilesystemBucket: Bucket {
 
     /// Copies the file through a temp file and a rename. The journal is not needed: a rename is
     /// atomic, and an interrupted copy leaves only a temp file that is swept later.
-    /// With `identity`, copies kernel-side without hashing while the file keeps the identity it
+    /// With `hashed`, copies kernel-side without hashing while the file keeps the identity it
     /// was hashed with (see `copy` in FilesystemCopy.swift); hashes while copying otherwise.
     public func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs hashed: HashedFile?,
         journal: (any UploadJournal)?
     ) async throws(SkiffError) {
         try ObjectKey.validate(key, op: "upload")
         // Copying, hashing and fsyncing a file is blocking work: off the cooperative pool.
         try await Blocking.run { () throws(SkiffError) in
-            try copy(key: key, from: path, size: size, sha256: sha256, identity: identity)
+            try copy(key: key, from: path, size: size, sha256: sha256, identity: hashed?.identity)
         }
     }
+
+    /// A file is copied whole.
+    public func signedPartSize(forFileOfSize size: Int64) -> Int64? { nil }
 
     public func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {
         try ObjectKey.validate(key, op: "upload")

@@ -22,15 +22,16 @@ public enum FilesystemCopyPath: Sendable, CaseIterable {
     case hashing
 }
 
-/// How many uploads took each `FilesystemCopyPath`, for tests and benchmarks to see.
-public final class FilesystemCopyCounts: Sendable {
-    private let counts = Mutex<[FilesystemCopyPath: Int]>([:])
+/// How many uploads took each path (`FilesystemCopyPath`, S3's `PartHashSource`), for tests and
+/// benchmarks to see which work a bucket could skip.
+public final class UploadPathCounts<Path: Hashable & Sendable>: Sendable {
+    private let counts = Mutex<[Path: Int]>([:])
 
     public init() {}
 
-    public subscript(_ path: FilesystemCopyPath) -> Int { counts.withLock { $0[path, default: 0] } }
+    public subscript(_ path: Path) -> Int { counts.withLock { $0[path, default: 0] } }
 
-    func add(_ path: FilesystemCopyPath) { counts.withLock { $0[path, default: 0] += 1 } }
+    package func add(_ path: Path) { counts.withLock { $0[path, default: 0] += 1 } }
 }
 
 /// The upload copy. Each byte is hashed once per ship: `Stager.hash` reads the staged file,

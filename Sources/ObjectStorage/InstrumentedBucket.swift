@@ -44,14 +44,16 @@ public struct InstrumentedBucket: Bucket {
     }
 
     public func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs hashed: HashedFile?,
         journal: (any UploadJournal)?
     ) async throws(SkiffError) {
         try await metrics.observe(.upload) { () async throws(SkiffError) in
-            try await base.upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: identity, journal: journal)
+            try await base.upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: hashed, journal: journal)
         }
         metrics.uploaded(bytes: size)
     }
+
+    public func signedPartSize(forFileOfSize size: Int64) -> Int64? { base.signedPartSize(forFileOfSize: size) }
 
     public func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {
         try await metrics.observe(.upload) { () async throws(SkiffError) in try await base.upload(key: key, bytes: bytes) }

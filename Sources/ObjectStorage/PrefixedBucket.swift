@@ -19,12 +19,14 @@ public struct PrefixedBucket: Bucket {
     }
 
     public func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs hashed: HashedFile?,
         journal: (any UploadJournal)?
     ) async throws(SkiffError) {
         try await base.upload(
-            key: full(key, "upload"), fileAt: path, size: size, sha256: sha256, hashedAs: identity, journal: journal)
+            key: full(key, "upload"), fileAt: path, size: size, sha256: sha256, hashedAs: hashed, journal: journal)
     }
+
+    public func signedPartSize(forFileOfSize size: Int64) -> Int64? { base.signedPartSize(forFileOfSize: size) }
 
     public func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {
         try await base.upload(key: full(key, "upload"), bytes: bytes)

@@ -1,25 +1,46 @@
 import Crypto
+import FileIO
 import Foundation
 import NIOCore
 import ObjectStorage
 import SkiffCore
 
+/// Where the SHA-256 of each part (its signed `x-amz-content-sha256`) comes from.
+public enum PartHashSource: Sendable, CaseIterable {
+    /// The staging read's (`HashedFile.parts`, hashed from the same bytes as the recorded
+    /// whole-file hash): the file is neither read nor hashed before its parts are sent, and it
+    /// must still have the identity it was hashed with once they are all sent.
+    case staged
+    /// A read of each part just before it is sent, which hashes the whole file again on the way
+    /// and compares it with the recorded hash: no staged hashes (another process or a restart
+    /// hashed the file), or the file's identity changed since.
+    case prePass
+}
+
 /// Multipart uploads that survive a crash.
 ///
-/// The plan (`PartPlan`: at most one configured part of bytes unacknowledged at once): one
-/// sequential local pass hashes each part (SHA-256 for `x-amz-content-sha256`) and the whole
-/// file (compared with the recorded hash before completing), while up to `inFlight` parts stream
-/// to the server. The upload id is journaled before the first part
+/// The plan (`PartPlan`: at most one configured part of bytes unacknowledged at once): each part
+/// is signed with its SHA-256 (`PartHashSource`), up to `inFlight` parts stream to the server at
+/// once, and the server checks every part's bytes against its signed hash. With the staging
+/// read's part hashes, each byte is read twice (staging, sending) and hashed once per hasher in
+/// one pass; without them, a pre-pass reads and hashes it once more. The upload id is journaled before the first part
 /// is sent and every acknowledged part right after, so a restarted upload asks the server which
 /// parts it holds (ListParts) and sends only the others. A part the server holds but the journal
 /// missed (acknowledged just before a crash) is kept when its size and its ETag (the MD5 of the
 /// part on S3 and MinIO) match the local bytes.
 extension S3Bucket {
     func multipartUpload(
-        key: String, path: String, size: Int64, sha256: String?, journal: (any UploadJournal)?
+        key: String, path: String, size: Int64, sha256: String?, hashed: HashedFile?, journal: (any UploadJournal)?
     ) async throws(SkiffError) {
         let plan = PartPlan(fileSize: size, configuredPartSize: config.partSize)
         let (partSize, partCount) = (plan.partSize, plan.partCount)
+        // Staged part hashes count only for this plan, and only while the file is the one hashed.
+        let staged = hashed.flatMap { hashed -> HashedFile? in
+            guard let parts = hashed.parts, parts.partSize == partSize, parts.sha256.count == partCount,
+                hashed.identity.size == size, hashed.holds(at: path)
+            else { return nil }
+            return hashed
+        }
         var kept: [Int: UploadedPart] = [:]
         var uploadID: String?
 
@@ -56,21 +77,31 @@ extension S3Bucket {
         }
         let id = uploadID!
 
-        let parts = try await sendParts(
-            key: key, path: path, size: size, plan: plan, uploadID: id, kept: kept, expectedSHA256: sha256,
-            journal: journal)
+        let parts: [UploadedPart]
+        do throws(SkiffError) {
+            parts = try await sendParts(
+                key: key, path: path, size: size, plan: plan, uploadID: id, kept: kept, expectedSHA256: sha256,
+                staged: staged, journal: journal)
+        } catch  where staged != nil && error.context.storeCode == "XAmzContentSHA256Mismatch" {
+            // The server refused a part's bytes for its staged hash on every retry: whatever the
+            // identity says, read the file and compare it with the recorded hash (the pre-pass).
+            parts = try await sendParts(
+                key: key, path: path, size: size, plan: plan, uploadID: id, kept: kept, expectedSHA256: sha256,
+                staged: nil, journal: journal)
+        }
         try await complete(key: key, uploadID: id, parts: parts, size: size, journal: journal)
         try await journal?.uploadEnded(uploadID: id, completed: true)
     }
 
-    /// Hashes every part in order and sends the ones not `kept`, at most `plan.inFlight` at a time.
-    /// Returns all parts, in order.
+    /// Takes each part's hash in order (from `staged`, or a pre-pass read) and sends the parts not
+    /// `kept`, at most `plan.inFlight` at a time. Returns all parts, in order.
     private func sendParts(
         key: String, path: String, size: Int64, plan: PartPlan, uploadID: String, kept: [Int: UploadedPart],
-        expectedSHA256: String?, journal: (any UploadJournal)?
+        expectedSHA256: String?, staged: HashedFile?, journal: (any UploadJournal)?
     ) async throws(SkiffError) -> [UploadedPart] {
         let (partSize, partCount) = (plan.partSize, plan.partCount)
         let whole = RunningSHA256()
+        partHashing.add(staged == nil ? .prePass : .staged)
         var done = kept
         do {
             try await withThrowingTaskGroup(of: UploadedPart.self) { group in
@@ -78,9 +109,14 @@ extension S3Bucket {
                 for number in 1...partCount {
                     let offset = Int64(number - 1) * partSize
                     let length = min(partSize, size - offset)
-                    let local = try await hashRangeOffPool(path, offset: offset, length: length, whole: whole)
+                    let local: String
+                    if let parts = staged?.parts {
+                        local = parts.sha256[number - 1]
+                    } else {
+                        local = try await hashRangeOffPool(path, offset: offset, length: length, whole: whole).sha256
+                    }
                     if let known = done[number] {
-                        guard known.sha256 == local.sha256 else {
+                        guard known.sha256 == local else {
                             throw SkiffError(
                                 .bucket, "part \(number) of \(path) changed since it was uploaded", transient: false)
                         }
@@ -92,7 +128,7 @@ extension S3Bucket {
                     }
                     group.addTask {
                         try await self.sendPart(
-                            key: key, path: path, number: number, offset: offset, length: length, sha256: local.sha256,
+                            key: key, path: path, number: number, offset: offset, length: length, sha256: local,
                             uploadID: uploadID, journal: journal)
                     }
                     running += 1
@@ -103,6 +139,19 @@ extension S3Bucket {
             throw error
         } catch {
             throw SkiffError(.bucket, "upload \(client.location(key)): \(error)")
+        }
+        if staged != nil {
+            // The staged hashes were this file's bytes only if it is still the file that was hashed.
+            // If not (even a touch moves ctime), the next attempt sends with a pre-pass, which then
+            // compares the bytes themselves with the recorded hash.
+            guard staged?.holds(at: path) == true else {
+                throw SkiffError(
+                    .bucket,
+                    "upload \(client.location(key)): \(path) changed while it was being uploaded (its ctime or inode moved); "
+                        + "the upload will be retried, reading and hashing the file again",
+                    transient: true)
+            }
+            return (1...partCount).map { done[$0]! }
         }
         let actual = whole.finalHex()
         if let expectedSHA256, actual != expectedSHA256 {

@@ -15,6 +15,8 @@ import SkiffCore
 public final class S3Bucket: Bucket {
     let client: S3Client
     var config: S3Config { client.config }
+    /// Multipart uploads by where their part hashes came from, for tests and benchmarks.
+    public let partHashing = UploadPathCounts<PartHashSource>()
 
     public var name: String { config.bucket }
     /// Keys per listing page; nil leaves it to the server (1,000 on S3). Tests set it small to
@@ -35,14 +37,16 @@ public final class S3Bucket: Bucket {
 
     // MARK: - Uploads
 
-    /// The identity is not used: every byte goes through a hash on its way to the server anyway.
+    /// A multipart upload signs each part with the part hashes in `hashed` while the file keeps
+    /// its identity (see `PartHashSource`). A single PUT hashes the body as it streams anyway, to
+    /// stop before a changed byte reaches a server that does not check payload hashes.
     public func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs _: FileIdentity?,
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs hashed: HashedFile?,
         journal: (any UploadJournal)?
     ) async throws(SkiffError) {
         try FileRangeBody.checkUpload(key: key, path: path, size: size, location: client.location(key))
-        if size >= config.partSize && !config.disableMultipart {
-            try await multipartUpload(key: key, path: path, size: size, sha256: sha256, journal: journal)
+        if signedPartSize(forFileOfSize: size) != nil {
+            try await multipartUpload(key: key, path: path, size: size, sha256: sha256, hashed: hashed, journal: journal)
             return
         }
         guard size <= 5 << 30 else {
@@ -56,6 +60,12 @@ public final class S3Bucket: Bucket {
         request.body = .file(path: path, offset: 0, length: size, sha256: digest, verify: true)
         request.headers = metadataHeaders
         _ = try await client.send(request, operation: "upload", journal: journal)
+    }
+
+    /// Files of `part_size` or more go as multipart uploads, in `PartPlan`'s parts.
+    public func signedPartSize(forFileOfSize size: Int64) -> Int64? {
+        guard size >= config.partSize && !config.disableMultipart else { return nil }
+        return PartPlan(fileSize: size, configuredPartSize: config.partSize).partSize
     }
 
     public func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {

@@ -85,7 +85,8 @@ public struct Shipper: Sendable {
                 break blocks
             }
         }
-        try await writeShipperFile(local)
+        // A commit this pass rewrote the file already, from the same local view and every commit.
+        if summary.committed.isEmpty && summary.adopted.isEmpty { try await writeShipperFile(local) }
         return summary
     }
 
@@ -200,8 +201,8 @@ public struct Shipper: Sendable {
                 }
             case .verifyAndCommit:
                 work = { () async throws(SkiffError) in
-                    let sent = try await verifyAndCommit(ulid, local: local)
-                    return StepResult(.committed, bytes: try await ledger.block(ulid)?.totalBytes, sent: sent)
+                    let (sent, total) = try await verifyAndCommit(ulid, local: local)
+                    return StepResult(.committed, bytes: total, sent: sent)
                 }
             case .cleanPartialUpload:
                 work = { () async throws(SkiffError) in StepResult(try await cleanPartialUpload(ulid)) }
@@ -256,7 +257,6 @@ public struct Shipper: Sendable {
                 ulid, t, machine: machine, at: now(), bytes: step?.bytes, detail: detail,
                 origin: event == .adopted ? .adopted : nil)
         }
-        if t.to == .committed { try await ledger.clearLastError(ulid) }
         try await failpoints.hit("after:\(t.to.rawValue)")
         log(.info, "block \(t.to.rawValue)", ulid, ["state": "\(t.to.rawValue)", "from": "\(t.from.rawValue)"])
     }

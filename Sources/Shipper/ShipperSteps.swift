@@ -20,20 +20,66 @@ extension Shipper {
         let stager = self.stager
         let staged = try await Blocking.run { () throws(SkiffError) in try stager.stage(block) }
         try await failpoints.hit("after:stage")
-        let expectedChunks = block.meta.numChunks > 0 ? block.meta.numChunks : nil
-        let files = try await Blocking.run { () throws(SkiffError) in try stager.hash(staged, expectedChunks: expectedChunks) }
+        let digests = try await hashFiles(staged)
+        try Stager.checkChunkCount(staged, digests, expected: block.meta.numChunks > 0 ? block.meta.numChunks : nil)
+        let files = Stager.metaFiles(staged, digests)
         let meta = block.meta.thanosDocument(labels: config.labels, files: files, uploadTimeMillis: now())
         try await Blocking.run { () throws(SkiffError) in try stager.writeMeta(meta, for: ulid) }
         return StepResult(.hashed, hashed: (files, meta))
     }
 
+    /// Hashes the staged files, up to `hashConcurrency` at once on the blocking pool, each in one
+    /// read that also hashes the parts the bucket will sign (`Bucket.signedPartSize`). In order.
+    private func hashFiles(_ files: [StagedFile]) async throws(SkiffError) -> [FileDigest.Digest] {
+        let (stager, bucket) = (self.stager, self.bucket)
+        let outcome = await withTaskGroup(
+            of: (Int, Result<FileDigest.Digest, SkiffError>).self, returning: Result<[FileDigest.Digest], SkiffError>.self
+        ) { group in
+            var digests = [FileDigest.Digest?](repeating: nil, count: files.count)
+            var next = 0
+            func start() {
+                let (index, file) = (next, files[next])
+                next += 1
+                group.addTask {
+                    let partSize = bucket.signedPartSize(forFileOfSize: file.size)
+                    do throws(SkiffError) {
+                        return (
+                            index,
+                            .success(
+                                try await Blocking.run { () throws(SkiffError) in try stager.hash(file, partSize: partSize) })
+                        )
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            while next < min(Self.hashConcurrency, files.count) { start() }
+            while let (index, result) = await group.next() {
+                switch result {
+                case .success(let digest): digests[index] = digest
+                case .failure(let error):
+                    group.cancelAll()
+                    return .failure(error)
+                }
+                if next < files.count { start() }
+            }
+            return .success(digests.map { $0! })
+        }
+        return try outcome.get()
+    }
+
+    /// Files hashed at once: a block's two or three big segments on the cores a sidecar usually
+    /// has, so staging takes the time of its biggest file rather than the sum.
+    static var hashConcurrency: Int { max(1, min(4, ProcessInfo.processInfo.activeProcessorCount)) }
+
     /// Uploads the files matching `which` that the ledger does not yet record as uploaded, up to
     /// `uploadConcurrency` at a time, and records each in its own transaction as it lands.
     /// Returns the bytes sent.
     func uploadPending(_ ulid: ULID, local: LocalView, which: (String) -> Bool) async throws(SkiffError) -> Int64 {
-        let pending = try await ledger.files(ulid).filter { !$0.uploaded && which($0.relPath) }
+        let recorded = try await ledger.files(ulid)
+        let pending = recorded.filter { !$0.uploaded && which($0.relPath) }
         guard !pending.isEmpty else { return 0 }
-        let staged = try await stagedFiles(ulid, local: local)
+        let staged = try await stagedFiles(ulid, recorded: recorded, local: local)
         return try await uploadAll(pending, of: ulid, staged: staged) { file throws(SkiffError) in
             try await ledger.recordFileUploaded(ulid, relPath: file.relPath, at: now())
             try await failpoints.hit("after:record:\(file.relPath)")
@@ -99,13 +145,15 @@ extension Shipper {
     }
 
     /// Confirms every file is in the bucket with its recorded size (re-sending any that is not),
-    /// then uploads meta.json, the commit marker, last.
-    func verifyAndCommit(_ ulid: ULID, local: LocalView) async throws(SkiffError) -> Int64 {
+    /// then uploads meta.json, the commit marker, last. Returns the bytes sent and the block's
+    /// recorded size.
+    func verifyAndCommit(_ ulid: ULID, local: LocalView) async throws(SkiffError) -> (sent: Int64, total: Int64?) {
         guard let record = try await ledger.block(ulid), let meta = record.metaJSON else {
             throw SkiffError(.ledger, "block \(ulid) has no recorded meta.json", transient: false)
         }
         var missing: [FileRecord] = []
-        for file in try await ledger.files(ulid) {
+        let recorded = try await ledger.files(ulid)
+        for file in recorded {
             let attributes = try await bucket.attributes(key: "\(ulid)/\(file.relPath)")
             guard attributes?.size != file.sizeBytes else { continue }
             log(
@@ -116,7 +164,8 @@ extension Shipper {
         var sent: Int64 = 0
         if !missing.isEmpty {
             // Already recorded as uploaded: nothing to record as they land.
-            sent = try await uploadAll(missing, of: ulid, staged: try await stagedFiles(ulid, local: local)) { _ in }
+            let staged = try await stagedFiles(ulid, recorded: recorded, local: local)
+            sent = try await uploadAll(missing, of: ulid, staged: staged) { _ in }
         }
         // Every file is in place, so any unfinished upload under the block is an orphan (a crash
         // between creating a multipart upload and recording it): abort it before committing.
@@ -136,7 +185,7 @@ extension Shipper {
                 transient: false)
         }
         try await failpoints.hit("after:upload:meta.json")
-        return sent + Int64(meta.count)
+        return (sent + Int64(meta.count), record.totalBytes)
     }
 
     /// For an abandoned block: adopt it if its meta.json landed, else delete its partial objects.
@@ -234,13 +283,13 @@ extension Shipper {
         try await failpoints.hit("before:upload:\(file.relPath)")
         let journal = LedgerUploadJournal(
             ledger: ledger, ulid: ulid, relPath: file.relPath, failpoints: failpoints, now: now)
-        // What the staging hash saw of this file, when this process hashed it: lets a FILESYSTEM
-        // bucket copy it without hashing every byte a second time (see `HashedFiles`).
-        let identity = stager.hashed.identity(ulid, relPath: file.relPath, sha256: file.sha256, size: file.sizeBytes)
+        // What the staging hash saw of this file, when this process hashed it: lets the bucket send
+        // it without reading and hashing every byte again (see `HashedFiles`).
+        let hashed = stager.hashed.hashed(ulid, relPath: file.relPath, sha256: file.sha256, size: file.sizeBytes)
         do throws(SkiffError) {
             try await bucket.upload(
                 key: "\(ulid)/\(file.relPath)", fileAt: source.path, size: file.sizeBytes, sha256: file.sha256,
-                hashedAs: identity, journal: journal)
+                hashedAs: hashed, journal: journal)
         } catch  where error.code == .bucket && !error.message.contains(bucket.name) {
             // "upload <key>: Not a directory" alone does not say where: name the bucket.
             throw SkiffError(
@@ -251,8 +300,11 @@ extension Shipper {
     }
 
     /// The staged copies to upload from. After a restart the staging dir is normally still there;
-    /// if it is not, the block is staged again from the Prometheus dir, and must match what was hashed.
-    private func stagedFiles(_ ulid: ULID, local: LocalView) async throws(SkiffError) -> [String: StagedFile] {
+    /// if it is not, the block is staged again from the Prometheus dir, and must match what was
+    /// hashed (`recorded`, the ledger's files of the block).
+    private func stagedFiles(
+        _ ulid: ULID, recorded: [FileRecord], local: LocalView
+    ) async throws(SkiffError) -> [String: StagedFile] {
         var files = stager.stagedFiles(for: ulid)
         if files == nil {
             guard let block = local.readable[ulid] else {
@@ -262,7 +314,7 @@ extension Shipper {
             files = try await Blocking.run { () throws(SkiffError) in try stager.stage(block) }
         }
         let byPath = Dictionary(uniqueKeysWithValues: files!.map { ($0.relPath, $0) })
-        for recorded in try await ledger.files(ulid) where byPath[recorded.relPath]?.size != recorded.sizeBytes {
+        for recorded in recorded where byPath[recorded.relPath]?.size != recorded.sizeBytes {
             throw SkiffError(
                 .corruptBlock,
                 "block \(ulid) changed since it was hashed: \(recorded.relPath) is "

@@ -20,14 +20,15 @@ public enum FileDigest {
         /// Chunks found by the framing walk; nil unless hashed as a chunk segment.
         public let chunks: Int?
         /// The file's identity while it was read, when it provably held these bytes throughout
-        /// (see `FileIdentity`): a later copy that finds the same identity copies these bytes.
-        public let identity: FileIdentity?
+        /// (see `FileIdentity`), with its parts' hashes when asked for: an upload that finds the
+        /// same identity sends these bytes without hashing them again (see `HashedFile`).
+        public let hashed: HashedFile?
 
-        public init(size: Int64, sha256: String, chunks: Int?, identity: FileIdentity? = nil) {
+        public init(size: Int64, sha256: String, chunks: Int?, hashed: HashedFile? = nil) {
             self.size = size
             self.sha256 = sha256
             self.chunks = chunks
-            self.identity = identity
+            self.hashed = hashed
         }
     }
 
@@ -37,9 +38,11 @@ public enum FileDigest {
     /// Hashes `path` in one sequential read pass, never holding the file in memory. With
     /// `chunkSegment`, also walks the chunk framing over the same buffers, so a truncated
     /// segment fails here as `.corruptBlock`. `name` (e.g. "block X file chunks/000001") is
-    /// used in messages instead of the path. A missing file is `.blockVanished`, a failed read `.io`.
+    /// used in messages instead of the path. With `partSize`, also hashes each `partSize` bytes
+    /// on their own from the same buffers (`HashedFile.parts`, for S3 to sign each part with).
+    /// A missing file is `.blockVanished`, a failed read `.io`.
     public static func sha256(
-        of path: String, chunkSegment: Bool = false, name: String? = nil
+        of path: String, chunkSegment: Bool = false, name: String? = nil, partSize: Int64? = nil
     ) throws(SkiffError)
         -> Digest
     {
@@ -79,6 +82,7 @@ public enum FileDigest {
         // SHA-NI routine. Linking the system libcrypto would add a dependency for nothing.
         var hasher = SHA256()
         var walker = chunkSegment ? ChunkFramingWalker() : nil
+        var parts = partSize.map { PartHashing(partSize: $0) }
         var size: Int64 = 0
         while true {
             let n: Int
@@ -90,6 +94,7 @@ public enum FileDigest {
             if n == 0 { break }
             let filled = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             hasher.update(bufferPointer: filled)
+            parts?.feed(filled)
             do {
                 try walker?.feed(filled)
             } catch {
@@ -103,7 +108,8 @@ public enum FileDigest {
             throw corrupt(label, error)
         }
         let sha = hasher.finalize().withUnsafeBytes { Hex.lower($0) }
-        return Digest(size: size, sha256: sha, chunks: walker?.chunks, identity: watch?.finish(fd: fd, bytesRead: size))
+        let hashed = watch?.finish(fd: fd, bytesRead: size).map { HashedFile(identity: $0, parts: parts?.finish()) }
+        return Digest(size: size, sha256: sha, chunks: walker?.chunks, hashed: hashed)
     }
 
     private static func corrupt(_ label: String, _ error: ChunkFramingWalker.Corrupt) -> SkiffError {
@@ -112,5 +118,42 @@ public enum FileDigest {
             "\(label) \(error.message); the block is corrupt (Prometheus crashed while writing it, or the disk lost data) "
                 + "and will not be uploaded: check it with `promtool tsdb analyze` and move it out of the data dir",
             transient: false)
+    }
+}
+
+/// SHA-256 of each consecutive `partSize` bytes of a stream fed in buffers of any size: a second
+/// hasher beside the whole-file one, so parts cost no second read of the file.
+struct PartHashing {
+    let partSize: Int64
+    private var hasher = SHA256()
+    private var filled: Int64 = 0
+    private var finished: [String] = []
+
+    init(partSize: Int64) {
+        precondition(partSize > 0, "a part has at least one byte")
+        self.partSize = partSize
+    }
+
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        var rest = bytes
+        while !rest.isEmpty {
+            let take = Int(min(Int64(rest.count), partSize - filled))
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: rest[..<take]))
+            filled += Int64(take)
+            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
+            if filled == partSize { endPart() }
+        }
+    }
+
+    /// The hashes; a trailing short part counts, and an empty stream is one empty part.
+    mutating func finish() -> PartHashes {
+        if filled > 0 || finished.isEmpty { endPart() }
+        return PartHashes(partSize: partSize, sha256: finished)
+    }
+
+    private mutating func endPart() {
+        finished.append(hasher.finalize().withUnsafeBytes { Hex.lower($0) })
+        hasher = SHA256()
+        filled = 0
     }
 }

@@ -2,9 +2,10 @@ import FileIO
 import SkiffCore
 import Synchronization
 
-/// What the staging hash saw of each staged file (`FileIdentity`), so the upload that follows in
-/// the same process can copy the file without hashing it again: the FILESYSTEM bucket copies
-/// kernel-side when the staged file still has this identity, and hashes while copying otherwise.
+/// What the staging hash saw of each staged file (`HashedFile`: its identity, and its parts'
+/// hashes for S3), so the upload that follows in the same process can send the file without
+/// hashing it again: the FILESYSTEM bucket copies kernel-side and S3 signs each part with its
+/// staged hash while the staged file still has this identity; both hash while sending otherwise.
 ///
 /// Kept in memory, not in the ledger: the identity only saves work, it never decides what is
 /// committed (a file whose identity is unknown is hashed while copying, as before), so losing it
@@ -19,7 +20,7 @@ public final class HashedFiles: Sendable {
 
     private struct Entry {
         let sha256: String
-        let identity: FileIdentity
+        let hashed: HashedFile
     }
 
     /// Far more files than the blocks in flight hold; past it everything is forgotten at once,
@@ -30,20 +31,20 @@ public final class HashedFiles: Sendable {
 
     public init() {}
 
-    func record(_ ulid: ULID, relPath: String, sha256: String, identity: FileIdentity) {
+    func record(_ ulid: ULID, relPath: String, sha256: String, hashed: HashedFile) {
         entries.withLock {
             if $0.count >= Self.limit { $0.removeAll() }
-            $0[Key(ulid: ulid, relPath: relPath)] = Entry(sha256: sha256, identity: identity)
+            $0[Key(ulid: ulid, relPath: relPath)] = Entry(sha256: sha256, hashed: hashed)
         }
     }
 
-    /// The identity `relPath` of `ulid` had when it was hashed to `sha256` with `size` bytes.
-    public func identity(_ ulid: ULID, relPath: String, sha256: String, size: Int64) -> FileIdentity? {
-        entries.withLock { entries -> FileIdentity? in
+    /// What the read that hashed `relPath` of `ulid` to `sha256` with `size` bytes proved.
+    public func hashed(_ ulid: ULID, relPath: String, sha256: String, size: Int64) -> HashedFile? {
+        entries.withLock { entries -> HashedFile? in
             guard let entry = entries[Key(ulid: ulid, relPath: relPath)], entry.sha256 == sha256,
-                entry.identity.size == size
+                entry.hashed.identity.size == size
             else { return nil }
-            return entry.identity
+            return entry.hashed
         }
     }
 

@@ -86,32 +86,46 @@ public struct Stager: Sendable {
         return files.sorted { $0.relPath < $1.relPath }
     }
 
-    /// SHA-256 and size of each staged file, checking the chunk framing of segments as it reads.
-    /// Each file's identity while it was read goes to `hashed` (see `HashedFiles`).
-    /// With `expectedChunks` (meta.json `stats.numChunks`), the chunks found must add up to it:
-    /// that also catches a segment cut exactly between two chunks, which framing alone cannot see.
+    /// SHA-256 and size of each staged file, one after the other (the shipper hashes files in
+    /// parallel with `hash(_:partSize:)` and `checkChunkCount`; this is the same, sequentially).
     public func hash(_ files: [StagedFile], expectedChunks: Int64? = nil) throws(SkiffError) -> [BlockMeta.File] {
-        var result: [BlockMeta.File] = []
-        var chunks: Int64 = 0
-        for file in files {
-            let digest = try FileDigest.sha256(
-                of: file.path, chunkSegment: file.relPath.hasPrefix("chunks/"),
-                name: "block \(file.ulid) file \(file.relPath)")
-            chunks += Int64(digest.chunks ?? 0)
-            if let identity = digest.identity {
-                hashed.record(file.ulid, relPath: file.relPath, sha256: digest.sha256, identity: identity)
-            }
-            result.append(BlockMeta.File(relPath: file.relPath, sizeBytes: digest.size, sha256: digest.sha256))
-        }
-        if let expectedChunks, expectedChunks != chunks, let ulid = files.first?.ulid {
+        var digests: [FileDigest.Digest] = []
+        for file in files { digests.append(try hash(file)) }
+        try Self.checkChunkCount(files, digests, expected: expectedChunks)
+        return Self.metaFiles(files, digests)
+    }
+
+    /// SHA-256 and size of one staged file, checking the chunk framing of a segment as it reads.
+    /// With `partSize`, also each part's hash in the same read (see `HashedFile`). What the read
+    /// proved goes to `hashed`, for the upload to send the file without hashing it again.
+    public func hash(_ file: StagedFile, partSize: Int64? = nil) throws(SkiffError) -> FileDigest.Digest {
+        let digest = try FileDigest.sha256(
+            of: file.path, chunkSegment: file.relPath.hasPrefix("chunks/"), name: "block \(file.ulid) file \(file.relPath)",
+            partSize: partSize)
+        if let proof = digest.hashed { hashed.record(file.ulid, relPath: file.relPath, sha256: digest.sha256, hashed: proof) }
+        return digest
+    }
+
+    /// With `expected` (meta.json `stats.numChunks`), the chunks found in the segments must add
+    /// up to it: that also catches a segment cut exactly between two chunks, which framing alone
+    /// cannot see.
+    public static func checkChunkCount(
+        _ files: [StagedFile], _ digests: [FileDigest.Digest], expected: Int64?
+    ) throws(SkiffError) {
+        let chunks = digests.reduce(Int64(0)) { $0 + Int64($1.chunks ?? 0) }
+        if let expected, expected != chunks, let ulid = files.first?.ulid {
             throw SkiffError(
                 .corruptBlock,
-                "block \(ulid) has \(chunks) chunks in its segment files but meta.json counts \(expectedChunks) "
+                "block \(ulid) has \(chunks) chunks in its segment files but meta.json counts \(expected) "
                     + "(a truncated or damaged chunks file); the block will not be uploaded: "
                     + "check it with `promtool tsdb analyze` and move it out of the data dir",
                 transient: false)
         }
-        return result
+    }
+
+    /// The `thanos.files` entries of hashed files.
+    public static func metaFiles(_ files: [StagedFile], _ digests: [FileDigest.Digest]) -> [BlockMeta.File] {
+        zip(files, digests).map { BlockMeta.File(relPath: $0.relPath, sizeBytes: $1.size, sha256: $1.sha256) }
     }
 
     /// Writes `<staging>/meta.json` durably by temp file and rename, so it never writes through

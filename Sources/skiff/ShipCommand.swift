@@ -133,6 +133,15 @@ struct Ship: AsyncParsableCommand {
             try await group.run()
         } else {
             let summary = try await shipper.syncOnce()
+            // What the pass waited on the ledger, before the summary's own reads.
+            let spent = ledger.timing.current
+            logger.debug(
+                "ledger time",
+                metadata: [
+                    "reads": "\(spent.reads)", "writes": "\(spent.writes)",
+                    "read_ms": "\(LedgerTiming.Totals.milliseconds(spent.readTime))",
+                    "write_ms": "\(LedgerTiming.Totals.milliseconds(spent.writeTime))",
+                ])
             if let exporter {
                 // After the pass, so this run's transitions are in the bucket when ship exits.
                 let exported = try await exporter.exportAll()

@@ -37,6 +37,31 @@ import Testing
         #expect(try await reopened.openMultipartUploads(id).isEmpty)
     }
 
+    /// The writer commits with FULL (GRDB's pool sets NORMAL when it turns WAL on; `openPool`
+    /// sets FULL again). Part acknowledgements skip their own fsync (`writeWithoutSync`), and the
+    /// writer goes back to FULL after each, also after a part that fails: every transition still
+    /// waits for its fsync.
+    @Test func theWriterIsSynchronousFullAndPartRecordsLeaveItSo() async throws {
+        let tmp = try TempDir()
+        defer { tmp.remove() }
+        let ledger = try Ledger.open(path: tmp.sub("ledger.db"))
+        let id = LedgerTests.meta.ulid
+        try await ledger.insertBlock(BlockSummary(LedgerTests.meta), machine: .initial(ignored: false), reason: nil, at: 1)
+        try await ledger.recordMultipartStarted(id, relPath: "chunks/000001", uploadID: "up-1", partSize: 5 << 20, at: 2)
+        func synchronous() async throws -> Int? {
+            try await ledger.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        }
+        #expect(try await synchronous() == 2, "FULL")
+        try await ledger.recordPartUploaded("up-1", UploadedPart(number: 1, size: 10, etag: "\"a\"", sha256: "aa"), at: 3)
+        #expect(try await synchronous() == 2, "FULL again after a part")
+        // A part of an upload the ledger does not know breaks the foreign key: the write fails.
+        await #expect(throws: SkiffError.self) {
+            try await ledger.recordPartUploaded("unknown", UploadedPart(number: 1, size: 1, etag: "e", sha256: "s"), at: 4)
+        }
+        #expect(try await synchronous() == 2, "FULL again after a failed part")
+        #expect(try await ledger.openMultipartUpload(id, relPath: "chunks/000001")?.parts.count == 1)
+    }
+
     @Test func retriesAreAppendOnly() async throws {
         let tmp = try TempDir()
         defer { tmp.remove() }

@@ -36,7 +36,8 @@ import Testing
 
         func upload(_ key: String, from path: String, sha256: String, identity: FileIdentity?) async throws(SkiffError) {
             try await bucket.upload(
-                key: key, fileAt: path, size: Int64(content.count), sha256: sha256, hashedAs: identity, journal: nil)
+                key: key, fileAt: path, size: Int64(content.count), sha256: sha256,
+                hashedAs: identity.map { HashedFile(identity: $0) }, journal: nil)
         }
     }
 

@@ -27,7 +27,7 @@ final class CountingBucket: Bucket {
     var maxInFlight: Int { counts.withLock { $0.maxInFlight } }
 
     func upload(
-        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs identity: FileIdentity?,
+        key: String, fileAt path: String, size: Int64, sha256: String?, hashedAs hashed: HashedFile?,
         journal: (any UploadJournal)?
     ) async throws(SkiffError) {
         counts.withLock {
@@ -37,8 +37,10 @@ final class CountingBucket: Bucket {
         }
         defer { counts.withLock { $0.inFlight -= 1 } }
         if hold > .zero { try? await Task.sleep(for: hold) }
-        try await base.upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: identity, journal: journal)
+        try await base.upload(key: key, fileAt: path, size: size, sha256: sha256, hashedAs: hashed, journal: journal)
     }
+
+    func signedPartSize(forFileOfSize size: Int64) -> Int64? { base.signedPartSize(forFileOfSize: size) }
 
     func upload(key: String, bytes: [UInt8]) async throws(SkiffError) {
         counts.withLock { $0.puts[key, default: 0] += 1 }

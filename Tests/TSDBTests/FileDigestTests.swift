@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import SkiffCore
 import TestSupport
@@ -19,6 +20,26 @@ import Testing
         #expect(digest.chunks == nil)
         try write([], to: tmp.sub("empty"))
         #expect(try FileDigest.sha256(of: tmp.sub("empty")).sha256 == (try await sha256sum(tmp.sub("empty"))))
+    }
+
+    /// Part hashes from the same read: each equals the SHA-256 of its own byte range, for part
+    /// sizes that cut the 1 MiB read buffers anywhere, divide the file exactly, or exceed it.
+    @Test(arguments: [Int64((1 << 20) + 7), Int64(1 << 20), Int64(5 << 20), Int64(3 << 20) + 12345])
+    func partHashesAreTheHashesOfEachRange(_ partSize: Int64) async throws {
+        let tmp = try TempDir()
+        defer { tmp.remove() }
+        let data = BucketConformance.randomBytes((3 << 20) + 12345)
+        try write(data, to: tmp.sub("random"))
+        let digest = try FileDigest.sha256(of: tmp.sub("random"), partSize: partSize)
+        #expect(digest.sha256 == BucketConformance.sha256Hex(data), "the whole-file hash is unchanged")
+        let parts = try #require(digest.hashed?.parts, "tmp keeps ctime, so the read proves an identity")
+        #expect(parts.partSize == partSize)
+        let expected = stride(from: 0, to: data.count, by: Int(partSize)).map { start in
+            BucketConformance.sha256Hex(Array(data[start..<min(start + Int(partSize), data.count)]))
+        }
+        #expect(parts.sha256 == expected)
+        #expect(parts.sha256.count == PartHashes.count(fileSize: Int64(data.count), partSize: partSize))
+        #expect(try FileDigest.sha256(of: tmp.sub("random")).hashed?.parts == nil, "no parts unless asked")
     }
 
     @Test func missingFileHasVanished() throws {

@@ -152,7 +152,7 @@ public enum BucketConformance {
         let error = await failure { () async throws(SkiffError) in
             try await bucket.upload(
                 key: "b/chunks/000001", fileAt: path, size: Int64(content.count), sha256: sha256Hex(content),
-                hashedAs: identity, journal: nil)
+                hashedAs: identity.map { HashedFile(identity: $0) }, journal: nil)
         }
         #expect(error?.code == .bucket)
         #expect(error?.transient == false)
@@ -375,7 +375,7 @@ public enum BucketConformance {
     // MARK: - Helpers
 
     /// The error `body` throws; records an issue (and returns nil) when it throws none.
-    static func failure(
+    public static func failure(
         sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws(SkiffError) -> Void
     ) async -> SkiffError? {
         do {
