@@ -63,10 +63,20 @@ public final class Ledger: Sendable {
     }
 
     public func files(_ ulid: ULID) async throws(SkiffError) -> [FileRecord] {
-        try await read("read files of \(ulid)") { db in
-            try FileRecord.fetchAll(
-                db, sql: "SELECT * FROM block_files WHERE ulid = ? ORDER BY rel_path", arguments: [ulid.string])
+        try await read("read files of \(ulid)") { db in try Self.files(db, ulid) }
+    }
+
+    /// The block with its files, in one read (what committing it needs).
+    public func blockWithFiles(_ ulid: ULID) async throws(SkiffError) -> (block: BlockRecord, files: [FileRecord])? {
+        try await read("read block \(ulid) with its files") { db in
+            guard let block = try BlockRecord.fetchOne(db, sql: "SELECT * FROM blocks WHERE ulid = ?", arguments: [ulid.string])
+            else { return nil }
+            return (block, try Self.files(db, ulid))
         }
+    }
+
+    private static func files(_ db: Database, _ ulid: ULID) throws -> [FileRecord] {
+        try FileRecord.fetchAll(db, sql: "SELECT * FROM block_files WHERE ulid = ? ORDER BY rel_path", arguments: [ulid.string])
     }
 
     /// Every transition of one block, in order.
@@ -201,16 +211,24 @@ public final class Ledger: Sendable {
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(SkiffError) -> T {
         let started = ContinuousClock.now
-        defer { timing.add(read: true, since: started) }
-        do { return try await pool.read(body) } catch { throw Self.map(error, what, path: path) }
+        let timing = self.timing
+        defer { timing.waited(read: true, since: started) }
+        do {
+            return try await pool.read { db in
+                let working = ContinuousClock.now
+                defer { timing.worked(read: true, since: working) }
+                return try body(db)
+            }
+        } catch {
+            throw Self.map(error, what, path: path)
+        }
     }
 
+    /// One write transaction, committed with its fsync (`synchronous = FULL`).
     func write<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(SkiffError) -> T {
-        let started = ContinuousClock.now
-        defer { timing.add(read: false, since: started) }
-        do { return try await pool.write(body) } catch { throw Self.map(error, what, path: path) }
+        try await write(what, synced: true, body)
     }
 
     /// A write that must survive a crash of the process but not a power loss: committed to the
@@ -222,21 +240,32 @@ public final class Ledger: Sendable {
     func writeWithoutSync<T: Sendable>(
         _ what: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws(SkiffError) -> T {
+        try await write(what, synced: false, body)
+    }
+
+    /// The transaction is begun and committed here rather than by GRDB's `write`, so the time
+    /// counted as the ledger's own work (`LedgerTiming`) includes the commit and its fsync.
+    private func write<T: Sendable>(
+        _ what: String, synced: Bool, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(SkiffError) -> T {
         let started = ContinuousClock.now
-        defer { timing.add(read: false, since: started) }
+        let timing = self.timing
+        defer { timing.waited(read: false, since: started) }
         do {
             return try await pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                let working = ContinuousClock.now
+                defer { timing.worked(read: false, since: working) }
+                if !synced { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
                 let outcome = Result { () throws -> T in
                     var value: T?
-                    try db.inTransaction {
+                    try db.inTransaction(.immediate) {
                         value = try body(db)
                         return .commit
                     }
                     return value!
                 }
                 // Back to FULL whatever happened: every other write must wait for its fsync.
-                try db.execute(sql: "PRAGMA synchronous = FULL")
+                if !synced { try db.execute(sql: "PRAGMA synchronous = FULL") }
                 return try outcome.get()
             }
         } catch {

@@ -148,11 +148,10 @@ extension Shipper {
     /// then uploads meta.json, the commit marker, last. Returns the bytes sent and the block's
     /// recorded size.
     func verifyAndCommit(_ ulid: ULID, local: LocalView) async throws(SkiffError) -> (sent: Int64, total: Int64?) {
-        guard let record = try await ledger.block(ulid), let meta = record.metaJSON else {
+        guard let (record, recorded) = try await ledger.blockWithFiles(ulid), let meta = record.metaJSON else {
             throw SkiffError(.ledger, "block \(ulid) has no recorded meta.json", transient: false)
         }
         var missing: [FileRecord] = []
-        let recorded = try await ledger.files(ulid)
         for file in recorded {
             let attributes = try await bucket.attributes(key: "\(ulid)/\(file.relPath)")
             guard attributes?.size != file.sizeBytes else { continue }

@@ -132,15 +132,16 @@ struct Ship: AsyncParsableCommand {
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } else {
+            let opened = ledger.timing.current
             let summary = try await shipper.syncOnce()
-            // What the pass waited on the ledger, before the summary's own reads.
-            let spent = ledger.timing.current
+            // What the pass waited on the ledger: not opening it, nor the summary's reads after.
+            let spent = ledger.timing.current.since(opened)
             logger.debug(
                 "ledger time",
                 metadata: [
                     "reads": "\(spent.reads)", "writes": "\(spent.writes)",
-                    "read_ms": "\(LedgerTiming.Totals.milliseconds(spent.readTime))",
-                    "write_ms": "\(LedgerTiming.Totals.milliseconds(spent.writeTime))",
+                    "waited_ms": "\(LedgerTiming.Totals.milliseconds(spent.waited))",
+                    "worked_ms": "\(LedgerTiming.Totals.milliseconds(spent.worked))",
                 ])
             if let exporter {
                 // After the pass, so this run's transitions are in the bucket when ship exits.
