@@ -44,9 +44,4 @@ public struct PartHashes: Sendable, Equatable {
         self.partSize = partSize
         self.sha256 = sha256
     }
-
-    /// The number of parts a file of `size` bytes has at `partSize` (one for an empty file).
-    public static func count(fileSize size: Int64, partSize: Int64) -> Int {
-        Int(max(1, (size + partSize - 1) / partSize))
-    }
 }

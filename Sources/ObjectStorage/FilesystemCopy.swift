@@ -1,7 +1,6 @@
 import Crypto
 import FileIO
 import SkiffCore
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -20,18 +19,6 @@ public enum FilesystemCopyPath: Sendable, CaseIterable {
     /// read, SHA-256 and write, checked against the recorded hash: the identity was unknown
     /// (another process hashed it, or a restart), or the file's identity changed.
     case hashing
-}
-
-/// How many uploads took each path (`FilesystemCopyPath`, S3's `PartHashSource`), for tests and
-/// benchmarks to see which work a bucket could skip.
-public final class UploadPathCounts<Path: Hashable & Sendable>: Sendable {
-    private let counts = Mutex<[Path: Int]>([:])
-
-    public init() {}
-
-    public subscript(_ path: Path) -> Int { counts.withLock { $0[path, default: 0] } }
-
-    package func add(_ path: Path) { counts.withLock { $0[path, default: 0] += 1 } }
 }
 
 /// The upload copy. Each byte is hashed once per ship: `Stager.hash` reads the staged file,

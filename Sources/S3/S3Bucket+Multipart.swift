@@ -23,9 +23,9 @@ public enum PartHashSource: Sendable, CaseIterable {
 /// is signed with its SHA-256 (`PartHashSource`), up to `inFlight` parts stream to the server at
 /// once, and the server checks every part's bytes against its signed hash. With the staging
 /// read's part hashes, each byte is read twice (staging, sending) and hashed once per hasher in
-/// one pass; without them, a pre-pass reads and hashes it once more. The upload id is journaled before the first part
-/// is sent and every acknowledged part right after, so a restarted upload asks the server which
-/// parts it holds (ListParts) and sends only the others. A part the server holds but the journal
+/// one pass; without them, a pre-pass reads and hashes it once more. The upload id is journaled
+/// before the first part is sent and every acknowledged part right after, so a restarted upload
+/// asks the server which parts it holds (ListParts) and sends only the others. A part the server holds but the journal
 /// missed (acknowledged just before a crash) is kept when its size and its ETag (the MD5 of the
 /// part on S3 and MinIO) match the local bytes.
 extension S3Bucket {

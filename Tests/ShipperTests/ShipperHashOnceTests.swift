@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Ledger
 import ObjectStorage
@@ -71,5 +72,27 @@ import Testing
         }
         #expect(failure.quarantined)
         #expect(f.bucket.copies[.kernel] > 0)
+    }
+
+    /// The shipper asks the bucket how it cuts each file and hands every upload the part hashes
+    /// of the staging read: each the SHA-256 of its own range of the file that landed.
+    @Test func eachUploadGetsThePartHashesItsBucketAskedFor() async throws {
+        let f = try await Fixture()
+        defer { f.dir.remove() }
+        let partSize: Int64 = 4096
+        let bucket = CountingBucket(f.bucket, partSize: partSize)
+        let summary = try await f.shipper(bucket: bucket) { _ in }.syncOnce()
+        #expect(Set(summary.committed) == Set(f.blocks))
+        #expect(bucket.parts.count == (try await fileCount(f)))
+        for ulid in f.blocks {
+            for file in try await f.ledger.files(ulid) {
+                let key = "\(ulid)/\(file.relPath)"
+                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: f.dir.sub("bucket/\(key)"))))
+                let expected = stride(from: 0, to: max(bytes.count, 1), by: Int(partSize)).map {
+                    BucketConformance.sha256Hex(Array(bytes[$0..<min($0 + Int(partSize), bytes.count)]))
+                }
+                #expect(bucket.parts[key] == PartHashes(partSize: partSize, sha256: expected), "\(key)")
+            }
+        }
     }
 }

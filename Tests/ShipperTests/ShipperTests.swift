@@ -79,6 +79,20 @@ import Testing
         #expect(ShipperMetaFile.read(tsdbPath: f.tsdb) == f.blocks)
     }
 
+    /// A block that failed once and then committed carries no error: the commit cleared it, in
+    /// its own transaction, while the failure stays in the block's history.
+    @Test func aCommitClearsTheLastErrorOfAnEarlierAttempt() async throws {
+        let f = try await Fixture()
+        defer { f.dir.remove() }
+        let ulid = f.blocks[0]
+        _ = try await f.shipper(failpoints: "before:upload:index=error@1", attemptsPerPass: 1).syncOnce()
+        #expect(try await f.ledger.block(ulid)?.lastError != nil)
+        _ = try await f.shipper().syncOnce()
+        #expect(try await f.state(ulid) == .committed)
+        #expect(try await f.ledger.block(ulid)?.lastError == nil)
+        #expect(try await f.ledger.history(ulid).contains { $0.to == .failed })
+    }
+
     @Test func emptyAndCompactedBlocksAreIgnoredWithAReason() async throws {
         let f = try await Fixture()
         defer { f.dir.remove() }
